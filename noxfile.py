@@ -1,0 +1,69 @@
+"""Development sessions: tests on every supported Python, lint, type check, docs, benchmarks."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole test suite with every extra installed (needs redis-server on PATH)."""
+    session.install("-e", ".[all,test]")
+    session.run(
+        "pytest",
+        "--cov=hookseal",
+        "--cov-branch",
+        "--cov-report=term",
+        *session.posargs,
+    )
+
+
+@nox.session(python="3.11")
+def tests_core(session: nox.Session) -> None:
+    """The core tests with no framework or redis installed: the core must stand alone."""
+    session.install("-e", ".")
+    session.install("pytest", "pytest-timeout", "pytest-asyncio", "hypothesis")
+    session.run("pytest", "-m", "not extras", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff over the whole repository."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src/hookseal."""
+    session.install("-e", ".[all]", "mypy>=1.10")
+    session.run("mypy", "--strict", "src/hookseal")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; any warning fails the build."""
+    session.install("-e", ".[all]", "-r", "docs/requirements.txt")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "build/site")
+
+
+@nox.session(python="3.11")
+def tour(session: nox.Session) -> None:
+    """The README's main job: a real receiver on 127.0.0.1 and real deliveries."""
+    session.install("-e", ".")
+    session.run("python", "examples/tour.py")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Side-by-side benchmarks against the providers' SDKs; rewrites docs/performance.md."""
+    session.install("-e", ".[all,test]")
+    session.run("python", "benchmarks/run.py", *session.posargs)

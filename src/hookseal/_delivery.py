@@ -1,0 +1,95 @@
+"""What adapters hand to the core (:class:`Delivery`) and what handlers get (:class:`Verified`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._headers import Headers
+
+__all__ = ["Delivery", "Verified"]
+
+
+class Delivery:
+    """A framework-neutral webhook request, as an adapter received it.
+
+    Args:
+        body: the raw body bytes exactly as they arrived (never a re-serialised payload).
+        headers: the header lines (a list of name/value pairs keeps repeated lines, so they
+            can be refused) or a mapping.
+        method: the HTTP method.
+        url: the full URL the sender addressed (scheme, host, port, path, query), needed by
+            schemes that sign it (Twilio, RFC 9421).
+        remote_addr: the socket peer address, used by an :class:`~hookseal.network.IPAllowlist`.
+    """
+
+    __slots__ = ("body", "headers", "method", "remote_addr", "url")
+
+    def __init__(
+        self,
+        body: bytes,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
+        *,
+        method: str = "POST",
+        url: str | None = None,
+        remote_addr: str | None = None,
+    ) -> None:
+        self.body = body
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.method = method
+        self.url = url
+        self.remote_addr = remote_addr
+
+    def __repr__(self) -> str:
+        return (
+            f"Delivery(method={self.method!r}, url={self.url!r}, remote_addr="
+            f"{self.remote_addr!r}, body=<{len(self.body)} bytes>, headers={self.headers!r})"
+        )
+
+
+class Verified:
+    """A delivery that passed every check. Only this reaches the handler.
+
+    Attributes:
+        body: the raw bytes that were verified (use these, never a re-read body).
+        timestamp: the signed timestamp in Unix seconds, or None if the scheme signs none.
+        msg_id: the message id the sender gave, or None. For GitHub and Shopify it is not
+            signed: use it for the handler's own idempotency, never as proof of anything.
+        key_index: the position, in the configured secrets, of the key that matched.
+        key_id: the key id that matched, for schemes that name keys (RFC 9421), else None.
+        scheme: the name of the scheme that verified the delivery.
+        replay_key: the digest of the signed material that identifies this delivery in the
+            nonce store (no secret; an opaque value).
+    """
+
+    __slots__ = ("body", "key_id", "key_index", "msg_id", "replay_key", "scheme", "timestamp")
+
+    def __init__(
+        self,
+        body: bytes,
+        *,
+        timestamp: int | None,
+        msg_id: str | None,
+        key_index: int,
+        scheme: str,
+        replay_key: bytes,
+        key_id: str | None = None,
+    ) -> None:
+        self.body = body
+        self.timestamp = timestamp
+        self.msg_id = msg_id
+        self.key_index = key_index
+        self.key_id = key_id
+        self.scheme = scheme
+        self.replay_key = replay_key
+
+    def json(self) -> Any:
+        """Parse the verified body as JSON (raises ``ValueError`` if it is not JSON)."""
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return (
+            f"Verified(scheme={self.scheme!r}, msg_id={self.msg_id!r}, timestamp="
+            f"{self.timestamp!r}, key_index={self.key_index!r}, body=<{len(self.body)} bytes>)"
+        )

@@ -1,0 +1,126 @@
+"""The exception tree: one root for rejected deliveries, one for configuration mistakes.
+
+Every rejection is a :class:`VerificationError` subclass carrying a stable ``reason`` code and
+the HTTP ``status_code`` an adapter answers with. Messages tell the integrator what was wrong
+and what to do; they never contain a secret, an expected signature or any of the payload.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ConfigurationError",
+    "ForbiddenAddress",
+    "MalformedHeader",
+    "MissingHeader",
+    "NonceStoreUnavailable",
+    "PayloadTooLarge",
+    "ReplayedDelivery",
+    "SignatureMismatch",
+    "TimestampOutOfTolerance",
+    "VerificationError",
+]
+
+
+class ConfigurationError(ValueError):
+    """A verifier, signer, scheme or store was configured wrongly.
+
+    Raised when the object is built, never while a request is being verified, so that a
+    mistake shows up at start-up instead of as rejected (or accepted) deliveries.
+    """
+
+
+class VerificationError(Exception):
+    """A delivery was rejected. Catch this to handle every rejection.
+
+    Attributes:
+        reason: a stable, machine-readable code such as ``"signature_mismatch"``.
+        status_code: the HTTP status an adapter answers with (400, 401, 403, 409, 413 or 503).
+        header: the name of the header at fault, when there is one.
+    """
+
+    status_code: ClassVar[int] = 400
+    default_reason: ClassVar[str] = "verification_failed"
+
+    def __init__(self, message: str, *, reason: str | None = None, header: str | None = None):
+        super().__init__(message)
+        self.reason: str = reason or self.default_reason
+        self.header: str | None = header
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reason={self.reason!r}, message={str(self)!r})"
+
+
+class MissingHeader(VerificationError):
+    """A header the scheme needs is absent or empty."""
+
+    status_code = 401
+    default_reason = "missing_header"
+
+
+class MalformedHeader(VerificationError):
+    """A header is present but not in the form the scheme requires.
+
+    Reasons include ``malformed_header``, ``malformed_timestamp``, ``duplicate_header``,
+    ``header_too_long`` and ``too_many_signatures``.
+    """
+
+    status_code = 400
+    default_reason = "malformed_header"
+
+
+class SignatureMismatch(VerificationError):
+    """No presented signature matches any configured key for these exact bytes.
+
+    Reasons: ``signature_mismatch`` and ``no_supported_signature`` (only signature versions
+    this verifier does not accept were presented).
+    """
+
+    status_code = 401
+    default_reason = "signature_mismatch"
+
+
+class TimestampOutOfTolerance(VerificationError):
+    """The signed timestamp lies outside the tolerance window.
+
+    Reasons: ``timestamp_too_old`` and ``timestamp_in_future``.
+    """
+
+    status_code = 401
+    default_reason = "timestamp_too_old"
+
+
+class ReplayedDelivery(VerificationError):
+    """The exact delivery was already accepted once (reason ``replayed``)."""
+
+    status_code = 409
+    default_reason = "replayed"
+
+
+class ForbiddenAddress(VerificationError):
+    """The sender's address is not allowed.
+
+    Reasons: ``forbidden_address`` and ``malformed_address``.
+    """
+
+    status_code = 403
+    default_reason = "forbidden_address"
+
+
+class PayloadTooLarge(VerificationError):
+    """The body is larger than the configured limit (reason ``payload_too_large``)."""
+
+    status_code = 413
+    default_reason = "payload_too_large"
+
+
+class NonceStoreUnavailable(VerificationError):
+    """The replay store could not record the delivery, so it is refused (fail closed).
+
+    Reasons: ``nonce_store_unavailable`` (the store failed or timed out) and
+    ``nonce_store_full`` (the in-memory store holds its maximum of live entries).
+    """
+
+    status_code = 503
+    default_reason = "nonce_store_unavailable"

@@ -1,0 +1,133 @@
+"""Request headers: case-insensitive lookup, duplicate detection and size caps.
+
+Verification takes headers in two shapes. A plain ``Mapping[str, str]`` (a dict, or a
+framework's own case-insensitive header object) can hold only one value per name, so it is
+read without being copied. :class:`Headers`, which adapters build from the header lines
+that arrived, keeps every line, so a header sent twice is detected and refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from ._errors import MalformedHeader
+
+__all__ = ["HeaderName", "Headers", "read_header"]
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else bytes(value).decode("latin-1")
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, multi-valued request headers built from the lines that arrived.
+
+    ``headers["X-Name"]`` joins repeated lines with ``", "`` as HTTP does; signature schemes
+    read headers through :func:`read_header`, which refuses a repeated line instead.
+    Names and values may be given as ``str`` or as ``bytes`` (decoded as Latin-1, so non-ASCII
+    bytes survive to be refused by the strict checks rather than crashing a decoder).
+    """
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str] = ()):
+        items = lines.items() if isinstance(lines, Mapping) else lines
+        store: dict[str, list[str]] = {}
+        for name, value in items:
+            store.setdefault(_text(name).lower(), []).append(_text(value))
+        self._lines = store
+
+    def get_all(self, name: str) -> list[str]:
+        """Every line received for ``name``, in arrival order (empty if absent)."""
+        return list(self._lines.get(name.lower(), ()))
+
+    def one(self, name: str) -> str | None:
+        """The single value of ``name`` or None; a repeated header raises MalformedHeader."""
+        values = self._lines.get(name)
+        if values is None:
+            values = self._lines.get(name.lower())
+            if values is None:
+                return None
+        if len(values) != 1:
+            raise MalformedHeader(
+                f"The {name!r} header was sent {len(values)} times; exactly one is allowed.",
+                reason="duplicate_header",
+                header=name,
+            )
+        return values[0]
+
+    def __getitem__(self, name: str) -> str:
+        return ", ".join(self._lines[name.lower()])
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __repr__(self) -> str:
+        return f"Headers(<{len(self._lines)} names; values not shown>)"
+
+
+class HeaderName:
+    """A header a scheme reads: its lower-case name plus spellings tried first on plain dicts."""
+
+    __slots__ = ("lower", "name", "spellings")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lower = name.lower()
+        title = "-".join(part[:1].upper() + part[1:] for part in self.lower.split("-"))
+        self.spellings = tuple(dict.fromkeys((self.lower, name, title)))
+
+    def __repr__(self) -> str:
+        return f"HeaderName({self.name!r})"
+
+
+def read_header(headers: Mapping[str, str], name: HeaderName, max_length: int) -> str | None:
+    """Return the value of one header, or None when it is absent or blank.
+
+    Raises MalformedHeader when the header was sent more than once (``duplicate_header``), is
+    longer than ``max_length`` (``header_too_long``), or holds anything but printable ASCII
+    (``malformed_header``).
+    """
+    if type(headers) is Headers:
+        value: object = headers.one(name.lower)
+    else:
+        get = headers.get
+        for spelling in name.spellings:
+            value = get(spelling)
+            if value is not None:
+                break
+        else:
+            value = None
+            lower = name.lower
+            for key in headers:
+                if isinstance(key, str) and key.lower() == lower:
+                    value = headers[key]
+                    break
+    if value is None:
+        return None
+    if type(value) is not str:
+        if not isinstance(value, (bytes, bytearray)):
+            raise MalformedHeader(f"The {name.name!r} header is not text.", header=name.name)
+        value = bytes(value).decode("latin-1")
+    assert isinstance(value, str)
+    if len(value) > max_length:
+        raise MalformedHeader(
+            f"The {name.name!r} header is {len(value)} characters long; the limit is "
+            f"{max_length} (max_header_bytes).",
+            reason="header_too_long",
+            header=name.name,
+        )
+    if not value.isascii() or not value.isprintable():
+        raise MalformedHeader(
+            f"The {name.name!r} header holds non-ASCII or control characters.",
+            header=name.name,
+        )
+    if not value or value.isspace():
+        return None
+    return value

@@ -1,0 +1,360 @@
+"""Verifier: the fixed sequence of checks every delivery goes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._delivery import Delivery, Verified
+from ._errors import (
+    ConfigurationError,
+    NonceStoreUnavailable,
+    PayloadTooLarge,
+    ReplayedDelivery,
+    VerificationError,
+)
+from ._events import EventSink, VerificationEvent, escape_for_log, log_event
+from ._headers import Headers
+from ._policy import Policy
+from .replay import MemoryNonceStore
+
+if TYPE_CHECKING:
+    from .schemes._base import Scheme
+
+__all__ = ["AddressPolicy", "Verifier"]
+
+logger = logging.getLogger("hookseal")
+_perf_counter = time.perf_counter
+_time = time.time
+
+
+class AddressPolicy(Protocol):
+    """What ``Verifier(allowlist=...)`` needs, e.g. :class:`hookseal.network.IPAllowlist`."""
+
+    def check(self, remote_addr: str | None, headers: Mapping[str, str]) -> object:
+        """Return the resolved client address, or raise ForbiddenAddress."""
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<per-process MemoryNonceStore>"
+
+
+DEFAULT_STORE: Any = _Default()
+_warned_default_store = False
+
+
+def _warn_default_store_once() -> None:
+    global _warned_default_store  # noqa: PLW0603
+    if not _warned_default_store:
+        _warned_default_store = True
+        logger.info(
+            "hookseal: replay protection uses a per-process MemoryNonceStore. With several "
+            "worker processes or machines, pass nonce_store=RedisNonceStore(...) (or another "
+            "shared store) so a delivery accepted by one worker is refused by the others."
+        )
+
+
+class Verifier:
+    """Verify webhook deliveries for one scheme with one or more secrets.
+
+    Args:
+        scheme: the sender's signing scheme, e.g. ``StandardWebhooks()`` or ``GitHub()``.
+        secrets: one secret or a list of them; during rotation list old and new, and any one
+            may match (the newest, listed last, is tried first).
+        tolerance: seconds a signed timestamp may be old or in the future (default 300).
+        max_body_bytes: the largest body accepted (default 1 MiB).
+        max_header_bytes: the longest header value accepted (default 4096).
+        max_signatures: the most signatures in one header (default 8).
+        max_id_length: the longest message id accepted (default 256).
+        nonce_store: where accepted deliveries are recorded to refuse replays. By default a
+            per-process :class:`~hookseal.replay.MemoryNonceStore`; pass a shared store for
+            several workers, or ``None`` to turn replay protection off explicitly.
+        replay_retention: seconds a delivery is remembered when the scheme signs no
+            timestamp (GitHub, Shopify, Twilio): their replay bound is this retention.
+        allowlist: an :class:`~hookseal.network.IPAllowlist` checked before any signature work.
+        on_event: called with a :class:`VerificationEvent` after every verification; by
+            default rejections are logged on the ``hookseal`` logger. A failing callback never
+            changes the verdict.
+
+    Raises:
+        ConfigurationError: for any configuration mistake, at construction.
+    """
+
+    def __init__(
+        self,
+        scheme: Scheme,
+        secrets: object,
+        *,
+        tolerance: int = 300,
+        max_body_bytes: int = 1024 * 1024,
+        max_header_bytes: int = 4096,
+        max_signatures: int = 8,
+        max_id_length: int = 256,
+        nonce_store: Any = DEFAULT_STORE,
+        replay_retention: int = 86400,
+        allowlist: AddressPolicy | None = None,
+        on_event: EventSink | None = None,
+    ) -> None:
+        from .schemes._base import Scheme
+
+        if not isinstance(scheme, Scheme):
+            raise ConfigurationError(
+                f"scheme must be a hookseal scheme such as GitHub() or HMACScheme(...), not "
+                f"{type(scheme).__name__}."
+            )
+        self.scheme = scheme
+        self.policy = Policy(
+            tolerance=tolerance,
+            max_body_bytes=max_body_bytes,
+            max_header_bytes=max_header_bytes,
+            max_signatures=max_signatures,
+            max_id_length=max_id_length,
+        )
+        if secrets is None:
+            raise ConfigurationError("No secrets configured: give at least one secret.")
+        self._keys = scheme.load_keys(secrets)
+        if (
+            isinstance(replay_retention, bool)
+            or not isinstance(replay_retention, int)
+            or (replay_retention <= 0)
+        ):
+            raise ConfigurationError("replay_retention must be a positive number of seconds.")
+        self.replay_retention = replay_retention
+        if nonce_store is DEFAULT_STORE:
+            nonce_store = MemoryNonceStore()
+            _warn_default_store_once()
+        elif nonce_store is not None and not (
+            hasattr(nonce_store, "reserve") or hasattr(nonce_store, "areserve")
+        ):
+            raise ConfigurationError(
+                "nonce_store must have a reserve() or areserve() method (see hookseal.replay)."
+            )
+        self.nonce_store = nonce_store
+        if allowlist is not None and not callable(getattr(allowlist, "check", None)):
+            raise ConfigurationError("allowlist must be an IPAllowlist (or have a check method).")
+        self.allowlist = allowlist
+        if on_event is not None and not callable(on_event):
+            raise ConfigurationError("on_event must be callable.")
+        self._on_event: EventSink = on_event if on_event is not None else log_event
+        self._custom_sink = on_event is not None
+
+    # -- synchronous -------------------------------------------------------------------
+
+    def verify(
+        self,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        url: str | None = None,
+        method: str | None = None,
+        remote_addr: str | None = None,
+        now: float | None = None,
+    ) -> Verified:
+        """Verify one delivery and return the :class:`Verified` result.
+
+        Args:
+            body: the raw request body, exactly the bytes that arrived.
+            headers: the request headers (any name case); a list of ``(name, value)`` pairs
+                or a :class:`~hookseal.Headers` lets repeated header lines be refused.
+            url: the full request URL, for schemes that sign it (Twilio, RFC 9421).
+            method: the HTTP method, for schemes that sign it (RFC 9421).
+            remote_addr: the socket peer address, for the allowlist.
+            now: the current time in Unix seconds (default: the system clock).
+
+        Raises:
+            VerificationError: a subclass saying why the delivery was refused.
+        """
+        started = _perf_counter()
+        if now is None:
+            now = _time()
+        try:
+            verified = self._check(body, headers, url, method, remote_addr, now)
+            store = self.nonce_store
+            if store is not None:
+                expires_at = self._expiry(verified, now)
+                try:
+                    fresh = store.reserve(verified.replay_key, expires_at, now)
+                except VerificationError:
+                    raise
+                except Exception as exc:
+                    raise self._store_failure(exc) from exc
+                if not fresh:
+                    raise self._replayed()
+        except VerificationError as exc:
+            self._emit_rejection(exc, headers, remote_addr, started)
+            raise
+        if self._custom_sink or logger.isEnabledFor(logging.DEBUG):
+            self._emit_acceptance(verified, remote_addr, started)
+        return verified
+
+    def verify_delivery(self, delivery: Delivery, *, now: float | None = None) -> Verified:
+        """Verify a :class:`~hookseal.Delivery` built by an adapter."""
+        return self.verify(
+            delivery.body,
+            delivery.headers,
+            url=delivery.url,
+            method=delivery.method,
+            remote_addr=delivery.remote_addr,
+            now=now,
+        )
+
+    # -- asynchronous ------------------------------------------------------------------
+
+    async def averify(
+        self,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        url: str | None = None,
+        method: str | None = None,
+        remote_addr: str | None = None,
+        now: float | None = None,
+    ) -> Verified:
+        """Like :meth:`verify`, but awaits the nonce store's ``areserve`` (no blocking I/O)."""
+        started = _perf_counter()
+        if now is None:
+            now = _time()
+        try:
+            verified = self._check(body, headers, url, method, remote_addr, now)
+            store = self.nonce_store
+            if store is not None:
+                expires_at = self._expiry(verified, now)
+                try:
+                    if hasattr(store, "areserve"):
+                        fresh = await store.areserve(verified.replay_key, expires_at, now)
+                    else:
+                        fresh = store.reserve(verified.replay_key, expires_at, now)
+                except VerificationError:
+                    raise
+                except Exception as exc:
+                    raise self._store_failure(exc) from exc
+                if not fresh:
+                    raise self._replayed()
+        except VerificationError as exc:
+            self._emit_rejection(exc, headers, remote_addr, started)
+            raise
+        if self._custom_sink or logger.isEnabledFor(logging.DEBUG):
+            self._emit_acceptance(verified, remote_addr, started)
+        return verified
+
+    async def averify_delivery(self, delivery: Delivery, *, now: float | None = None) -> Verified:
+        """The asynchronous form of :meth:`verify_delivery`."""
+        return await self.averify(
+            delivery.body,
+            delivery.headers,
+            url=delivery.url,
+            method=delivery.method,
+            remote_addr=delivery.remote_addr,
+            now=now,
+        )
+
+    # -- the checks ----------------------------------------------------------------------
+
+    def _check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        url: str | None,
+        method: str | None,
+        remote_addr: str | None,
+        now: float,
+    ) -> Verified:
+        if type(body) is not bytes:
+            body = _as_bytes(body)
+        policy = self.policy
+        if len(body) > policy.max_body_bytes:
+            raise PayloadTooLarge(
+                f"The body is {len(body)} bytes; the limit is {policy.max_body_bytes} "
+                "(max_body_bytes).",
+            )
+        if not isinstance(headers, Mapping):
+            headers = Headers(headers)
+        if self.allowlist is not None:
+            self.allowlist.check(remote_addr, headers)
+        return self.scheme.check(body, headers, self._keys, policy, now, url, method)
+
+    def _expiry(self, verified: Verified, now: float) -> float:
+        if verified.timestamp is not None:
+            return float(verified.timestamp + self.policy.tolerance)
+        return now + self.replay_retention
+
+    @staticmethod
+    def _replayed() -> ReplayedDelivery:
+        return ReplayedDelivery(
+            "This delivery was already accepted once and is refused as a replay. A sender's "
+            "genuine retry is re-signed with a new timestamp or id and is not affected.",
+        )
+
+    @staticmethod
+    def _store_failure(exc: Exception) -> NonceStoreUnavailable:
+        return NonceStoreUnavailable(
+            f"The replay store failed ({type(exc).__name__}), so the delivery cannot be "
+            "recorded and is refused (fail closed). Check the store's health.",
+        )
+
+    # -- audit events --------------------------------------------------------------------
+
+    def _emit(self, event: VerificationEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("hookseal: the on_event callback failed; the verdict stands.")
+
+    def _emit_rejection(
+        self,
+        exc: VerificationError,
+        headers: object,
+        remote_addr: str | None,
+        started: float,
+    ) -> None:
+        msg_id = None
+        if isinstance(headers, Mapping):
+            msg_id = self.scheme.message_id_for_log(headers, self.policy)
+        self._emit(
+            VerificationEvent(
+                outcome="rejected",
+                reason=exc.reason,
+                scheme=self.scheme.name,
+                msg_id=escape_for_log(msg_id),
+                timestamp=None,
+                key_index=None,
+                remote_addr=escape_for_log(remote_addr),
+                duration=_perf_counter() - started,
+                status_code=exc.status_code,
+            )
+        )
+
+    def _emit_acceptance(self, verified: Verified, remote_addr: str | None, started: float) -> None:
+        self._emit(
+            VerificationEvent(
+                outcome="accepted",
+                reason=None,
+                scheme=verified.scheme,
+                msg_id=escape_for_log(verified.msg_id),
+                timestamp=verified.timestamp,
+                key_index=verified.key_index,
+                remote_addr=escape_for_log(remote_addr),
+                duration=_perf_counter() - started,
+                status_code=200,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Verifier(scheme={self.scheme!r}, keys={len(self._keys)}, "
+            f"tolerance={self.policy.tolerance}, nonce_store={self.nonce_store!r}, "
+            f"allowlist={self.allowlist!r})"
+        )
+
+
+def _as_bytes(body: object) -> bytes:
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(
+        f"body must be the raw request bytes, not {type(body).__name__}: pass exactly what "
+        "arrived (e.g. request.get_data() or await request.body()), never a decoded or "
+        "re-serialised payload."
+    )

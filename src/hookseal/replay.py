@@ -1,0 +1,137 @@
+"""Replay protection: the nonce-store protocols and the in-memory store.
+
+A nonce store answers one atomic question: "record this key until time T unless it is
+already recorded". The verifier asks it only after the signature and timestamp checked out,
+so forged traffic can never fill the store or poison an id. Keys are fixed-size digests of
+signed material (see :attr:`hookseal.Verified.replay_key`), never an unsigned header.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import threading
+from typing import Protocol, runtime_checkable
+
+from ._errors import ConfigurationError, NonceStoreUnavailable
+
+__all__ = ["AsyncNonceStore", "MemoryNonceStore", "NonceStore"]
+
+logger = logging.getLogger("hookseal")
+
+
+@runtime_checkable
+class NonceStore(Protocol):
+    """A synchronous nonce store."""
+
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        """Record ``key`` until ``expires_at`` (Unix seconds) unless it is already recorded.
+
+        Returns True if the key was new (the delivery may proceed) and False if it is
+        already recorded and not yet expired (a replay). Raises
+        :class:`~hookseal.NonceStoreUnavailable` when it cannot answer; the verifier then
+        refuses the delivery. ``now`` is the verifier's clock, for stores that expire
+        entries themselves.
+        """
+
+
+@runtime_checkable
+class AsyncNonceStore(Protocol):
+    """An asynchronous nonce store, used by :meth:`hookseal.Verifier.averify`."""
+
+    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        """The asynchronous form of :meth:`NonceStore.reserve`."""
+
+
+class MemoryNonceStore:
+    """A thread-safe, bounded nonce store in this process's memory.
+
+    Each check is O(1) (amortised): entries live in a dict and expire through coarse time
+    buckets. The store never holds more than ``max_entries`` live entries. When it is full
+    it refuses new deliveries with ``NonceStoreUnavailable`` (reason ``nonce_store_full``)
+    rather than evicting a live entry: eviction would let an attacker flush a captured id
+    with a burst of genuine-looking traffic and then replay it. Entries expire on their own,
+    so the store drains as soon as traffic slows.
+
+    It protects one process only. Several worker processes or machines each see only their
+    own deliveries: give them a shared store such as
+    :class:`hookseal.stores.redis.RedisNonceStore`.
+
+    Args:
+        max_entries: the most live entries held at once (default 100,000; roughly 200 bytes
+            each).
+        granularity: the width in seconds of the expiry buckets.
+    """
+
+    def __init__(self, max_entries: int = 100_000, *, granularity: int = 10) -> None:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise ConfigurationError(f"max_entries must be a positive int, not {max_entries!r}.")
+        if isinstance(granularity, bool) or not isinstance(granularity, int) or granularity < 1:
+            raise ConfigurationError(f"granularity must be a positive int, not {granularity!r}.")
+        self.max_entries = max_entries
+        self._granularity = granularity
+        self._entries: dict[bytes, float] = {}
+        self._buckets: dict[int, list[bytes]] = {}
+        self._bucket_heap: list[int] = []
+        self._lock = threading.Lock()
+        self._full_logged = False
+
+    def __len__(self) -> int:
+        """The number of entries held (expired ones are dropped lazily)."""
+        return len(self._entries)
+
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore)."""
+        if not math.isfinite(expires_at):
+            raise NonceStoreUnavailable("The replay-store expiry is not a finite time.")
+        with self._lock:
+            heap = self._bucket_heap
+            if heap and heap[0] <= now:
+                self._purge(now)
+            entries = self._entries
+            current = entries.get(key)
+            if current is not None and current > now:
+                return False
+            if current is None and len(entries) >= self.max_entries:
+                if not self._full_logged:
+                    self._full_logged = True
+                    logger.warning(
+                        "hookseal: the in-memory nonce store holds its maximum of %d live "
+                        "entries; new deliveries are refused (503) until entries expire. "
+                        "Raise max_entries or use a shared store such as RedisNonceStore.",
+                        self.max_entries,
+                    )
+                raise NonceStoreUnavailable(
+                    f"The in-memory replay store is full ({self.max_entries} live entries), so "
+                    "this delivery cannot be recorded and is refused. Raise max_entries, or "
+                    "use a shared store such as RedisNonceStore.",
+                    reason="nonce_store_full",
+                )
+            entries[key] = expires_at
+            bucket = (int(expires_at) // self._granularity + 1) * self._granularity
+            keys = self._buckets.get(bucket)
+            if keys is None:
+                self._buckets[bucket] = [key]
+                heapq.heappush(heap, bucket)
+            else:
+                keys.append(key)
+            return True
+
+    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        """The asynchronous form of :meth:`reserve` (it never blocks on I/O)."""
+        return self.reserve(key, expires_at, now)
+
+    def _purge(self, now: float) -> None:
+        heap = self._bucket_heap
+        entries = self._entries
+        while heap and heap[0] <= now:
+            for key in self._buckets.pop(heapq.heappop(heap)):
+                expiry = entries.get(key)
+                if expiry is not None and expiry <= now:
+                    del entries[key]
+        if len(entries) < self.max_entries:
+            self._full_logged = False
+
+    def __repr__(self) -> str:
+        return f"MemoryNonceStore(entries={len(self._entries)}, max_entries={self.max_entries})"

@@ -1,0 +1,46 @@
+"""Signing schemes: one module per provider, all used through Verifier and Signer.
+
+Scheme classes are imported on first use, so ``import hookseal.schemes`` stays cheap and a
+scheme needing an optional dependency (RFC 9421 needs ``http-sf``) only requires it when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._base import Scheme as Scheme
+from .generic_hmac import HMACScheme as HMACScheme
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+_LAZY = {
+    "StandardWebhooks": ".standard_webhooks",
+    "GitHub": ".github",
+    "Stripe": ".stripe",
+    "Slack": ".slack",
+    "Shopify": ".shopify",
+    "Twilio": ".twilio",
+    "HTTPMessageSignatures": ".http_message_signatures",
+    "SharedToken": ".shared_token",
+    "GitLab": ".shared_token",
+    "Discord": ".discord",
+    "Paddle": ".paddle",
+    "WorkOS": ".workos",
+}
+
+__all__ = ["HMACScheme", "Scheme", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hookseal.schemes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

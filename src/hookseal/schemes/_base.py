@@ -1,0 +1,207 @@
+"""The contract every scheme implements, and the checks schemes share.
+
+A scheme knows one provider's wire format. :meth:`Scheme.check` runs the checks in the fixed
+order of the security model: headers (presence, single occurrence, length, count), then the
+timestamp window, then the signature; the verifier does the body size and address checks
+before it and the nonce reservation after it.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import hmac
+import secrets as _secrets
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from .._delivery import Verified
+from .._errors import (
+    ConfigurationError,
+    MalformedHeader,
+    MissingHeader,
+    SignatureMismatch,
+    VerificationError,
+)
+from .._headers import HeaderName, read_header
+from .._keys import HMACKey, secret_bytes
+from .._policy import Policy
+
+__all__ = [
+    "Scheme",
+    "check_message_id",
+    "make_replay_key",
+    "match_hmac",
+    "require_header",
+    "split_signatures",
+]
+
+_compare = hmac.compare_digest
+
+
+class Scheme(abc.ABC):
+    """A provider's signing format: how to check a delivery and how to sign one.
+
+    Subclasses set ``name`` and implement :meth:`check` and :meth:`sign`; key loading
+    defaults to HMAC keys from text or bytes secrets.
+    """
+
+    name: ClassVar[str] = "scheme"
+    #: Whether the signature covers a timestamp (then replays are bounded by the window).
+    signs_timestamp: bool = False
+    #: The header holding the sender's message id, if the scheme has one.
+    id_header: HeaderName | None = None
+
+    def load_keys(self, secrets: object) -> Sequence[Any]:
+        """Turn the configured secrets into verification keys (at construction time)."""
+        items = _as_list(secrets)
+        return [self.load_key(secret) for secret in items]
+
+    def load_key(self, secret: object) -> Any:
+        """Turn one configured secret into a verification key."""
+        return HMACKey(secret_bytes(secret))
+
+    def load_signing_key(self, secret: object) -> Any:
+        """Turn the signer's secret into a signing key."""
+        return self.load_key(secret)
+
+    @abc.abstractmethod
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Check one delivery and return what was verified, or raise a VerificationError."""
+
+    @abc.abstractmethod
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """Return the headers that sign ``body`` with ``key``."""
+
+    def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
+        """The message id as sent, for logs and audit events only (unverified, may be None)."""
+        if self.id_header is None:
+            return None
+        try:
+            return read_header(headers, self.id_header, policy.max_header_bytes)
+        except VerificationError:
+            return None
+
+    def new_message_id(self) -> str:
+        """A fresh random message id for signing when the caller gives none."""
+        return "msg_" + _secrets.token_hex(12)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _as_list(secrets: object) -> list[object]:
+    if isinstance(secrets, (str, bytes, bytearray, memoryview)):
+        items: list[object] = [secrets]
+    elif isinstance(secrets, Mapping):
+        raise ConfigurationError(
+            "This scheme takes a list of secrets, not a mapping (only HTTPMessageSignatures "
+            "maps key ids to keys)."
+        )
+    else:
+        try:
+            items = list(secrets)  # type: ignore[call-overload]
+        except TypeError:
+            items = [secrets]
+    if not items:
+        raise ConfigurationError("No secrets configured: give at least one secret.")
+    return items
+
+
+def require_header(
+    headers: Mapping[str, str], name: HeaderName, policy: Policy, what: str = "signature"
+) -> str:
+    """Read a header the scheme cannot do without, raising MissingHeader when absent."""
+    value = read_header(headers, name, policy.max_header_bytes)
+    if value is None:
+        raise MissingHeader(
+            f"The {name.name!r} header ({what}) is missing or empty. Check that the sender "
+            "signs deliveries to this endpoint and that no proxy strips the header.",
+            header=name.name,
+        )
+    return value
+
+
+def split_signatures(value: str, header: str, policy: Policy, separator: str = " ") -> list[str]:
+    """Split a header holding several signatures, bounding their number before any crypto."""
+    if value.count(separator) >= policy.max_signatures:
+        raise MalformedHeader(
+            f"The {header!r} header carries more than {policy.max_signatures} signatures "
+            "(max_signatures).",
+            reason="too_many_signatures",
+            header=header,
+        )
+    parts = value.split(separator)
+    if "" in parts:
+        raise MalformedHeader(
+            f"The {header!r} header has an empty entry or stray separator.", header=header
+        )
+    return parts
+
+
+def check_message_id(value: str, header: str, policy: Policy, forbidden: str = "") -> str:
+    """Check a message id: bounded length, printable ASCII, no space or ``forbidden`` character.
+
+    ``forbidden`` holds the separators of the signed template, so an id can never shift the
+    boundary between the fields that are signed together.
+    """
+    if len(value) > policy.max_id_length:
+        raise MalformedHeader(
+            f"The {header!r} message id is {len(value)} characters long; the limit is "
+            f"{policy.max_id_length} (max_id_length).",
+            header=header,
+        )
+    if " " in value or any(char in value for char in forbidden):
+        raise MalformedHeader(
+            f"The {header!r} message id contains a space or a separator of the signed content.",
+            header=header,
+        )
+    return value
+
+
+def match_hmac(
+    keys: Sequence[HMACKey],
+    presented: Sequence[bytes],
+    prefix: bytes,
+    body: bytes,
+    header: str,
+) -> tuple[int, bytes]:
+    """Find a key whose MAC of ``prefix + body`` equals a presented signature.
+
+    Keys are tried newest (last configured) first; every comparison is constant-time and
+    length-checked. Returns ``(key index, matching MAC)`` or raises SignatureMismatch.
+    """
+    for index in range(len(keys) - 1, -1, -1):
+        expected = keys[index].digest_parts(prefix, body)
+        for candidate in presented:
+            if _compare(expected, candidate):
+                return index, expected
+    raise SignatureMismatch(
+        f"No signature in the {header!r} header matches the body with any configured secret. "
+        "Check that the secret is the one for this endpoint and that the body reaches the "
+        "verifier exactly as sent (not re-serialised JSON, no added newline).",
+        header=header,
+    )
+
+
+def make_replay_key(scheme: str, material: bytes) -> bytes:
+    """A fixed-size digest of the signed material that identifies a delivery."""
+    return hashlib.blake2b(material, digest_size=16, person=scheme.encode()[:16]).digest()
