@@ -84,11 +84,13 @@ class SignatureMismatch(VerificationError):
 class TimestampOutOfTolerance(VerificationError):
     """The signed timestamp lies outside the tolerance window.
 
-    Reasons: ``timestamp_too_old`` and ``timestamp_in_future``.
+    Reasons: ``timestamp_too_old`` and ``timestamp_in_future``. ``timestamp`` holds the
+    signed timestamp that was refused (Unix seconds), for diagnosing clock skew.
     """
 
     status_code = 401
     default_reason = "timestamp_too_old"
+    timestamp: int | None = None
 
 
 class ReplayedDelivery(VerificationError):

@@ -15,6 +15,11 @@ def _positive_int(name: str, value: object) -> int:
     return value
 
 
+def _out_of_window(timestamp: int, error: TimestampOutOfTolerance) -> TimestampOutOfTolerance:
+    error.timestamp = timestamp
+    return error
+
+
 class Policy:
     """Limits and tolerance a scheme applies while checking one delivery.
 
@@ -55,19 +60,25 @@ class Policy:
         """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``."""
         tolerance = self.tolerance
         if timestamp < now - tolerance:
-            raise TimestampOutOfTolerance(
-                f"The {header!r} timestamp is {int(now - timestamp)} s old; the tolerance is "
-                f"{tolerance} s. Stale deliveries are refused to bound replays: check this "
-                "server's clock, or whether the delivery was held in a queue.",
-                reason="timestamp_too_old",
-                header=header,
+            raise _out_of_window(
+                timestamp,
+                TimestampOutOfTolerance(
+                    f"The {header!r} timestamp is {int(now - timestamp)} s old; the tolerance is "
+                    f"{tolerance} s. Stale deliveries are refused to bound replays: check this "
+                    "server's clock, or whether the delivery was held in a queue.",
+                    reason="timestamp_too_old",
+                    header=header,
+                ),
             )
         if timestamp > now + tolerance:
-            raise TimestampOutOfTolerance(
-                f"The {header!r} timestamp is {int(timestamp - now)} s in the future; the "
-                f"tolerance is {tolerance} s. Check this server's clock (NTP).",
-                reason="timestamp_in_future",
-                header=header,
+            raise _out_of_window(
+                timestamp,
+                TimestampOutOfTolerance(
+                    f"The {header!r} timestamp is {int(timestamp - now)} s in the future; the "
+                    f"tolerance is {tolerance} s. Check this server's clock (NTP).",
+                    reason="timestamp_in_future",
+                    header=header,
+                ),
             )
 
     def __repr__(self) -> str:
