@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over src/hookseal."""
-    session.install("-e", ".[all]", "mypy>=1.10")
+    session.install("-e", ".[all]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", "src/hookseal")
 
 

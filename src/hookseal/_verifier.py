@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._delivery import Delivery, Verified
@@ -78,6 +78,8 @@ class Verifier:
         on_event: called with a :class:`VerificationEvent` after every verification; by
             default rejections are logged on the ``hookseal`` logger. A failing callback never
             changes the verdict.
+        clock: returns the current Unix time; by default the system clock. Tests use
+            :class:`hookseal.testing.FrozenClock`.
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction.
@@ -97,6 +99,7 @@ class Verifier:
         replay_retention: int = 86400,
         allowlist: AddressPolicy | None = None,
         on_event: EventSink | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         from .schemes._base import Scheme
 
@@ -140,6 +143,9 @@ class Verifier:
             raise ConfigurationError("on_event must be callable.")
         self._on_event: EventSink = on_event if on_event is not None else log_event
         self._custom_sink = on_event is not None
+        if clock is not None and not callable(clock):
+            raise ConfigurationError("clock must be a callable returning Unix seconds.")
+        self._clock: Callable[[], float] | None = clock
 
     # -- synchronous -------------------------------------------------------------------
 
@@ -169,7 +175,7 @@ class Verifier:
         """
         started = _perf_counter()
         if now is None:
-            now = _time()
+            now = _time() if self._clock is None else self._clock()
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
@@ -216,7 +222,7 @@ class Verifier:
         """Like :meth:`verify`, but awaits the nonce store's ``areserve`` (no blocking I/O)."""
         started = _perf_counter()
         if now is None:
-            now = _time()
+            now = _time() if self._clock is None else self._clock()
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store

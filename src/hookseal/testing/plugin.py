@@ -1,0 +1,34 @@
+"""The pytest plugin (registered through the ``pytest11`` entry point as ``hookseal``).
+
+Fixtures:
+
+- ``hookseal_sign``: the :func:`~hookseal.testing.sign_delivery` factory.
+- ``frozen_clock``: a :class:`~hookseal.testing.FrozenClock` that every verifier without a
+  clock of its own uses during the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from .. import _verifier
+from ._clock import FrozenClock
+from ._deliveries import SignedDelivery, sign_delivery
+
+__all__ = ["frozen_clock", "hookseal_sign"]
+
+
+@pytest.fixture
+def hookseal_sign() -> Callable[..., SignedDelivery]:
+    """Sign fake deliveries: ``hookseal_sign("github", secret, body)``."""
+    return sign_delivery
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Freeze hookseal's clock for the test; move it with ``frozen_clock.advance(seconds)``."""
+    clock = FrozenClock()
+    monkeypatch.setattr(_verifier, "_time", clock)
+    return clock
