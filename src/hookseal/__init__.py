@@ -22,6 +22,7 @@ from ._events import VerificationEvent as VerificationEvent
 from ._headers import Headers as Headers
 from ._signer import Signer as Signer
 from ._verifier import Verifier as Verifier
+from .network import IPAllowlist as IPAllowlist
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "Delivery",
     "ForbiddenAddress",
     "Headers",
+    "IPAllowlist",
     "JSONLinesSink",
     "MalformedHeader",
     "MissingHeader",
