@@ -1,0 +1,441 @@
+"""Standard Webhooks (and Svix): ``v1`` HMAC-SHA256 and ``v1a`` Ed25519 over ``id.timestamp.body``.
+
+Spec: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+
+The sender sends ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` (Svix sends the
+same values as ``svix-id``, ``svix-timestamp`` and ``svix-signature``). The signature header is a
+space-separated list of ``<version>,<base64>`` entries; ``v1`` is HMAC-SHA256 keyed with the
+base64-decoded ``whsec_`` secret, ``v1a`` is Ed25519 checked with a ``whpk_`` public key.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._delivery import Verified
+from .._encoding import decode_base64, encode_base64, parse_timestamp
+from .._errors import (
+    ConfigurationError,
+    MalformedHeader,
+    MissingHeader,
+    SignatureMismatch,
+    VerificationError,
+)
+from .._headers import HeaderName, Headers, read_header
+from .._keys import HMACKey, secret_bytes
+from .._policy import Policy
+from ._base import Scheme, check_message_id, split_signatures
+
+__all__ = ["StandardWebhooks"]
+
+_HMAC_PREFIX = "whsec_"
+_SECRET_KEY_PREFIX = "whsk_"  # noqa: S105 - a key-format prefix, not a secret
+_PUBLIC_KEY_PREFIX = "whpk_"
+_PREFIXES = (_HMAC_PREFIX, _SECRET_KEY_PREFIX, _PUBLIC_KEY_PREFIX)
+_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_ED25519_SIGNATURE_SIZE = 64
+_ED25519_KEY_SIZE = 32
+_NAME = "standard-webhooks"
+_compare = hmac.compare_digest
+_b2a_base64 = binascii.b2a_base64
+_MAX_TIMESTAMP_DIGITS = 12
+
+
+def _decode_key_text(secret: str, prefix: str) -> bytes:
+    """Strictly decode the standard base64 after ``prefix`` (padding may be omitted)."""
+    encoded = secret[len(prefix) :]
+    body = encoded.rstrip("=")
+    padding = len(encoded) - len(body)
+    if (
+        not body
+        or padding > 2
+        or not set(body) <= _B64_ALPHABET
+        or len(body) % 4 == 1
+        or (padding and (len(body) + padding) % 4)
+    ):
+        raise ConfigurationError(
+            f"The {prefix}... secret is not valid base64 after its prefix. Paste the value "
+            "exactly as your provider shows it."
+        )
+    try:
+        return binascii.a2b_base64(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):  # pragma: no cover - ruled out by the checks above
+        raise ConfigurationError(f"The {prefix}... secret is not valid base64.") from None
+
+
+def _ed25519_bytes(secret: str, prefix: str) -> bytes:
+    raw = _decode_key_text(secret, prefix)
+    if len(raw) != _ED25519_KEY_SIZE:
+        raise ConfigurationError(
+            f"A {prefix}... key must hold {_ED25519_KEY_SIZE} bytes of Ed25519 key material "
+            f"(it holds {len(raw)})."
+        )
+    return raw
+
+
+def _prefix_of(secret: str) -> str | None:
+    for prefix in _PREFIXES:
+        if secret.startswith(prefix):
+            return prefix
+    return None
+
+
+class _KeyRing(tuple[Any, ...]):
+    """The configured keys in order, plus their split by kind (computed once, at construction).
+
+    Each split lists ``(index, key)`` pairs newest first, the order keys are tried in.
+    """
+
+    hmac_keys: tuple[tuple[int, HMACKey], ...]
+    ed25519_keys: tuple[tuple[int, Any], ...]
+
+    def __new__(cls, keys: Sequence[Any]) -> _KeyRing:
+        ring = super().__new__(cls, keys)
+        pairs = list(enumerate(ring))[::-1]
+        ring.hmac_keys = tuple((i, k) for i, k in pairs if isinstance(k, HMACKey))
+        ring.ed25519_keys = tuple((i, k) for i, k in pairs if not isinstance(k, HMACKey))
+        return ring
+
+
+class StandardWebhooks(Scheme):
+    """The Standard Webhooks scheme, as sent by Svix and every sender following the spec.
+
+    Secrets:
+        * ``"whsec_<base64>"``: a ``v1`` HMAC-SHA256 secret, exactly as the dashboard shows it
+          (the part after ``whsec_`` is base64-decoded to get the key);
+        * ``bytes``: a raw ``v1`` HMAC key, used as given;
+        * ``"whpk_<base64>"``: a ``v1a`` Ed25519 public key, for verifying;
+        * ``"whsk_<base64>"``: a ``v1a`` Ed25519 secret key, for signing (a ``Signer`` only).
+
+    ``webhook-*`` headers are read, or the ``svix-*`` ones when no ``webhook-signature`` header
+    was sent. Signature versions other than ``v1`` and ``v1a`` are ignored, as the spec says.
+    """
+
+    name = _NAME
+    signs_timestamp = True
+
+    def __init__(self) -> None:
+        self.id_header: HeaderName | None = HeaderName("webhook-id")
+        self._signature = HeaderName("webhook-signature")
+        self._timestamp = HeaderName("webhook-timestamp")
+        self._svix_id = HeaderName("svix-id")
+        self._svix_signature = HeaderName("svix-signature")
+        self._svix_timestamp = HeaderName("svix-timestamp")
+        self._replay_hash = hashlib.blake2b(digest_size=16, person=_NAME.encode()[:16])
+
+    # -- keys --------------------------------------------------------------------------
+
+    def load_keys(self, secrets: object) -> Sequence[Any]:
+        """Load every configured secret and split them into HMAC and Ed25519 keys once."""
+        return _KeyRing(super().load_keys(secrets))
+
+    def load_key(self, secret: object) -> Any:
+        """A verification key: HMACKey for ``whsec_``/bytes, Ed25519 public key for ``whpk_``."""
+        if isinstance(secret, str):
+            secret_bytes(secret)
+            prefix = _prefix_of(secret)
+            if prefix == _PUBLIC_KEY_PREFIX:
+                from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+                raw = _ed25519_bytes(secret, prefix)
+                try:
+                    return Ed25519PublicKey.from_public_bytes(raw)
+                except ValueError:  # pragma: no cover - 32 bytes are always accepted
+                    raise ConfigurationError("The whpk_... key is not an Ed25519 key.") from None
+            if prefix == _SECRET_KEY_PREFIX:
+                raise ConfigurationError(
+                    "A whsk_... key is the sender's private signing key: a receiver must never "
+                    "hold it. Configure the matching whpk_... public key to verify v1a "
+                    "signatures (use whsk_ only with a Signer)."
+                )
+        return self._hmac_key(secret)
+
+    def load_signing_key(self, secret: object) -> Any:
+        """A signing key: HMACKey for ``whsec_``/bytes, Ed25519 private key for ``whsk_``."""
+        if isinstance(secret, str):
+            secret_bytes(secret)
+            prefix = _prefix_of(secret)
+            if prefix == _SECRET_KEY_PREFIX:
+                from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+                return Ed25519PrivateKey.from_private_bytes(_ed25519_bytes(secret, prefix))
+            if prefix == _PUBLIC_KEY_PREFIX:
+                raise ConfigurationError(
+                    "A whpk_... key is a public key: it cannot sign, and it must never be used "
+                    "as an HMAC secret. Sign v1a with the whsk_... secret key, or v1 with a "
+                    "whsec_... secret."
+                )
+        return self._hmac_key(secret)
+
+    @staticmethod
+    def _hmac_key(secret: object) -> HMACKey:
+        if isinstance(secret, str):
+            if secret.startswith(_HMAC_PREFIX):
+                secret_bytes(secret)
+                return HMACKey(_decode_key_text(secret, _HMAC_PREFIX))
+            if secret.startswith(_PUBLIC_KEY_PREFIX):  # pragma: no cover - handled by callers
+                raise ConfigurationError("A whpk_... public key cannot be an HMAC secret.")
+            raise ConfigurationError(
+                "A Standard Webhooks secret given as text must start with 'whsec_' (v1, "
+                "followed by base64) or 'whpk_' (v1a public key). If you hold only the base64 "
+                "part, prefix it with 'whsec_'; pass bytes to use a raw HMAC key."
+            )
+        raw = secret_bytes(secret)
+        if raw.startswith((b"whsec_", b"whsk_", b"whpk_")):
+            raise ConfigurationError(
+                "This bytes secret starts with a Standard Webhooks prefix, so it would be used "
+                "as a raw HMAC key including the prefix. Pass it as text (str) instead."
+            )
+        return HMACKey(raw)
+
+    # -- verification ------------------------------------------------------------------
+
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Check headers, the timestamp window and then the signatures, in that order.
+
+        The common delivery (``webhook-*`` headers, one ``v1`` signature, every value well
+        formed) takes a fast path doing the same checks with fewer calls. Anything else, and
+        every rejection before the signature check, goes through :meth:`_check_general`, which
+        produces the precise error.
+        """
+        if type(headers) is Headers:
+            lines = headers._lines
+            sig_lines = lines.get("webhook-signature")
+            id_lines = lines.get("webhook-id")
+            ts_lines = lines.get("webhook-timestamp")
+            if (
+                sig_lines is None
+                or id_lines is None
+                or ts_lines is None
+                or len(sig_lines) != 1
+                or len(id_lines) != 1
+                or len(ts_lines) != 1
+            ):
+                return self._check_general(body, headers, keys, policy, now)
+            value: object = sig_lines[0]
+            raw_id: object = id_lines[0]
+            raw_ts: object = ts_lines[0]
+        else:
+            get = headers.get
+            value = get("webhook-signature")
+            raw_id = get("webhook-id")
+            raw_ts = get("webhook-timestamp")
+        # Fast-path preconditions: each is also enforced (with its own error) by the general path.
+        if not (
+            type(value) is str
+            and type(raw_id) is str
+            and type(raw_ts) is str
+            and value.startswith("v1,")
+            and len(value) > 3
+            and raw_id
+            and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+            and raw_ts.isdigit()
+            and len(value) <= policy.max_header_bytes
+            and len(raw_id) <= policy.max_header_bytes
+            and len(raw_id) <= policy.max_id_length
+            and "." not in raw_id
+        ):
+            return self._check_general(body, headers, keys, policy, now)
+        joined = value + raw_id + raw_ts
+        if not joined.isascii() or not joined.isprintable() or " " in joined:
+            return self._check_general(body, headers, keys, policy, now)
+        timestamp = int(raw_ts)
+        tolerance = policy.tolerance
+        if not now - tolerance <= timestamp <= now + tolerance:
+            policy.check_window(timestamp, now, "webhook-timestamp")
+        # Comparing the canonical base64 text of the expected MAC with the presented text is
+        # the same as strictly decoding the presented value and comparing bytes (canonical
+        # base64 is one-to-one); a non-matching value is decoded strictly below to tell a
+        # malformed header from a wrong signature.
+        presented = value[3:].encode("ascii")
+        prefix = f"{raw_id}.{raw_ts}.".encode("ascii")
+        ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
+        for position, key in ring.hmac_keys:
+            if _compare(_b2a_base64(key.digest_parts(prefix, body), newline=False), presented):
+                replay = self._replay_hash.copy()
+                replay.update(f"{raw_id}\n{raw_ts}".encode("ascii"))
+                return Verified(
+                    body,
+                    timestamp=timestamp,
+                    msg_id=raw_id,
+                    key_index=position,
+                    scheme=_NAME,
+                    replay_key=replay.digest(),
+                )
+        decode_base64(value[3:], "webhook-signature")
+        raise _mismatch("webhook-signature")
+
+    def _check_general(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+    ) -> Verified:
+        """Every form of delivery, with the exact error for whatever is wrong."""
+        max_length = policy.max_header_bytes
+        sig_name = self._signature
+        value = read_header(headers, sig_name, max_length)
+        if value is not None:
+            id_name = self.id_header
+            ts_name = self._timestamp
+        else:
+            sig_name = self._svix_signature
+            value = read_header(headers, sig_name, max_length)
+            if value is None:
+                raise MissingHeader(
+                    "The 'webhook-signature' header (or Svix's 'svix-signature') is missing or "
+                    "empty. Check that the sender signs deliveries to this endpoint and that "
+                    "no proxy strips the header.",
+                    header=self._signature.name,
+                )
+            id_name = self._svix_id
+            ts_name = self._svix_timestamp
+        assert id_name is not None
+        header = sig_name.name
+        entries = split_signatures(value, header, policy) if " " in value else (value,)
+        v1: list[bytes] = []
+        v1a: list[bytes] = []
+        for entry in entries:
+            version, _sep, signature = entry.partition(",")
+            if not signature:
+                raise MalformedHeader(
+                    f"Each entry of the {header!r} header must be '<version>,<base64>'.",
+                    header=header,
+                )
+            if version == "v1":
+                v1.append(decode_base64(signature, header))
+            elif version == "v1a":
+                v1a.append(decode_base64(signature, header))
+        if not v1 and not v1a:
+            raise SignatureMismatch(
+                f"The {header!r} header holds no v1 or v1a signature, the only versions this "
+                "verifier accepts.",
+                reason="no_supported_signature",
+                header=header,
+            )
+        raw_id = read_header(headers, id_name, max_length)
+        if raw_id is None:
+            raise _missing(id_name, "message id")
+        check_message_id(raw_id, id_name.name, policy, ".")
+        raw_ts = read_header(headers, ts_name, max_length)
+        if raw_ts is None:
+            raise _missing(ts_name, "timestamp")
+        timestamp = parse_timestamp(raw_ts, ts_name.name)
+        policy.check_window(timestamp, now, ts_name.name)
+
+        ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
+        prefix = f"{raw_id}.{raw_ts}.".encode("ascii")
+        index = -1
+        if v1:
+            for position, key in ring.hmac_keys:
+                expected = key.digest_parts(prefix, body)
+                for candidate in v1:
+                    if _compare(expected, candidate):
+                        index = position
+                        break
+                if index >= 0:
+                    break
+        if index < 0 and v1a:
+            index = _match_ed25519(ring.ed25519_keys, v1a, prefix + body)
+        if index < 0:
+            raise _mismatch(header)
+        replay = self._replay_hash.copy()
+        replay.update(f"{raw_id}\n{raw_ts}".encode("ascii"))
+        return Verified(
+            body,
+            timestamp=timestamp,
+            msg_id=raw_id,
+            key_index=index,
+            scheme=_NAME,
+            replay_key=replay.digest(),
+        )
+
+    def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
+        """The ``webhook-id`` (or ``svix-id``) as sent, for logs only."""
+        for name in (self._signature, self._svix_signature):
+            try:
+                if read_header(headers, name, policy.max_header_bytes) is None:
+                    continue
+                return read_header(
+                    headers,
+                    self.id_header if name is self._signature else self._svix_id,  # type: ignore[arg-type]
+                    policy.max_header_bytes,
+                )
+            except VerificationError:
+                return None
+        return None
+
+    # -- signing -----------------------------------------------------------------------
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """The ``webhook-*`` headers with a ``v1`` (HMAC) or ``v1a`` (Ed25519) signature."""
+        if not msg_id or not msg_id.isascii() or not msg_id.isprintable() or " " in msg_id:
+            raise ConfigurationError("msg_id must be printable ASCII text without spaces.")
+        if "." in msg_id:
+            raise ConfigurationError("A Standard Webhooks msg_id must not contain '.'.")
+        prefix = f"{msg_id}.{timestamp}.".encode("ascii")
+        if isinstance(key, HMACKey):
+            signature = "v1," + encode_base64(key.digest_parts(prefix, body))
+        else:
+            signature = "v1a," + encode_base64(key.sign(prefix + body))
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature,
+        }
+
+
+def _match_ed25519(keys: Sequence[tuple[int, Any]], presented: list[bytes], message: bytes) -> int:
+    from cryptography.exceptions import InvalidSignature
+
+    for position, key in keys:
+        for candidate in presented:
+            if len(candidate) != _ED25519_SIGNATURE_SIZE:
+                continue
+            try:
+                key.verify(candidate, message)
+            except InvalidSignature:
+                continue
+            return position
+    return -1
+
+
+def _mismatch(header: str) -> SignatureMismatch:
+    return SignatureMismatch(
+        f"No signature in the {header!r} header matches the body with any configured key. "
+        "Check that the secret is the one for this endpoint and that the body reaches the "
+        "verifier exactly as sent (not re-serialised JSON, no added newline).",
+        header=header,
+    )
+
+
+def _missing(name: HeaderName, what: str) -> MissingHeader:
+    return MissingHeader(
+        f"The {name.name!r} header ({what}) is missing or empty; Standard Webhooks signs it "
+        "together with the body.",
+        header=name.name,
+    )

@@ -1,0 +1,122 @@
+"""Stripe: ``Stripe-Signature: t=<ts>,v1=<hex>[,v1=<hex>...]``, HMAC-SHA256 over ``t.body``.
+
+Docs: https://docs.stripe.com/webhooks#verify-manually
+
+The endpoint secret Stripe shows (``whsec_...``) is used as the HMAC key exactly as text: the
+whole string, prefix included, encoded as UTF-8. It is *not* base64-decoded as a Standard
+Webhooks ``whsec_`` secret is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._delivery import Verified
+from .._encoding import decode_hex, parse_timestamp
+from .._errors import MalformedHeader, SignatureMismatch
+from .._headers import HeaderName
+from .._policy import Policy
+from ._base import Scheme, make_replay_key, match_hmac, require_header
+
+__all__ = ["Stripe"]
+
+_NAME = "stripe"
+
+
+class Stripe(Scheme):
+    """Stripe's webhook signatures (``Stripe-Signature`` header, ``v1`` scheme).
+
+    Secrets are the endpoint's signing secret as Stripe's dashboard or CLI shows it
+    (``"whsec_..."``), used as raw UTF-8 text. List several during a rotation: Stripe then
+    sends one ``v1`` signature per active secret and any one may match.
+
+    Entries for other schemes (such as the ``v0`` Stripe adds in test mode) are ignored, as
+    Stripe's own libraries do; a header holding no ``v1`` entry is refused with the reason
+    ``no_supported_signature``. Unlike ``stripe-python``, timestamps too far in the future
+    are refused as well as stale ones.
+    """
+
+    name = _NAME
+    signs_timestamp = True
+
+    def __init__(self) -> None:
+        self._header = HeaderName("Stripe-Signature")
+
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Parse the header, check the timestamp window, then the ``v1`` signatures."""
+        header = self._header.name
+        value = require_header(headers, self._header, policy)
+        if value.count(",") > policy.max_signatures:
+            raise MalformedHeader(
+                f"The {header!r} header carries more than {policy.max_signatures} signatures "
+                "(max_signatures).",
+                reason="too_many_signatures",
+                header=header,
+            )
+        raw_ts: str | None = None
+        presented: list[bytes] = []
+        for entry in value.split(","):
+            scheme, _sep, item = entry.partition("=")
+            if not scheme or not item:
+                raise MalformedHeader(
+                    f"Each entry of the {header!r} header must be 'name=value' (e.g. "
+                    "'t=1700000000,v1=<hex>'), with no spaces or empty entries.",
+                    header=header,
+                )
+            if scheme == "t":
+                if raw_ts is not None:
+                    raise MalformedHeader(
+                        f"The {header!r} header holds more than one 't=' timestamp.",
+                        header=header,
+                    )
+                raw_ts = item
+            elif scheme == "v1":
+                presented.append(decode_hex(item, header))
+        if raw_ts is None:
+            raise MalformedHeader(
+                f"The {header!r} header has no 't=' timestamp.",
+                reason="malformed_header",
+                header=header,
+            )
+        if not presented:
+            raise SignatureMismatch(
+                f"The {header!r} header holds no v1 signature (only other schemes such as "
+                "v0, which this verifier does not accept).",
+                reason="no_supported_signature",
+                header=header,
+            )
+        timestamp = parse_timestamp(raw_ts, header)
+        policy.check_window(timestamp, now, header)
+        index, mac = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        return Verified(
+            body,
+            timestamp=timestamp,
+            msg_id=None,
+            key_index=index,
+            scheme=_NAME,
+            replay_key=make_replay_key(_NAME, mac),
+        )
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """The ``Stripe-Signature`` header Stripe would send (``t=...,v1=...``)."""
+        mac = key.digest_parts(f"{timestamp}.".encode("ascii"), body)
+        return {self._header.name: f"t={timestamp},v1={mac.hex()}"}
