@@ -13,7 +13,12 @@ from ._base import Scheme as Scheme
 from .generic_hmac import HMACScheme as HMACScheme
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from .github import GitHub as GitHub
+    from .shopify import Shopify as Shopify
+    from .slack import Slack as Slack
+    from .standard_webhooks import StandardWebhooks as StandardWebhooks
+    from .stripe import Stripe as Stripe
+    from .twilio import Twilio as Twilio
 
 _LAZY = {
     "StandardWebhooks": ".standard_webhooks",
@@ -30,7 +35,22 @@ _LAZY = {
     "WorkOS": ".workos",
 }
 
-__all__ = ["HMACScheme", "Scheme", *_LAZY]
+__all__ = [
+    "Discord",
+    "GitHub",
+    "GitLab",
+    "HMACScheme",
+    "HTTPMessageSignatures",
+    "Paddle",
+    "Scheme",
+    "SharedToken",
+    "Shopify",
+    "Slack",
+    "StandardWebhooks",
+    "Stripe",
+    "Twilio",
+    "WorkOS",
+]
 
 
 def __getattr__(name: str) -> Any:

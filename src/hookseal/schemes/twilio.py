@@ -1,0 +1,332 @@
+"""Twilio: ``X-Twilio-Signature``, base64 HMAC of the full URL plus the sorted form parameters.
+
+Docs: https://www.twilio.com/docs/usage/webhooks/webhooks-security
+Reference implementation: ``twilio/twilio-python`` ``twilio/request_validator.py``.
+
+What Twilio signs is the URL it requested (scheme, host, port if any, path and query) followed,
+for ``application/x-www-form-urlencoded`` bodies, by every parameter name and value, sorted by
+name (then by value for a repeated name, identical pairs counted once, exactly as
+``RequestValidator`` does). For any other body (JSON) Twilio adds a ``bodySHA256`` query
+parameter to the URL, which is signed with it, holding the SHA-256 hex of the raw body; the
+body is checked against it. Like Twilio's SDKs, the URL is tried with and without its port,
+because proxies and load balancers add or drop it.
+
+HMAC-SHA1 is Twilio's algorithm for signatures made with the account Auth Token; there is no
+stronger choice for those, so this scheme allows it by design. What makes a forgery hard here
+is HMAC's pseudo-randomness, which SHA-1's collision weakness does not break (HMAC-SHA1 has no
+known practical forgery). Webhooks signed with a Twilio SharedKey whose setting names
+``HMAC_SHA256`` are verified with ``Twilio(algorithm="sha256")``. The algorithm is pinned by this
+configuration; the ``X-Twilio-Webhooks-Signature-Settings`` header is never used to choose it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from .._delivery import Verified
+from .._encoding import decode_base64, encode_base64
+from .._errors import ConfigurationError, PayloadTooLarge, SignatureMismatch
+from .._headers import HeaderName, read_header
+from .._keys import HMACKey, secret_bytes
+from .._policy import Policy
+from ._base import Scheme, make_replay_key, require_header
+
+__all__ = ["Twilio"]
+
+_SIGNATURE_HEADER = HeaderName("X-Twilio-Signature")
+_CONTENT_TYPE = HeaderName("Content-Type")
+_FORM = "application/x-www-form-urlencoded"
+_BODY_HASH_PARAM = "bodySHA256"
+_ABSOLUTE_URL = re.compile(r"((?i:https?)://)([^/?#]*)(.*)", re.DOTALL)
+_ALGORITHMS = ("sha1", "sha256")
+_compare = hmac.compare_digest
+
+
+def _require_url(url: object) -> str:
+    """The URL to verify or sign; its absence is a bug in the caller, not a bad request."""
+    if url is None:
+        raise TypeError(
+            "Twilio signs the full request URL: pass url=... (the URL Twilio requested, with "
+            "scheme, host, path and query string, as configured in the Twilio console). The "
+            "framework adapters pass it for you."
+        )
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, not {type(url).__name__}.")
+    if _ABSOLUTE_URL.fullmatch(url) is None:
+        raise ValueError(
+            "url must be the absolute http(s) URL Twilio requested (e.g. "
+            "'https://example.com/sms?x=1'), not a path: Twilio signs the scheme and host too."
+        )
+    return url
+
+
+def _url_variants(url: str) -> list[str]:
+    """The URL as given, then the same URL with its port removed, or the default one added.
+
+    Only the authority is edited, textually (no re-serialisation of the path or query). A
+    port that is not 1 to 5 ASCII digits leaves the URL as the only candidate.
+    """
+    match = _ABSOLUTE_URL.fullmatch(url)
+    if match is None:  # pragma: no cover - _require_url ran first
+        return [url]
+    scheme, authority, rest = match.groups()
+    userinfo, at, hostport = authority.rpartition("@")
+    port: str | None
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            return [url]
+        host, tail = hostport[: end + 1], hostport[end + 1 :]
+        if tail and not tail.startswith(":"):
+            return [url]
+        port = tail[1:] if tail else None
+    else:
+        host, colon, port_text = hostport.partition(":")
+        port = port_text if colon else None
+    base = scheme + userinfo + at + host
+    if port is None:
+        default = "443" if scheme.lower() == "https://" else "80"
+        return [url, f"{base}:{default}{rest}"]
+    if not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
+        return [url]
+    return [url, base + rest]
+
+
+def _body_hash_param(url: str) -> str | None:
+    """The value of the URL's ``bodySHA256`` query parameter, or None when there is none.
+
+    Raises SignatureMismatch when it appears more than once (Twilio sends it once).
+    """
+    query = url.partition("#")[0].partition("?")[2]
+    if not query:
+        return None
+    found = [
+        value
+        for name, _, value in (field.partition("=") for field in query.split("&"))
+        if unquote_plus(name) == _BODY_HASH_PARAM
+    ]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise SignatureMismatch(
+            f"The URL carries {_BODY_HASH_PARAM!r} more than once; Twilio sends it once.",
+            header=_SIGNATURE_HEADER.name,
+        )
+    return unquote_plus(found[0])
+
+
+def _form_params(body: bytes, max_params: int) -> list[tuple[str, str]]:
+    """Strictly parse an ``application/x-www-form-urlencoded`` body into (name, value) pairs.
+
+    The body must be ASCII with every field written ``name=value`` (values may be empty) and
+    percent-escapes that decode to UTF-8, which is what Twilio sends. Raises PayloadTooLarge
+    for more than ``max_params`` fields (before parsing) and SignatureMismatch for anything
+    that cannot be a form Twilio signed.
+    """
+    if not body:
+        return []
+    if body.count(b"&") >= max_params:
+        raise PayloadTooLarge(
+            f"The form body has more than {max_params} parameters (max_params).",
+            reason="too_many_params",
+        )
+    if not body.isascii():
+        raise _malformed_form()
+    try:
+        return parse_qsl(
+            body.decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+        )
+    except ValueError:  # includes UnicodeDecodeError
+        raise _malformed_form() from None
+
+
+def _malformed_form() -> SignatureMismatch:
+    return SignatureMismatch(
+        "The form body is not a well-formed application/x-www-form-urlencoded body (ASCII, "
+        "name=value fields joined by '&', UTF-8 percent-escapes), so it cannot carry a Twilio "
+        "signature.",
+        header=_SIGNATURE_HEADER.name,
+    )
+
+
+def _signed_params(params: Sequence[tuple[str, str]]) -> bytes:
+    """The parameter part of the signed string, as twilio-python's RequestValidator builds it.
+
+    Names sorted; for each name its distinct values sorted; each name and value appended.
+    """
+    if not params:
+        return b""
+    values: dict[str, set[str]] = {}
+    for name, value in params:
+        values.setdefault(name, set()).add(value)
+    return "".join(
+        name + value for name in sorted(values) for value in sorted(values[name])
+    ).encode("utf-8")
+
+
+class Twilio(Scheme):
+    """Twilio webhooks (``X-Twilio-Signature``), verified against the request URL.
+
+    Args:
+        algorithm: ``"sha1"`` (default: signatures made with the account Auth Token) or
+            ``"sha256"`` (a SharedKey whose Webhook Setting names ``HMAC_SHA256``).
+        max_params: the most form parameters accepted in one body (Twilio sends a few dozen).
+
+    The secret is the Auth Token (or the SharedKey secret), used as its UTF-8 bytes. Verifying
+    and signing both need ``url=``: the full URL Twilio requested. Calling them without it
+    raises ``TypeError``, and with a relative URL ``ValueError``: these are bugs in the
+    receiving code, so they are not reported as a rejected (401) delivery.
+
+    Twilio signs no timestamp, so the replay bound is the nonce store's retention
+    (``Verifier(replay_retention=...)``, default one day).
+    """
+
+    name = "twilio"
+    signs_timestamp = False
+    id_header = None
+
+    def __init__(self, *, algorithm: str = "sha1", max_params: int = 1000) -> None:
+        if algorithm not in _ALGORITHMS:
+            raise ConfigurationError(
+                f"algorithm must be 'sha1' (Auth Token) or 'sha256' (SharedKey with "
+                f"HMAC_SHA256), not {algorithm!r}."
+            )
+        if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params <= 0:
+            raise ConfigurationError(f"max_params must be a positive integer, not {max_params!r}.")
+        self.algorithm = algorithm
+        self.max_params = max_params
+        self._digest_size = hashlib.new(algorithm).digest_size
+
+    def load_key(self, secret: object) -> HMACKey:
+        """The Auth Token (or SharedKey secret) as Twilio uses it: its UTF-8 bytes."""
+        return HMACKey(secret_bytes(secret, "Twilio auth token"), self.algorithm, allow_sha1=True)
+
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Check ``X-Twilio-Signature`` over the URL and form parameters (or body hash)."""
+        url = _require_url(url)
+        header = _SIGNATURE_HEADER.name
+        value = require_header(headers, _SIGNATURE_HEADER, policy)
+        presented = decode_base64(value, header)
+        content_type = read_header(headers, _CONTENT_TYPE, policy.max_header_bytes)
+        media_type = (content_type or "").partition(";")[0].strip().lower()
+        body_hash: str | None = None
+        if media_type == _FORM:
+            params = _signed_params(_form_params(body, self.max_params))
+        else:
+            params = b""
+            body_hash = _body_hash_param(url)
+            if body_hash is None and body:
+                raise SignatureMismatch(
+                    f"The body is not form-encoded (Content-Type {media_type or 'absent'!r}) "
+                    f"and the URL has no {_BODY_HASH_PARAM!r} parameter, so the signature does "
+                    "not cover the body. Twilio adds bodySHA256 to the URL of JSON webhooks: "
+                    "pass the full URL including its query string.",
+                    header=header,
+                )
+        if len(presented) != self._digest_size:
+            raise SignatureMismatch(
+                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-"
+                f"{self.algorithm.upper()} is {self._digest_size}.",
+                header=header,
+            )
+        try:
+            candidates = [variant.encode("utf-8") for variant in _url_variants(url)]
+        except UnicodeEncodeError:
+            raise SignatureMismatch(
+                "The URL holds characters that cannot be encoded as UTF-8.", header=header
+            ) from None
+        index = self._match(keys, presented, candidates, params)
+        if body_hash is not None and not _compare(
+            hashlib.sha256(body).hexdigest().encode("ascii"), body_hash.encode("utf-8")
+        ):
+            raise SignatureMismatch(
+                f"The body's SHA-256 does not match the URL's {_BODY_HASH_PARAM!r} parameter: "
+                "the body was changed, or is not the raw bytes as received.",
+                header=header,
+            )
+        return Verified(
+            body,
+            timestamp=None,
+            msg_id=None,
+            key_index=index,
+            scheme=self.name,
+            replay_key=make_replay_key(self.name, presented),
+        )
+
+    @staticmethod
+    def _match(
+        keys: Sequence[Any], presented: bytes, candidates: Sequence[bytes], params: bytes
+    ) -> int:
+        for index in range(len(keys) - 1, -1, -1):
+            key = keys[index]
+            for candidate in candidates:
+                if _compare(key.digest_parts(candidate, params), presented):
+                    return index
+        raise SignatureMismatch(
+            f"The {_SIGNATURE_HEADER.name!r} signature does not match the URL and parameters "
+            "with any configured auth token (with or without the port). Check that the URL "
+            "is exactly the one Twilio requested (scheme and host as seen by Twilio, not the "
+            "internal address behind a proxy; the query string included) and that the token "
+            "is the account's primary Auth Token.",
+            header=_SIGNATURE_HEADER.name,
+        )
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """Return ``X-Twilio-Signature`` and, for a non-empty body, its ``Content-Type``.
+
+        A body is signed as a form unless ``url`` carries ``bodySHA256`` (Twilio's JSON
+        webhooks), which must then be the SHA-256 hex of ``body``.
+        """
+        url = _require_url(url)
+        body_hash = _body_hash_param(url)
+        headers: dict[str, str] = {}
+        if body_hash is not None:
+            if body_hash != hashlib.sha256(body).hexdigest():
+                raise ValueError(
+                    f"The url's {_BODY_HASH_PARAM} parameter is not the SHA-256 hex of the body."
+                )
+            params = b""
+            if body:
+                headers["Content-Type"] = "application/json"
+        else:
+            try:
+                params = _signed_params(_form_params(body, self.max_params))
+            except (SignatureMismatch, PayloadTooLarge):
+                raise ValueError(
+                    "Twilio signs form bodies (name=value&...); for another body add "
+                    f"{_BODY_HASH_PARAM}=<SHA-256 hex of the body> to the url."
+                ) from None
+            if body:
+                headers["Content-Type"] = _FORM
+        mac = key.digest_parts(url.encode("utf-8"), params)
+        return {_SIGNATURE_HEADER.name: encode_base64(mac), **headers}
+
+    def __repr__(self) -> str:
+        return f"Twilio(algorithm={self.algorithm!r})"
