@@ -143,6 +143,7 @@ class Verifier:
             raise ConfigurationError("on_event must be callable.")
         self._on_event: EventSink = on_event if on_event is not None else log_event
         self._custom_sink = on_event is not None
+        self._sink_failure_logged = False
         if clock is not None and not callable(clock):
             raise ConfigurationError("clock must be a callable returning Unix seconds.")
         self._clock: Callable[[], float] | None = clock
@@ -179,7 +180,9 @@ class Verifier:
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
-            if store is not None:
+            # An empty replay_key means the scheme has nothing per delivery to record (a
+            # shared token): recording anything would refuse identical genuine deliveries.
+            if store is not None and verified.replay_key:
                 expires_at = self._expiry(verified, now)
                 try:
                     fresh = store.reserve(verified.replay_key, expires_at, now)
@@ -226,7 +229,9 @@ class Verifier:
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
-            if store is not None:
+            # An empty replay_key means the scheme has nothing per delivery to record (a
+            # shared token): recording anything would refuse identical genuine deliveries.
+            if store is not None and verified.replay_key:
                 expires_at = self._expiry(verified, now)
                 try:
                     if hasattr(store, "areserve"):
@@ -257,6 +262,16 @@ class Verifier:
             now=now,
         )
 
+    def record_rejection(self, error: VerificationError, delivery: Delivery) -> None:
+        """Emit the audit event for a rejection an adapter made before calling :meth:`verify`.
+
+        Framework adapters refuse an oversized body from its ``Content-Length``, or while
+        reading it, without buffering it for the verifier; this records that rejection exactly
+        as :meth:`verify` records its own (one event; the default sink logs it once).
+        ``delivery.body`` is not read.
+        """
+        self._emit_rejection(error, delivery.headers, delivery.remote_addr, _perf_counter())
+
     # -- the checks ----------------------------------------------------------------------
 
     def _check(
@@ -284,7 +299,9 @@ class Verifier:
 
     def _expiry(self, verified: Verified, now: float) -> float:
         if verified.timestamp is not None:
-            return float(verified.timestamp + self.policy.tolerance)
+            # The window is inclusive (now == timestamp + tolerance still passes), while stores
+            # treat an entry as expired once now >= expires_at: keep it one second longer.
+            return float(verified.timestamp + self.policy.tolerance + 1)
         return now + self.replay_retention
 
     @staticmethod
@@ -307,7 +324,13 @@ class Verifier:
         try:
             self._on_event(event)
         except Exception:
-            logger.exception("hookseal: the on_event callback failed; the verdict stands.")
+            # Logged once per verifier: a broken sink must not flood the log on every request.
+            if not self._sink_failure_logged:
+                self._sink_failure_logged = True
+                logger.exception(
+                    "hookseal: the on_event callback failed; the verdict stands. Further "
+                    "failures of this callback are not logged."
+                )
 
     def _emit_rejection(
         self,
@@ -317,6 +340,11 @@ class Verifier:
         started: float,
     ) -> None:
         msg_id = None
+        if isinstance(headers, (list, tuple)):
+            try:
+                headers = Headers(headers)
+            except Exception:  # the lines were never usable; the event simply has no id
+                headers = None
         if isinstance(headers, Mapping):
             msg_id = self.scheme.message_id_for_log(headers, self.policy)
         self._emit(

@@ -71,6 +71,12 @@ class HMACScheme(Scheme):
             raise ConfigurationError("header must name the header that carries the signature.")
         if not isinstance(prefix, str) or not prefix.isascii() or " " in prefix or "," in prefix:
             raise ConfigurationError("prefix must be ASCII text without spaces or commas.")
+        if not isinstance(template, str) or not template.isascii():
+            raise ConfigurationError("template must be ASCII text such as '{timestamp}.{body}'.")
+        if "{" in _FIELD.sub("", template) or "}" in _FIELD.sub("", template):
+            raise ConfigurationError(
+                "template may hold braces only around the fields {id}, {timestamp} and {body}."
+            )
         fields = _FIELD.findall(template)
         unknown = set(fields) - _FIELDS
         if unknown:
@@ -108,7 +114,7 @@ class HMACScheme(Scheme):
         self._signs_id = signs_id
         self._head = template[: -len("{body}")]
         literal = _FIELD.sub("", self._head)
-        self._separators = "".join(sorted(set(literal)))
+        self._separators = "".join(sorted({char for char in literal if not char.isalnum()}))
         self._decode = decode_hex if encoding == "hex" else decode_base64
         self._digest_size: int = hash_constructor(algorithm, allow_sha1=allow_sha1)().digest_size
 

@@ -1,0 +1,352 @@
+"""Verifier entry points, the Verified result, audit events and what never leaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import logging
+
+import pytest
+
+from hookseal import (
+    Delivery,
+    Headers,
+    JSONLinesSink,
+    MalformedHeader,
+    ReplayedDelivery,
+    SignatureMismatch,
+    Signer,
+    TimestampOutOfTolerance,
+    VerificationError,
+    VerificationEvent,
+    Verified,
+    Verifier,
+)
+from hookseal.replay import MemoryNonceStore
+
+from ._support import BODY, NOW, SECRET
+
+ID_TS = {
+    "timestamp_header": "X-Timestamp",
+    "id_header": "X-Id",
+    "template": "{id}.{timestamp}.{body}",
+}
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def test_verify_delivery(make_scheme, make_verifier, sign):
+    scheme = make_scheme(**ID_TS)
+    verifier = make_verifier(scheme)
+    lines = list(sign(scheme).items())
+    delivery = Delivery(
+        BODY, lines, method="POST", url="https://example.test/hooks", remote_addr="192.0.2.7"
+    )
+    verified = verifier.verify_delivery(delivery, now=NOW)
+    assert (verified.body, verified.msg_id, verified.timestamp) == (BODY, "msg1", NOW)
+    assert "192.0.2.7" in repr(delivery)
+    assert BODY.decode() not in repr(delivery)
+    with pytest.raises(TimestampOutOfTolerance):
+        verifier.verify_delivery(delivery, now=NOW + 301)
+
+
+def test_delivery_accepts_a_mapping_or_headers(make_scheme, make_verifier, sign):
+    scheme = make_scheme()
+    verifier = make_verifier(scheme)
+    headers = sign(scheme)
+    assert verifier.verify_delivery(Delivery(BODY, headers), now=NOW).body == BODY
+    assert verifier.verify_delivery(Delivery(BODY, Headers(headers)), now=NOW).body == BODY
+
+
+def test_now_defaults_to_the_system_clock(make_scheme, make_verifier, sign):
+    scheme = make_scheme(timestamp_header="X-Timestamp", template="{timestamp}.{body}")
+    verifier = make_verifier(scheme)
+    with pytest.raises(TimestampOutOfTolerance):  # NOW lies years in the past
+        verifier.verify(BODY, sign(scheme, timestamp=NOW))
+    assert verifier.verify(BODY, sign(scheme, timestamp=NOW), now=NOW).timestamp == NOW
+    fresh = Signer(scheme, secret=SECRET).sign(BODY)  # signer's clock: now
+    assert verifier.verify(BODY, fresh).timestamp == int(fresh["X-Timestamp"])
+
+
+@pytest.mark.parametrize("body", ["text", None, 123, ["b"]], ids=repr)
+def test_non_bytes_body_is_a_type_error(body, make_scheme, make_verifier, sign):
+    scheme = make_scheme()
+    with pytest.raises(TypeError, match="raw request bytes"):
+        make_verifier(scheme).verify(body, sign(scheme), now=NOW)
+
+
+@pytest.mark.asyncio
+async def test_averify(make_scheme, sign):
+    scheme = make_scheme(**ID_TS)
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=MemoryNonceStore())
+    headers = sign(scheme)
+    verified = await verifier.averify(BODY, headers, now=NOW)
+    assert (verified.body, verified.msg_id, verified.key_index) == (BODY, "msg1", 0)
+    with pytest.raises(ReplayedDelivery):
+        await verifier.averify(BODY, headers, now=NOW)
+    with pytest.raises(SignatureMismatch):
+        await verifier.averify(BODY + b" ", sign(scheme, msg_id="m2"), now=NOW)
+    delivery = Delivery(BODY, sign(scheme, msg_id="m3"))
+    assert (await verifier.averify_delivery(delivery, now=NOW)).msg_id == "m3"
+
+
+class _AsyncOnlyStore:
+    """A real (in-memory) store offering only the asynchronous protocol."""
+
+    def __init__(self) -> None:
+        self.seen: dict[bytes, float] = {}
+
+    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        if key in self.seen:
+            return False
+        self.seen[key] = expires_at
+        return True
+
+
+class _SyncOnlyStore:
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        fresh = key not in self.seen
+        self.seen.add(key)
+        return fresh
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("store_cls", [_AsyncOnlyStore, _SyncOnlyStore])
+async def test_averify_with_async_and_sync_stores(store_cls, make_scheme, sign):
+    scheme = make_scheme(**ID_TS)
+    store = store_cls()
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=store)
+    headers = sign(scheme)
+    verified = await verifier.averify(BODY, headers, now=NOW)
+    assert store.seen
+    assert verified.replay_key in store.seen
+    with pytest.raises(ReplayedDelivery):
+        await verifier.averify(BODY, headers, now=NOW)
+
+
+def test_store_expiry_covers_the_whole_window(make_scheme, sign):
+    scheme = make_scheme(**ID_TS)
+    store = _AsyncOnlyStore()
+
+    class Recording(_SyncOnlyStore):
+        def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+            store.seen[key] = expires_at
+            return super().reserve(key, expires_at, now)
+
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=Recording(), tolerance=60)
+    verifier.verify(BODY, sign(scheme, timestamp=NOW + 60), now=NOW)
+    (expires_at,) = store.seen.values()
+    assert expires_at > NOW + 60 + 60  # the last moment the time check can still pass
+    unsigned = make_scheme()
+    retention = Verifier(unsigned, secrets=SECRET, nonce_store=Recording(), replay_retention=500)
+    store.seen.clear()
+    retention.verify(BODY, sign(unsigned), now=NOW)
+    assert list(store.seen.values()) == [NOW + 500]
+
+
+# -- Verified ----------------------------------------------------------------------------------
+
+
+def test_verified_fields_and_json(make_scheme, make_verifier, sign):
+    scheme = make_scheme(**ID_TS)
+    verifier = make_verifier(scheme, secrets=["old", SECRET])
+    verified = verifier.verify(BODY, sign(scheme, msg_id="evt_1"), now=NOW)
+    assert isinstance(verified, Verified)
+    assert verified.body is BODY or verified.body == BODY
+    assert verified.timestamp == NOW
+    assert verified.msg_id == "evt_1"
+    assert verified.key_index == 1
+    assert verified.key_id is None
+    assert verified.scheme == "hmac"
+    assert isinstance(verified.replay_key, bytes)
+    assert len(verified.replay_key) == 16
+    assert verified.json() == {"event": "ping", "id": 42}
+    assert "evt_1" in repr(verified)
+    assert "ping" not in repr(verified)
+
+
+def test_verified_json_refuses_non_json(make_scheme, make_verifier, sign):
+    scheme = make_scheme()
+    verified = make_verifier(scheme).verify(b"not json", sign(scheme, b"not json"), now=NOW)
+    with pytest.raises(ValueError):
+        verified.json()
+
+
+def test_replay_key_is_the_signed_id_and_timestamp(make_scheme, make_verifier, sign):
+    scheme = make_scheme(**ID_TS)
+    verifier = make_verifier(scheme)
+    first = verifier.verify(BODY, sign(scheme, msg_id="a"), now=NOW)
+    same = verifier.verify(b"{}", sign(scheme, b"{}", msg_id="a"), now=NOW)
+    other = verifier.verify(BODY, sign(scheme, msg_id="b"), now=NOW)
+    assert first.replay_key == same.replay_key != other.replay_key
+
+
+# -- nothing secret leaks --------------------------------------------------------------------
+
+
+def _secret_forms(secret: str, body: bytes) -> list[str]:
+    mac = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return [secret, mac.hex(), mac.hex().upper(), base64.b64encode(mac).decode()]
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64"])
+def test_errors_and_reprs_never_show_secret_or_expected_signature(
+    encoding, make_scheme, make_verifier, sign
+):
+    secret = "Very-Secret-Value-1234"
+    scheme = make_scheme(encoding=encoding, prefix="sha256=")
+    verifier = Verifier(scheme, secrets=[secret], nonce_store=MemoryNonceStore())
+    signer = Signer(scheme, secret=secret)
+    body = b'{"card":"4242424242424242"}'
+    genuine = signer.sign(body)["X-Signature"]
+    forged = sign(scheme, body, secret="attacker")["X-Signature"]
+    errors: list[VerificationError] = []
+    for headers, sent in [
+        ({"X-Signature": forged}, body),
+        ({"X-Signature": genuine}, body + b"x"),
+        ({"X-Signature": forged[:-4]}, body),
+        ({"X-Signature": forged + "!!!"}, body),
+        ({"X-Signature": "sha256=" + "0" * 64}, body),
+        ({}, body),
+    ]:
+        with pytest.raises(VerificationError) as info:
+            verifier.verify(sent, headers, now=NOW)
+        errors.append(info.value)
+    texts = [str(err) for err in errors] + [repr(err) for err in errors]
+    texts += [repr(verifier), str(verifier), repr(signer), repr(scheme), repr(verifier._keys)]
+    forbidden = _secret_forms(secret, body) + _secret_forms(secret, body + b"x") + ["4242"]
+    for text in texts:
+        for value in forbidden:
+            assert value not in text, (value, text)
+    for err in errors:
+        assert not any(isinstance(v, (bytes, bytearray)) for v in vars(err).values()), (
+            "exceptions carry no payload"
+        )
+    assert "keys=1" in repr(verifier)
+
+
+# -- audit events ----------------------------------------------------------------------------
+
+
+def test_events_for_accepted_and_rejected(make_scheme, sign):
+    scheme = make_scheme(**ID_TS)
+    events: list[VerificationEvent] = []
+    verifier = Verifier(scheme, secrets=["old", SECRET], nonce_store=None, on_event=events.append)
+    verifier.verify(BODY, sign(scheme, msg_id="ok1"), now=NOW, remote_addr="192.0.2.1")
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(BODY, sign(scheme, msg_id="bad1", secret="x"), now=NOW, remote_addr="::1")
+    with pytest.raises(TimestampOutOfTolerance):
+        verifier.verify(BODY, sign(scheme, timestamp=NOW + 999), now=NOW)
+    accepted, rejected, future = events
+    assert (accepted.outcome, accepted.reason, accepted.status_code) == ("accepted", None, 200)
+    assert (accepted.msg_id, accepted.timestamp, accepted.key_index) == ("ok1", NOW, 1)
+    assert (accepted.scheme, accepted.remote_addr) == ("hmac", "192.0.2.1")
+    assert accepted.duration >= 0
+    assert (rejected.outcome, rejected.reason, rejected.status_code) == (
+        "rejected",
+        "signature_mismatch",
+        401,
+    )
+    assert (rejected.msg_id, rejected.timestamp, rejected.key_index) == ("bad1", None, None)
+    assert rejected.remote_addr == "::1"
+    assert (future.reason, future.status_code) == ("timestamp_in_future", 401)
+
+
+def test_event_msg_id_is_escaped_and_truncated(make_scheme, sign):
+    scheme = make_scheme(id_header="X-Id")
+    events: list[VerificationEvent] = []
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=None, on_event=events.append)
+    headers = {**sign(scheme, secret="x"), "X-Id": "z" * 200}
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(BODY, headers, now=NOW, remote_addr="10.0.0.1\n\x1b[31m")
+    (event,) = events
+    assert event.msg_id == "z" * 64 + "..."
+    assert event.remote_addr is not None
+    assert event.remote_addr.isprintable()
+    assert event.remote_addr.isascii()
+
+
+def test_failing_callback_does_not_change_the_verdict(make_scheme, sign, caplog):
+    scheme = make_scheme()
+
+    def broken(event: VerificationEvent) -> None:
+        raise RuntimeError("sink down")
+
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=None, on_event=broken)
+    with caplog.at_level(logging.ERROR, logger="hookseal"):
+        assert verifier.verify(BODY, sign(scheme), now=NOW).body == BODY
+        with pytest.raises(SignatureMismatch):
+            verifier.verify(BODY, sign(scheme, secret="x"), now=NOW)
+    # Logged (once per verifier, so a broken sink cannot flood the log); verdicts unchanged.
+    assert sum("on_event callback failed" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_default_sink_logs_rejections_without_payload(make_scheme, sign, caplog):
+    scheme = make_scheme()
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=None)
+    forged = sign(scheme, secret="x")
+    with caplog.at_level(logging.DEBUG, logger="hookseal"), pytest.raises(SignatureMismatch):
+        verifier.verify(BODY, forged, now=NOW, remote_addr="198.51.100.9")
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    message = record.getMessage()
+    assert "reason=signature_mismatch" in message
+    assert "198.51.100.9" in message
+    for leaked in [SECRET, forged["X-Signature"], "ping", *_secret_forms(SECRET, BODY)]:
+        assert leaked not in message
+
+
+def test_json_lines_sink(make_scheme, sign):
+    scheme = make_scheme(**ID_TS)
+    stream = io.StringIO()
+    verifier = Verifier(scheme, secrets=SECRET, nonce_store=None, on_event=JSONLinesSink(stream))
+    verifier.verify(BODY, sign(scheme), now=NOW, remote_addr="192.0.2.1")
+    forged = sign(scheme, secret="x", msg_id="m2")
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(BODY, forged, now=NOW)
+    with pytest.raises(MalformedHeader):
+        verifier.verify(BODY, [*sign(scheme).items(), ("X-Id", "dup")], now=NOW)
+    output = stream.getvalue()
+    assert output.endswith("\n")
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [line["outcome"] for line in lines] == ["accepted", "rejected", "rejected"]
+    assert set(lines[0]) == {
+        "outcome",
+        "reason",
+        "scheme",
+        "msg_id",
+        "timestamp",
+        "key_index",
+        "remote_addr",
+        "duration",
+        "status_code",
+    }
+    assert lines[0]["msg_id"] == "msg1"
+    assert lines[0]["timestamp"] == NOW
+    assert lines[1]["reason"] == "signature_mismatch"
+    assert lines[2]["reason"] == "duplicate_header"
+    assert SECRET not in output
+    assert forged["X-Signature"] not in output
+    assert "ping" not in output
+    assert repr(JSONLinesSink(io.StringIO())) == "JSONLinesSink()"
+
+
+def test_event_as_dict_round_trips():
+    event = VerificationEvent(
+        outcome="accepted",
+        reason=None,
+        scheme="hmac",
+        msg_id="m",
+        timestamp=1,
+        key_index=0,
+        remote_addr=None,
+        duration=0.5,
+        status_code=200,
+    )
+    assert VerificationEvent(**event.as_dict()) == event  # type: ignore[arg-type]
