@@ -14,6 +14,7 @@ from .generic_hmac import HMACScheme as HMACScheme
 
 if TYPE_CHECKING:  # pragma: no cover
     from .github import GitHub as GitHub
+    from .http_message_signatures import HTTPMessageSignatures as HTTPMessageSignatures
     from .shopify import Shopify as Shopify
     from .slack import Slack as Slack
     from .standard_webhooks import StandardWebhooks as StandardWebhooks

@@ -1,0 +1,259 @@
+"""Key loading (the key fixes the algorithm), Signer -> Verifier round trips for every algorithm.
+
+Keys are RFC 9421 Appendix B.1's (https://www.rfc-editor.org/rfc/rfc9421#appendix-B.1), plus a
+P-384 key generated here (the RFC publishes none).
+"""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from rfc9421_support import PRIVATE_KEYS, PUBLIC_KEYS, SHARED_SECRET, key_bytes, signer
+
+from hookseal import ConfigurationError, Signer, Verifier
+from hookseal.schemes import HTTPMessageSignatures
+from hookseal.schemes._rfc9421_keys import load_key
+
+pytestmark = pytest.mark.extras
+
+URL = "https://hooks.example.com/receive?tenant=a%20b&x=1"
+BODY = b'{"event": "ping"}'
+NOW = 1_700_000_000
+P384 = ec.generate_private_key(ec.SECP384R1())
+ALL_REQUIRED = (
+    "@method",
+    "@target-uri",
+    "@authority",
+    "@scheme",
+    "@request-target",
+    "@path",
+    "@query",
+    '"@query-param";name="tenant"',
+    "content-digest",
+)
+
+
+def _verifier(secrets: object, required: tuple[str, ...] = ALL_REQUIRED, **kw: object) -> Verifier:
+    return Verifier(HTTPMessageSignatures(required, **kw), secrets=secrets, nonce_store=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("keyid", "algorithm"),
+    [
+        ("test-key-rsa-pss", "rsa-pss-sha512"),
+        ("test-key-rsa", "rsa-v1_5-sha256"),
+        ("test-key-ecc-p256", "ecdsa-p256-sha256"),
+        ("test-key-ed25519", "ed25519"),
+        ("test-shared-secret", "hmac-sha256"),
+    ],
+)
+def test_sign_then_verify_every_rfc_key(keyid: str, algorithm: str) -> None:
+    headers = signer(keyid, ALL_REQUIRED).sign(BODY, timestamp=NOW, msg_id="n-1", url=URL)
+    assert f'alg="{algorithm}"' in headers["Signature-Input"]
+    assert headers["Content-Digest"].startswith("sha-256=:")
+    verified = _verifier(PUBLIC_KEYS).verify(BODY, headers, url=URL, method="POST", now=NOW + 5)
+    assert verified.key_id == keyid
+    assert verified.msg_id == "n-1"
+    assert verified.timestamp == NOW
+    assert verified.key_index == list(PUBLIC_KEYS).index(keyid)
+
+
+def test_ecdsa_p384_round_trip_with_key_objects() -> None:
+    sign = Signer(HTTPMessageSignatures(), secret=("p384", P384))
+    headers = sign.sign(BODY, timestamp=NOW, msg_id="n", url=URL)
+    assert 'alg="ecdsa-p384-sha384"' in headers["Signature-Input"]
+    verified = _verifier({"p384": P384.public_key()}, ("@method",)).verify(
+        BODY, headers, url=URL, method="POST", now=NOW
+    )
+    assert verified.key_id == "p384"
+
+
+def test_signer_emits_label_tag_and_both_digests() -> None:
+    scheme = HTTPMessageSignatures(
+        ("@method", "content-digest"),
+        label="hook",
+        tag="app",
+        digest_algorithms=("sha-512", "sha-256"),
+        include_alg=False,
+    )
+    headers = Signer(scheme, secret=("k", SHARED_SECRET)).sign(
+        b"x", timestamp=NOW, msg_id="abc", url=URL
+    )
+    assert headers["Signature-Input"] == (
+        'hook=("@method" "content-digest");created=1700000000;keyid="k";nonce="abc";tag="app"'
+    )
+    assert headers["Content-Digest"].startswith("sha-512=:")
+    assert ", sha-256=:" in headers["Content-Digest"]
+    v = Verifier(scheme, secrets={"k": SHARED_SECRET}, nonce_store=None)
+    assert v.verify(b"x", headers, url=URL, method="POST", now=NOW).key_id == "k"
+
+
+def test_resolver_callable() -> None:
+    calls: list[str] = []
+
+    def resolve(keyid: str) -> object:
+        calls.append(keyid)
+        return PUBLIC_KEYS.get(keyid)
+
+    headers = signer("test-key-ed25519", ALL_REQUIRED).sign(BODY, timestamp=NOW, url=URL)
+    verified = _verifier(resolve).verify(BODY, headers, url=URL, method="POST", now=NOW)
+    assert verified.key_id == "test-key-ed25519"
+    assert calls == ["test-key-ed25519"]
+
+
+def test_resolver_lookup_error_means_unknown_key() -> None:
+    def resolve(keyid: str) -> object:
+        raise KeyError(keyid)
+
+    headers = signer("test-key-ed25519", ALL_REQUIRED).sign(BODY, timestamp=NOW, url=URL)
+    from hookseal import SignatureMismatch
+
+    with pytest.raises(SignatureMismatch) as info:
+        _verifier(resolve).verify(BODY, headers, url=URL, method="POST", now=NOW)
+    assert info.value.reason == "unknown_key_id"
+
+
+# -- configuration: the key fixes the algorithm, confusion is impossible -----------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ("hmac-sha256", key_bytes("test-key-ed25519.pub.pem")),  # HMAC keyed with a public key
+        ("hmac-sha256", key_bytes("test-key-ed25519.pub.pem").decode()),
+        ("hmac-sha256", ed25519.Ed25519PrivateKey.generate().public_key()),
+        ("ed25519", b"0123456789abcdef0123456789abcdef"),  # raw bytes are only an HMAC secret
+        ("ed25519", key_bytes("test-key-ecc-p256.pub.pem")),
+        ("ecdsa-p384-sha384", key_bytes("test-key-ecc-p256.pub.pem")),
+        ("rsa-pss-sha512", key_bytes("test-key-ed25519.pub.pem")),
+        ("none", SHARED_SECRET),
+        ("rsa-pss-sha512",),
+        (1, SHARED_SECRET),
+        key_bytes("test-key-rsa-pss.pub.pem"),  # RSA without a named algorithm
+        key_bytes("test-key-ed25519.priv.pem"),  # private key in a verifier
+        ed25519.Ed25519PrivateKey.generate(),
+        "base64-text-secret",  # text that is not PEM
+        "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n",
+        b"short",
+        b"",
+        None,
+        42,
+        ec.generate_private_key(ec.SECP256K1()).public_key(),
+    ],
+)
+def test_bad_verification_keys_are_refused_at_construction(spec: object) -> None:
+    with pytest.raises(ConfigurationError):
+        _verifier({"k": spec})
+
+
+def test_explicit_algorithm_that_matches_the_key_is_accepted() -> None:
+    assert (
+        load_key(("ed25519", PUBLIC_KEYS["test-key-ed25519"]), private=False).algorithm == "ed25519"
+    )
+    assert load_key(("hmac-sha256", SHARED_SECRET), private=False).algorithm == "hmac-sha256"
+    pem = serialization.load_pem_public_key(key_bytes("test-key-ecc-p256.pub.pem"))
+    assert load_key(pem, private=False).algorithm == "ecdsa-p256-sha256"
+    assert "**" in repr(load_key(SHARED_SECRET, private=False))
+
+
+@pytest.mark.parametrize(
+    "secrets",
+    [
+        {},
+        [SHARED_SECRET],
+        "secret",
+        b"secret",
+        {1: SHARED_SECRET},
+        {"": SHARED_SECRET},
+        {"k\n": SHARED_SECRET},
+    ],
+)
+def test_bad_secrets_shapes(secrets: object) -> None:
+    with pytest.raises(ConfigurationError):
+        _verifier(secrets)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "test-key-ed25519",
+        ("k", PUBLIC_KEYS["test-key-ed25519"]),  # public key cannot sign
+        ("k", key_bytes("test-key-rsa.priv.pem")),  # RSA without algorithm
+        ("", SHARED_SECRET),
+        ("k", SHARED_SECRET, "x"),
+    ],
+)
+def test_bad_signing_keys(secret: object) -> None:
+    with pytest.raises(ConfigurationError):
+        Signer(HTTPMessageSignatures(), secret=secret)
+
+
+@pytest.mark.parametrize("required", [("content-type",), ('"content-digest";sf',)])
+def test_signer_refuses_components_it_cannot_produce(required: tuple[str, ...]) -> None:
+    with pytest.raises(ConfigurationError):
+        Signer(HTTPMessageSignatures(required), secret=("k", SHARED_SECRET))
+
+
+def test_signer_needs_url_for_url_components() -> None:
+    sign = Signer(HTTPMessageSignatures(), secret=("k", SHARED_SECRET))
+    with pytest.raises(ConfigurationError):
+        sign.sign(b"x", timestamp=NOW)
+
+
+def test_signer_with_several_labels_is_refused() -> None:
+    with pytest.raises(ConfigurationError):
+        Signer(HTTPMessageSignatures(label=("a", "b")), secret=("k", SHARED_SECRET))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"label": "Upper"},
+        {"label": ()},
+        {"label": ("a", "a")},
+        {"label": 3},
+        {"tag": ""},
+        {"tag": "tab\t"},
+        {"digest_algorithms": ("md5",)},
+        {"structured_fields": {"x": "map"}},
+        {"required_components": ("@method", "@method")},
+    ],
+)
+def test_bad_scheme_configuration(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError):
+        HTTPMessageSignatures(**kwargs)  # type: ignore[arg-type]
+
+
+def test_reprs_hide_keys() -> None:
+    v = _verifier({"k": SHARED_SECRET})
+    assert SHARED_SECRET.hex() not in repr(v)
+    sign = Signer(HTTPMessageSignatures(), secret=("k", PRIVATE_KEYS["test-key-ed25519"]))
+    assert "PRIVATE" not in repr(sign)
+    assert "content-digest" in repr(HTTPMessageSignatures())
+
+
+def test_exported_from_hookseal_schemes() -> None:
+    from hookseal.schemes import HTTPMessageSignatures as exported
+
+    assert exported is HTTPMessageSignatures
+
+
+def test_missing_http_sf_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "http_sf", None)  # makes `import http_sf` fail
+    with pytest.raises(ConfigurationError, match=r"pip install 'hookseal\[rfc9421\]'"):
+        HTTPMessageSignatures()
+
+
+def test_importing_the_scheme_and_digest_does_not_import_http_sf() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hookseal, hookseal.digest, hookseal.schemes.http_message_signatures;"
+        "print('http_sf' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
