@@ -29,7 +29,8 @@ class NonceStore(Protocol):
         """Record ``key`` until ``expires_at`` (Unix seconds) unless it is already recorded.
 
         Returns True if the key was new (the delivery may proceed) and False if it is
-        already recorded and not yet expired (a replay). Raises
+        already recorded and not yet expired (a replay); an entry is live while
+        ``now <= expires_at``. Raises
         :class:`~hookseal.NonceStoreUnavailable` when it cannot answer; the verifier then
         refuses the delivery. ``now`` is the verifier's clock, for stores that expire
         entries themselves.
@@ -59,8 +60,8 @@ class MemoryNonceStore:
     :class:`hookseal.stores.redis.RedisNonceStore`.
 
     Args:
-        max_entries: the most live entries held at once (default 100,000; roughly 200 bytes
-            each).
+        max_entries: the most live entries held at once (default 100,000; about 125 bytes
+            each on CPython 3.11, measured with tracemalloc by benchmarks/bench_nonce.py).
         granularity: the width in seconds of the expiry buckets.
     """
 
@@ -91,7 +92,9 @@ class MemoryNonceStore:
                 self._purge(now)
             entries = self._entries
             current = entries.get(key)
-            if current is not None and current > now:
+            if current is not None and current >= now:
+                # Live through expires_at inclusive: the time check still passes a delivery
+                # whose timestamp + tolerance equals now, so its entry must too.
                 return False
             if current is None and len(entries) >= self.max_entries:
                 if not self._full_logged:
@@ -128,7 +131,7 @@ class MemoryNonceStore:
         while heap and heap[0] <= now:
             for key in self._buckets.pop(heapq.heappop(heap)):
                 expiry = entries.get(key)
-                if expiry is not None and expiry <= now:
+                if expiry is not None and expiry < now:
                     del entries[key]
         if len(entries) < self.max_entries:
             self._full_logged = False
