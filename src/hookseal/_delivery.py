@@ -60,7 +60,9 @@ class Verified:
         key_id: the key id that matched, for schemes that name keys (RFC 9421), else None.
         scheme: the name of the scheme that verified the delivery.
         replay_key: the digest of the signed material that identifies this delivery in the
-            nonce store (no secret; an opaque value).
+            nonce store (no secret; an opaque value). Empty (``b""``) when the scheme has no
+            per-delivery material (a shared token): nothing is recorded and replays are not
+            detected.
     """
 
     __slots__ = ("body", "key_id", "key_index", "msg_id", "replay_key", "scheme", "timestamp")

@@ -21,9 +21,25 @@ def escape_for_log(value: str | None, limit: int = _MAX_ID_CHARS) -> str | None:
     if value is None:
         return None
     clipped = value[:limit]
-    escaped = clipped.encode("ascii", "backslashreplace").decode("ascii")
-    escaped = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped)
+    # One pass, so an escape sequence sent literally ("\\x0a") stays distinguishable from an
+    # escaped character; spaces are escaped too, so an id cannot forge "key=value" log fields.
+    escaped = "".join(
+        c if c.isascii() and c.isprintable() and c not in _ESCAPED else _escape_char(c)
+        for c in clipped
+    )
     return escaped + ("..." if len(value) > limit else "")
+
+
+_ESCAPED = frozenset(" \\")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)

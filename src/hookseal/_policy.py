@@ -59,7 +59,8 @@ class Policy:
     def check_window(self, timestamp: int, now: float, header: str) -> None:
         """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``."""
         tolerance = self.tolerance
-        if timestamp < now - tolerance:
+        # Written as 'not >=' so that a NaN clock fails closed instead of passing.
+        if not timestamp >= now - tolerance:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(
@@ -70,7 +71,7 @@ class Policy:
                     header=header,
                 ),
             )
-        if timestamp > now + tolerance:
+        if not timestamp <= now + tolerance:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(

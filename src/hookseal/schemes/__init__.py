@@ -13,13 +13,18 @@ from ._base import Scheme as Scheme
 from .generic_hmac import HMACScheme as HMACScheme
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .discord import Discord as Discord
     from .github import GitHub as GitHub
     from .http_message_signatures import HTTPMessageSignatures as HTTPMessageSignatures
+    from .paddle import Paddle as Paddle
+    from .shared_token import GitLab as GitLab
+    from .shared_token import SharedToken as SharedToken
     from .shopify import Shopify as Shopify
     from .slack import Slack as Slack
     from .standard_webhooks import StandardWebhooks as StandardWebhooks
     from .stripe import Stripe as Stripe
     from .twilio import Twilio as Twilio
+    from .workos import WorkOS as WorkOS
 
 _LAZY = {
     "StandardWebhooks": ".standard_webhooks",

@@ -1,0 +1,124 @@
+"""Paddle Billing: ``Paddle-Signature: ts=<seconds>;h1=<hex>``, HMAC-SHA256 over ``ts:body``.
+
+Docs: https://developer.paddle.com/webhooks/signature-verification. Reference:
+``PaddleHQ/paddle-python-sdk`` ``paddle_billing/Notifications/PaddleSignature.py``.
+
+The key is the notification destination's secret (``pdl_ntfset_...``) used as text, exactly
+as shown: nothing is stripped or decoded. Several ``h1`` entries may be sent (Paddle rotates
+secrets that way); any one matching any configured secret is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._delivery import Verified
+from .._encoding import decode_hex, parse_timestamp
+from .._errors import MalformedHeader, SignatureMismatch
+from .._headers import HeaderName
+from .._policy import Policy
+from ._base import Scheme, make_replay_key, match_hmac, require_header
+
+__all__ = ["Paddle"]
+
+_HEADER = HeaderName("Paddle-Signature")
+_NAME = "paddle"
+
+
+def _malformed(message: str, reason: str = "malformed_header") -> MalformedHeader:
+    return MalformedHeader(message, reason=reason, header=_HEADER.name)
+
+
+class Paddle(Scheme):
+    """Paddle Billing webhooks (notifications), signed with the destination's secret key.
+
+    Secrets: the ``pdl_ntfset_...`` secret key exactly as Paddle shows it; list old and new
+    while rotating.
+
+    ``Paddle-Signature`` is a ``;``-separated list: exactly one ``ts`` (Unix seconds) and one
+    or more ``h1`` (hex HMAC-SHA256 of ``ts + ":" + body``). The number of entries is bounded
+    by ``max_signatures`` before any MAC is computed; a repeated ``ts``, an empty or
+    malformed entry, or spaces are refused. Entries with other names are ignored (a future
+    signature version), and a header holding no ``h1`` is refused as
+    ``no_supported_signature``. Paddle's SDK allows 5 seconds of clock difference by default;
+    hookseal applies the verifier's ``tolerance`` (default 300 s) both ways.
+    """
+
+    name = _NAME
+    signs_timestamp = True
+
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Parse and bound the header, check the timestamp window, then the HMACs."""
+        header = _HEADER.name
+        value = require_header(headers, _HEADER, policy)
+        # ts plus up to max_signatures h1 entries: refuse anything longer before parsing it.
+        if value.count(";") > policy.max_signatures:
+            raise _malformed(
+                f"The {header!r} header carries more than {policy.max_signatures} signatures "
+                "(max_signatures).",
+                "too_many_signatures",
+            )
+        raw_ts: str | None = None
+        presented: list[bytes] = []
+        others = 0
+        for entry in value.split(";"):
+            name, sep, item = entry.partition("=")
+            if not sep or not name or not item or " " in entry:
+                raise _malformed(
+                    f"Each entry of the {header!r} header must be 'name=value' with no spaces "
+                    "(e.g. 'ts=1700000000;h1=<hex>')."
+                )
+            if name == "ts":
+                if raw_ts is not None:
+                    raise _malformed(f"The {header!r} header holds more than one 'ts' entry.")
+                raw_ts = item
+            elif name == "h1":
+                presented.append(decode_hex(item, header))
+            else:
+                others += 1
+        if raw_ts is None:
+            raise _malformed(f"The {header!r} header has no 'ts' entry (the signed timestamp).")
+        if not presented:
+            if not others:
+                raise _malformed(f"The {header!r} header has no 'h1' signature.")
+            raise SignatureMismatch(
+                f"The {header!r} header holds no 'h1' signature, the only version this "
+                "verifier accepts.",
+                reason="no_supported_signature",
+                header=header,
+            )
+        timestamp = parse_timestamp(raw_ts, header)
+        policy.check_window(timestamp, now, header)
+        index, mac = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)
+        return Verified(
+            body,
+            timestamp=timestamp,
+            msg_id=None,
+            key_index=index,
+            scheme=_NAME,
+            replay_key=make_replay_key(_NAME, mac),
+        )
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """The ``Paddle-Signature`` header (``ts=...;h1=...``)."""
+        mac = key.digest_parts(f"{timestamp}:".encode("ascii"), body)
+        return {_HEADER.name: f"ts={timestamp};h1={mac.hex()}"}

@@ -1,0 +1,168 @@
+"""WorkOS: ``WorkOS-Signature: t=<milliseconds>, v1=<hex>``, HMAC-SHA256 over ``t.body``.
+
+Docs: https://workos.com/docs/events/data-syncing/webhooks (validating webhooks by hand).
+Reference: ``workos/workos-python`` ``workos/webhooks/_verification.py``.
+
+The timestamp is in **milliseconds** and is signed exactly as sent (``"<t>." + body``). The
+tolerance window is applied to it exactly, with integer arithmetic on milliseconds;
+:attr:`Verified.timestamp` is in Unix **seconds** (rounded down) like every other scheme.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from .._delivery import Verified
+from .._encoding import decode_hex, parse_timestamp
+from .._errors import MalformedHeader, SignatureMismatch, TimestampOutOfTolerance
+from .._headers import HeaderName
+from .._policy import Policy
+from ._base import Scheme, make_replay_key, match_hmac, require_header
+
+__all__ = ["WorkOS"]
+
+_HEADER = HeaderName("WorkOS-Signature")
+_NAME = "workos"
+#: Milliseconds since the epoch take 13 digits until the year 2286; allow a little more.
+_MAX_MS_DIGITS = 15
+
+
+def _malformed(message: str, reason: str = "malformed_header") -> MalformedHeader:
+    return MalformedHeader(message, reason=reason, header=_HEADER.name)
+
+
+def _check_window_ms(timestamp_ms: int, now: float, tolerance: int, header: str) -> None:
+    """The tolerance window on a millisecond timestamp, without any rounding.
+
+    ``now`` is converted to an exact fraction of its float value, so a delivery exactly
+    ``tolerance`` seconds old (to the millisecond) still passes and one a millisecond older
+    does not. A non-finite clock reading refuses the delivery (fail closed).
+    """
+    seconds = timestamp_ms // 1000
+    if not math.isfinite(now):
+        error = TimestampOutOfTolerance(
+            f"The clock reading is not a finite time, so the {header!r} timestamp cannot be "
+            "checked; the delivery is refused.",
+            reason="timestamp_too_old",
+            header=header,
+        )
+        error.timestamp = seconds
+        raise error
+    now_ms = Fraction(now) * 1000
+    limit_ms = tolerance * 1000
+    if timestamp_ms < now_ms - limit_ms:
+        error = TimestampOutOfTolerance(
+            f"The {header!r} timestamp is {int((now_ms - timestamp_ms) / 1000)} s old; the "
+            f"tolerance is {tolerance} s. Stale deliveries are refused to bound replays: check "
+            "this server's clock, or whether the delivery was held in a queue.",
+            reason="timestamp_too_old",
+            header=header,
+        )
+    elif timestamp_ms > now_ms + limit_ms:
+        error = TimestampOutOfTolerance(
+            f"The {header!r} timestamp is {int((timestamp_ms - now_ms) / 1000)} s in the "
+            f"future; the tolerance is {tolerance} s. Check this server's clock (NTP).",
+            reason="timestamp_in_future",
+            header=header,
+        )
+    else:
+        return
+    error.timestamp = seconds
+    raise error
+
+
+class WorkOS(Scheme):
+    """WorkOS webhooks, signed with the endpoint's webhook secret.
+
+    Secrets: the webhook secret exactly as the WorkOS dashboard shows it (used as text; list
+    old and new while rotating).
+
+    ``WorkOS-Signature`` holds comma-separated ``name=value`` entries (WorkOS writes
+    ``", "`` between them): exactly one ``t`` and one or more ``v1``. The number of entries is
+    bounded by ``max_signatures`` before any MAC is computed; a repeated ``t`` or a malformed
+    entry is refused; other names are ignored. WorkOS's SDK allows 180 s of clock difference
+    by default; hookseal applies the verifier's ``tolerance`` (default 300 s) both ways.
+    """
+
+    name = _NAME
+    signs_timestamp = True
+
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        policy: Policy,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        """Parse and bound the header, check the millisecond window, then the HMACs."""
+        header = _HEADER.name
+        value = require_header(headers, _HEADER, policy)
+        if value.count(",") > policy.max_signatures:
+            raise _malformed(
+                f"The {header!r} header carries more than {policy.max_signatures} signatures "
+                "(max_signatures).",
+                "too_many_signatures",
+            )
+        raw_ts: str | None = None
+        presented: list[bytes] = []
+        others = 0
+        for position, part in enumerate(value.split(",")):
+            # WorkOS separates entries with ", "; one space after a comma is allowed.
+            entry = part[1:] if position and part.startswith(" ") else part
+            name, sep, item = entry.partition("=")
+            if not sep or not name or not item or " " in entry:
+                raise _malformed(
+                    f"Each entry of the {header!r} header must be 'name=value' "
+                    "(e.g. 't=1700000000000, v1=<hex>')."
+                )
+            if name == "t":
+                if raw_ts is not None:
+                    raise _malformed(f"The {header!r} header holds more than one 't' entry.")
+                raw_ts = item
+            elif name == "v1":
+                presented.append(decode_hex(item, header))
+            else:
+                others += 1
+        if raw_ts is None:
+            raise _malformed(f"The {header!r} header has no 't' entry (the signed timestamp).")
+        if not presented:
+            if not others:
+                raise _malformed(f"The {header!r} header has no 'v1' signature.")
+            raise SignatureMismatch(
+                f"The {header!r} header holds no 'v1' signature, the only version this "
+                "verifier accepts.",
+                reason="no_supported_signature",
+                header=header,
+            )
+        timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
+        _check_window_ms(timestamp_ms, now, policy.tolerance, header)
+        index, mac = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        return Verified(
+            body,
+            timestamp=timestamp_ms // 1000,
+            msg_id=None,
+            key_index=index,
+            scheme=_NAME,
+            replay_key=make_replay_key(_NAME, mac),
+        )
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """The ``WorkOS-Signature`` header; ``timestamp`` is Unix seconds (sent as ms)."""
+        raw_ts = str(timestamp * 1000)
+        mac = key.digest_parts(f"{raw_ts}.".encode("ascii"), body)
+        return {_HEADER.name: f"t={raw_ts}, v1={mac.hex()}"}
