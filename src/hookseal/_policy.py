@@ -64,7 +64,7 @@ class Policy:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(
-                    f"The {header!r} timestamp is {int(now - timestamp)} s old; the tolerance is "
+                    f"The {header!r} timestamp is {now - timestamp:.0f} s old; the tolerance is "
                     f"{tolerance} s. Stale deliveries are refused to bound replays: check this "
                     "server's clock, or whether the delivery was held in a queue.",
                     reason="timestamp_too_old",
@@ -75,7 +75,7 @@ class Policy:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(
-                    f"The {header!r} timestamp is {int(timestamp - now)} s in the future; the "
+                    f"The {header!r} timestamp is {timestamp - now:.0f} s in the future; the "
                     f"tolerance is {tolerance} s. Check this server's clock (NTP).",
                     reason="timestamp_in_future",
                     header=header,
