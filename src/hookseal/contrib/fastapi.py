@@ -1,0 +1,114 @@
+"""FastAPI integration: ``Depends(verified_webhook(verifier))`` returns the ``Verified``.
+
+The dependency reads the body up to the verifier's limit (``Content-Length`` first, then
+chunk by chunk, stopping as soon as the limit is passed), verifies it with
+:meth:`~hookseal.Verifier.averify_delivery`, and leaves the bytes cached on the request so the
+endpoint can still ``await request.body()``. A rejection raises :class:`WebhookRejected`, an
+``HTTPException`` whose detail is the generic text for its status.
+
+Declare no body parameter (``payload: Model``) on a protected endpoint: FastAPI would read
+the whole body before any dependency runs. Parse ``webhook.json()`` instead, or put
+:class:`hookseal.contrib.starlette.HookSealMiddleware` in front, which bounds the body before
+FastAPI sees it (the dependency then returns the middleware's result without verifying twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+try:
+    from fastapi import HTTPException, Request
+    from starlette.requests import ClientDisconnect
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "hookseal.contrib.fastapi needs FastAPI: pip install 'hookseal[fastapi]'"
+    ) from exc
+
+from .._delivery import Verified
+from .._errors import VerificationError
+from .._verifier import Verifier
+from ._common import (
+    RejectHook,
+    check_on_reject,
+    check_replay_status,
+    check_verifier,
+    generic_body,
+    run_on_reject,
+    status_for,
+)
+from .starlette import ClientDisconnected, Message, Receive, check_public_url, verify_scope
+
+__all__ = ["WebhookRejected", "verified_webhook"]
+
+
+class WebhookRejected(HTTPException):
+    """A refused delivery: an ``HTTPException`` with the generic text as its detail.
+
+    Attributes:
+        error: the :class:`~hookseal.VerificationError` (its ``reason`` is for logs and
+            metrics, never for the response).
+    """
+
+    def __init__(self, error: VerificationError, status: int) -> None:
+        super().__init__(status_code=status, detail=generic_body(error))
+        self.error = error
+
+
+def _stream_receive(request: Request) -> Receive:
+    """An ASGI ``receive`` over ``request.stream()``, which also serves an already-cached body."""
+    chunks = request.stream().__aiter__()
+
+    async def receive() -> Message:
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        except ClientDisconnect:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    return receive
+
+
+def verified_webhook(
+    verifier: Verifier,
+    *,
+    replay_status: int = 409,
+    on_reject: RejectHook | None = None,
+    public_url: str | None = None,
+) -> Callable[[Request], Awaitable[Verified]]:
+    """Build a dependency that verifies the delivery and returns the :class:`~hookseal.Verified`.
+
+    Args:
+        verifier: the :class:`~hookseal.Verifier` for this endpoint's sender.
+        replay_status: the status answered to a replayed delivery (default 409).
+        on_reject: ``on_reject(request, error)``, called once per rejection (for metrics); its
+            failures are logged and ignored.
+        public_url: the public base URL the sender addresses, to rebuild a signed URL behind a
+            proxy (see :func:`hookseal.contrib.starlette.request_url`).
+
+    Raises:
+        ConfigurationError: for any configuration mistake, when called.
+    """
+    checked = check_verifier(verifier)
+    status = check_replay_status(replay_status)
+    hook = check_on_reject(on_reject)
+    base_url = check_public_url(public_url)
+
+    async def dependency(request: Request) -> Verified:
+        already = request.scope.get("state", {}).get("webhook")
+        if isinstance(already, Verified):  # verified by HookSealMiddleware
+            return already
+        try:
+            verified, body = await verify_scope(
+                request.scope, _stream_receive(request), checked, base_url
+            )
+        except ClientDisconnected:
+            raise HTTPException(status_code=400, detail="client disconnected") from None
+        except VerificationError as error:
+            run_on_reject(hook, request, error)
+            raise WebhookRejected(error, status_for(error, status)) from error
+        request._body = body  # Starlette's body cache: request.body() returns these bytes
+        return verified
+
+    return dependency

@@ -1,0 +1,263 @@
+"""Starlette (and any ASGI app): ``HookSealMiddleware``, a pure ASGI middleware.
+
+``app.add_middleware(HookSealMiddleware, routes={"/hooks/github": verifier})`` protects the
+listed paths. For each request to one of them the middleware reads the body up to the limit
+(``Content-Length`` first; it stops and answers 413 as soon as the limit is passed), verifies it
+with :meth:`~hookseal.Verifier.averify_delivery` (the nonce store is awaited, never blocking
+the event loop), and only then calls the app, replaying the same bytes through a wrapped
+``receive`` so the handler can still ``await request.body()``. The
+:class:`~hookseal.Verified` is put in ``scope["state"]["webhook"]``, i.e. ``request.state.webhook``.
+
+It is plain ASGI and imports nothing from Starlette, so it can also wrap another ASGI
+application (a Django ASGI app, for instance) to bound the body before that framework reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+from urllib.parse import quote
+
+from .._delivery import Delivery, Verified
+from .._errors import ConfigurationError, VerificationError
+from .._headers import Headers
+from .._verifier import Verifier
+from ._common import (
+    RejectHook,
+    check_on_reject,
+    check_replay_status,
+    check_verifier,
+    declared_length,
+    generic_body,
+    payload_too_large,
+    record_early_rejection,
+    run_on_reject,
+    status_for,
+)
+
+__all__ = ["HookSealMiddleware", "read_body", "request_url"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ClientDisconnected(Exception):
+    """The client went away before the whole body arrived (nothing is answered)."""
+
+
+def check_public_url(public_url: object) -> str | None:
+    """Validate ``public_url``: an ``http(s)://host[/prefix]`` base without query or fragment."""
+    if public_url is None:
+        return None
+    if (
+        not isinstance(public_url, str)
+        or not public_url.startswith(("http://", "https://"))
+        or "?" in public_url
+        or "#" in public_url
+        or not public_url.isascii()
+    ):
+        raise ConfigurationError(
+            "public_url must be the public base URL the sender addresses, such as "
+            "'https://hooks.example.com' (optionally with a path prefix), without query."
+        )
+    return public_url.rstrip("/")
+
+
+def request_url(scope: Scope, public_url: str | None = None) -> str:
+    """The URL the sender addressed, for schemes that sign it (Twilio, RFC 9421).
+
+    The path is the request target exactly as received (``raw_path``; else ``root_path +
+    path``, percent-encoded), plus the query string. The scheme and host come from
+    ``public_url`` when set; otherwise from the scope's scheme and the ``Host`` header (or the
+    server address). Forwarding headers are never read here: behind a proxy, set
+    ``public_url``, or let the server rewrite the scope from trusted proxies only.
+    """
+    raw_path = scope.get("raw_path")
+    if raw_path:
+        path = bytes(raw_path).decode("latin-1")
+    else:
+        path = quote(scope.get("root_path", "") + scope.get("path", "/"), safe="/%:@!$&'()*+,;=")
+    query = scope.get("query_string") or b""
+    if query:
+        path = f"{path}?{bytes(query).decode('latin-1')}"
+    if public_url is not None:
+        return public_url + path
+    scheme = scope.get("scheme") or "http"
+    host = None
+    for name, value in scope.get("headers") or ():
+        if bytes(name).lower() == b"host":
+            host = bytes(value).decode("latin-1")
+            break
+    if not host:
+        server = scope.get("server")
+        if not server:
+            return path
+        address, port = server[0], server[1]
+        if ":" in address:
+            address = f"[{address}]"
+        default = 443 if scheme in ("https", "wss") else 80
+        host = address if port in (None, default) else f"{address}:{port}"
+    return f"{scheme}://{host}{path}"
+
+
+async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:
+    """Read the request body from ``receive``, never more than ``limit`` plus one message.
+
+    Raises PayloadTooLarge (``Content-Length`` over the limit, or the body passing it while
+    being read), MalformedHeader (a repeated or non-numeric ``Content-Length``) or
+    :class:`ClientDisconnected`.
+    """
+    declared = declared_length(headers.one("content-length"))
+    if declared is not None and declared > limit:
+        raise payload_too_large(declared, limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        kind = message.get("type")
+        if kind == "http.disconnect":
+            raise ClientDisconnected
+        if kind != "http.request":
+            continue
+        chunk = message.get("body") or b""
+        size += len(chunk)
+        if size > limit:
+            raise payload_too_large(None, limit)
+        chunks.append(bytes(chunk))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying_receive(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that first hands out ``body`` in one message, then defers to ``receive``."""
+    pending = True
+
+    async def wrapped() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return wrapped
+
+
+async def send_text(send: Send, status: int, text: str) -> None:
+    """Answer with a short plain-text response, closing the connection (unread body)."""
+    payload = f"{text}\n".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(payload)).encode("ascii")),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+
+def peer_address(scope: Scope) -> str | None:
+    """The peer address the server reports for the connection (``scope["client"]``)."""
+    client = scope.get("client")
+    if not client:
+        return None
+    return str(client[0])
+
+
+async def verify_scope(
+    scope: Scope,
+    receive: Receive,
+    verifier: Verifier,
+    public_url: str | None,
+) -> tuple[Verified, bytes]:
+    """Read, bound and verify the body of the request in ``scope``.
+
+    Raises VerificationError (already recorded by the verifier) or ClientDisconnected.
+    """
+    headers = Headers(scope.get("headers") or ())
+    remote_addr = peer_address(scope)
+    method = str(scope.get("method", "POST"))
+    url = request_url(scope, public_url)
+    try:
+        body = await read_body(receive, headers, verifier.policy.max_body_bytes)
+    except VerificationError as error:
+        record_early_rejection(
+            verifier, error, headers, method=method, url=url, remote_addr=remote_addr
+        )
+        raise
+    verified = await verifier.averify_delivery(
+        Delivery(body, headers, method=method, url=url, remote_addr=remote_addr)
+    )
+    return verified, body
+
+
+class HookSealMiddleware:
+    """Verify deliveries to the listed paths before the application sees them.
+
+    Args:
+        app: the ASGI application to protect.
+        routes: a mapping of exact request paths (``scope["path"]``, e.g. ``"/hooks/github"``)
+            to the :class:`~hookseal.Verifier` for that sender. Other paths pass through.
+        replay_status: the status answered to a replayed delivery (default 409).
+        on_reject: ``on_reject(scope, error)``, called once per rejection (for metrics); its
+            failures are logged and ignored.
+        public_url: the public base URL the sender addresses (``"https://hooks.example.com"``),
+            used to rebuild the signed URL behind a proxy; see :func:`request_url`.
+
+    Raises:
+        ConfigurationError: for any configuration mistake, at construction.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: Mapping[str, Verifier],
+        *,
+        replay_status: int = 409,
+        on_reject: RejectHook | None = None,
+        public_url: str | None = None,
+    ) -> None:
+        if not isinstance(routes, Mapping) or not routes:
+            raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")
+        checked: dict[str, Verifier] = {}
+        for path, verifier in routes.items():
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise ConfigurationError(f"routes keys must be paths starting with '/': {path!r}.")
+            checked[path] = check_verifier(verifier, f"routes[{path!r}]")
+        self.app = app
+        self.routes = checked
+        self.replay_status = check_replay_status(replay_status)
+        self.on_reject = check_on_reject(on_reject)
+        self.public_url = check_public_url(public_url)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Verify requests to protected paths; pass everything else through untouched."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        verifier = self.routes.get(scope["path"])
+        if verifier is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            verified, body = await verify_scope(scope, receive, verifier, self.public_url)
+        except ClientDisconnected:
+            return
+        except VerificationError as error:
+            run_on_reject(self.on_reject, scope, error)
+            await send_text(send, status_for(error, self.replay_status), generic_body(error))
+            return
+        scope = dict(scope)
+        state = dict(scope.get("state") or {})
+        state["webhook"] = verified
+        scope["state"] = state
+        await self.app(scope, replaying_receive(body, receive), send)
+
+    def __repr__(self) -> str:
+        return f"HookSealMiddleware(routes={sorted(self.routes)!r})"

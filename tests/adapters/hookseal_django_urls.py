@@ -1,0 +1,97 @@
+"""The Django URLconf, views and verifiers used by the adapter tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapter_support import forbidding_verifier, make_verifier
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from hookseal import VerificationError, Verified
+from hookseal.contrib.django import DjangoCacheNonceStore, webhook_view
+
+CALLS: list[Any] = []
+REJECTED: list[Any] = []
+
+VERIFIER = make_verifier()
+MIDDLEWARE_VERIFIER = make_verifier()
+CACHE_VERIFIER = make_verifier(nonce_store=DjangoCacheNonceStore("default"))
+
+
+def record_rejection(request: HttpRequest, error: VerificationError) -> None:
+    REJECTED.append((request.path, error.reason))
+
+
+def _answer(request: HttpRequest) -> HttpResponse:
+    webhook = request.webhook  # type: ignore[attr-defined]
+    assert isinstance(webhook, Verified)
+    again = request.body
+    assert again == webhook.body  # the handler re-reads the exact verified bytes
+    assert request.read() == webhook.body
+    CALLS.append(webhook.msg_id)
+    return HttpResponse(again, content_type="application/octet-stream")
+
+
+@webhook_view(VERIFIER, on_reject=record_rejection)
+def sync_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@webhook_view(VERIFIER, on_reject=record_rejection)
+async def async_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@webhook_view(forbidding_verifier(), on_reject=record_rejection)
+def forbidden_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@webhook_view(make_verifier(), replay_status=200)
+def replay_200_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@webhook_view(CACHE_VERIFIER)
+async def cache_async_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@webhook_view(CACHE_VERIFIER)
+def cache_sync_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+def post_first_view(request: HttpRequest) -> HttpResponse:
+    request.POST.get("anything")  # a multipart parse consumes the stream (row 29)
+    return webhook_view(make_verifier())(_answer)(request)
+
+
+@csrf_exempt
+def middleware_sync_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+@csrf_exempt
+async def middleware_async_view(request: HttpRequest) -> HttpResponse:
+    return _answer(request)
+
+
+def plain_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"plain")
+
+
+urlpatterns = [
+    path("sync", sync_view),
+    path("async", async_view),
+    path("forbidden", forbidden_view),
+    path("replay-200", replay_200_view),
+    path("cache-sync", cache_sync_view),
+    path("cache-async", cache_async_view),
+    path("post-first", csrf_exempt(post_first_view)),
+    path("mw/sync", middleware_sync_view),
+    path("mw/async", middleware_async_view),
+    path("plain", plain_view),
+]

@@ -1,0 +1,247 @@
+"""hookseal.contrib.django through Django's own test Client and AsyncClient."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import hookseal_django_urls as urls
+import pytest
+from adapter_support import (
+    BODY,
+    CASE_IDS,
+    REJECTIONS,
+    Case,
+    Request,
+    assert_generic,
+    rejection_logs,
+    signed,
+)
+from django.core.cache import caches
+from django.test import AsyncClient, Client, override_settings
+
+from hookseal import ConfigurationError, NonceStoreUnavailable
+from hookseal.contrib.django import DjangoCacheNonceStore, HookSealMiddleware, webhook_view
+
+pytestmark = pytest.mark.extras
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    urls.CALLS.clear()
+    urls.REJECTED.clear()
+
+
+def _split(req: Request) -> tuple[str, dict[str, str]]:
+    names = [name for name, _ in req.headers]
+    headers = {name: value for name, value in req.headers if names.count(name) == 1}
+    content_type = headers.pop("Content-Type", "application/octet-stream")
+    return content_type, headers
+
+
+def post(path: str, req: Request, **extra: Any) -> Any:
+    content_type, headers = _split(req)
+    meta = _duplicates_as_wsgi(req)
+    return Client(enforce_csrf_checks=True).post(
+        path, data=req.body, content_type=content_type, headers=headers, **meta, **extra
+    )
+
+
+async def apost(path: str, req: Request) -> Any:
+    content_type, headers = _split(req)
+    # AsyncClient takes one value per name; real repeated lines are covered end to end.
+    meta = {
+        key[5:].lower().replace("_", "-"): value for key, value in _duplicates_as_wsgi(req).items()
+    }
+    return await AsyncClient(enforce_csrf_checks=True).post(
+        path, data=req.body, content_type=content_type, headers=headers, **meta
+    )
+
+
+def _duplicates_as_wsgi(req: Request) -> dict[str, str]:
+    """A repeated header line reaches Django (WSGI) joined with ', ', as servers join it."""
+    seen: dict[str, list[str]] = {}
+    for name, value in req.headers:
+        seen.setdefault(name, []).append(value)
+    return {
+        "HTTP_" + name.upper().replace("-", "_"): ", ".join(values)
+        for name, values in seen.items()
+        if len(values) > 1
+    }
+
+
+SYNC_PATHS = ["/sync", "/mw/sync"]
+ASYNC_PATHS = ["/async", "/mw/async"]
+
+
+@pytest.mark.parametrize("path", SYNC_PATHS)
+def test_valid_sync(path: str) -> None:
+    req = signed()
+    response = post(path, req)
+    assert response.status_code == 200
+    assert response.content == BODY
+    assert [req.header_dict()["webhook-id"]] == urls.CALLS
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ASYNC_PATHS + SYNC_PATHS)
+async def test_valid_async_client(path: str) -> None:
+    req = signed()
+    response = await apost(path, req)
+    assert response.status_code == 200
+    assert response.content == BODY
+    assert [req.header_dict()["webhook-id"]] == urls.CALLS
+
+
+@pytest.mark.parametrize("path", SYNC_PATHS + ASYNC_PATHS)
+@pytest.mark.parametrize("case", REJECTIONS, ids=CASE_IDS)
+def test_rejections_sync_client(caplog: pytest.LogCaptureFixture, case: Case, path: str) -> None:
+    caplog.set_level(logging.INFO, "hookseal")
+    response = post(path, case.build())
+    assert response.status_code == case.status
+    assert_generic(case.status, response.content.decode())
+    assert response["Content-Type"].startswith("text/plain")
+    assert urls.CALLS == []
+    assert len(rejection_logs(caplog)) == 1
+    assert [p for p, _ in urls.REJECTED] == [path]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ASYNC_PATHS)
+@pytest.mark.parametrize("case", REJECTIONS, ids=CASE_IDS)
+async def test_rejections_async_client(
+    caplog: pytest.LogCaptureFixture, case: Case, path: str
+) -> None:
+    caplog.set_level(logging.INFO, "hookseal")
+    response = await apost(path, case.build())
+    assert response.status_code == case.status
+    assert_generic(case.status, response.content.decode())
+    assert urls.CALLS == []
+    assert len(rejection_logs(caplog)) == 1
+
+
+@pytest.mark.parametrize(("first", "second"), [("/sync", "/async"), ("/mw/sync", "/mw/async")])
+def test_replay_is_refused(first: str, second: str) -> None:
+    req = signed()
+    assert post(first, req).status_code == 200
+    response = post(second, req)
+    assert response.status_code == 409
+    assert_generic(409, response.content.decode())
+    assert len(urls.CALLS) == 1
+    assert [(second, "replayed")] == urls.REJECTED
+
+
+def test_replay_status_is_configurable() -> None:
+    req = signed()
+    assert post("/replay-200", req).status_code == 200
+    response = post("/replay-200", req)
+    assert response.status_code == 200
+    assert_generic(409, response.content.decode())
+    assert len(urls.CALLS) == 1
+
+
+@pytest.mark.asyncio
+async def test_forbidden_address_async() -> None:
+    response = await apost("/forbidden", signed())
+    assert response.status_code == 403
+    assert urls.CALLS == []
+    assert urls.REJECTED == [("/forbidden", "forbidden_address")]
+
+
+def test_forbidden_address_ignores_forwarded_for() -> None:
+    response = post("/forbidden", signed(), HTTP_X_FORWARDED_FOR="10.1.2.3")
+    assert response.status_code == 403
+    assert urls.CALLS == []
+
+
+def test_multipart_post_read_before_verification_is_never_accepted() -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n'
+    req = signed(body)
+    headers = [h for h in req.headers if h[0] != "Content-Type"]
+    headers.append(("Content-Type", "multipart/form-data; boundary=b"))
+    response = post("/post-first", Request(body, headers))
+    assert response.status_code == 401
+    assert urls.CALLS == []
+
+
+def test_view_without_webhook_is_untouched_by_middleware() -> None:
+    assert Client().post("/plain", data=b"x", content_type="text/plain").content == b"plain"
+
+
+def test_csrf_exemption_is_for_the_decorated_view_only() -> None:
+    assert getattr(urls.sync_view, "csrf_exempt", False) is True
+    response = Client(enforce_csrf_checks=True).post("/plain", data=b"x", content_type="text/plain")
+    assert response.status_code == 403  # CSRF still applies elsewhere
+
+
+@pytest.mark.asyncio
+async def test_decorator_keeps_sync_and_async_views_apart() -> None:
+    from asgiref.sync import iscoroutinefunction
+
+    assert iscoroutinefunction(urls.async_view)
+    assert not iscoroutinefunction(urls.sync_view)
+
+
+@pytest.mark.parametrize("path", ["/cache-sync", "/cache-async"])
+def test_django_cache_nonce_store_refuses_replays(path: str) -> None:
+    caches["default"].clear()
+    req = signed()
+    assert post(path, req).status_code == 200
+    assert post(path, req).status_code == 409
+    assert len(urls.CALLS) == 1
+
+
+@pytest.mark.asyncio
+async def test_django_cache_nonce_store_async() -> None:
+    caches["default"].clear()
+    req = signed()
+    assert (await apost("/cache-async", req)).status_code == 200
+    assert (await apost("/cache-sync", req)).status_code == 409
+    assert len(urls.CALLS) == 1
+
+
+class _BrokenCache:
+    def add(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+    async def aadd(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+
+@pytest.mark.asyncio
+async def test_django_cache_nonce_store_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = DjangoCacheNonceStore()
+    monkeypatch.setattr(store, "_cache", _BrokenCache)
+    with pytest.raises(NonceStoreUnavailable):
+        store.reserve(b"k", 10.0, 0.0)
+    with pytest.raises(NonceStoreUnavailable):
+        await store.areserve(b"k", 10.0, 0.0)
+    with pytest.raises(NonceStoreUnavailable):
+        store.reserve(b"k", float("inf"), 0.0)
+
+
+def test_django_cache_nonce_store_expires_entries_at_expiry() -> None:
+    store = DjangoCacheNonceStore(key_prefix="t:")
+    caches["default"].clear()
+    assert store.reserve(b"\x01", 1000.5, 1000.0) is True  # timeout rounds up to 1 s
+    assert store.reserve(b"\x01", 1000.5, 1000.0) is False
+    assert caches["default"].get("t:01") == 1
+    with pytest.raises(ConfigurationError):
+        DjangoCacheNonceStore("")
+    with pytest.raises(ConfigurationError):
+        DjangoCacheNonceStore(key_prefix="has space")
+
+
+def test_middleware_configuration_is_validated() -> None:
+    for bad in (
+        {"HOOKSEAL": {}},
+        {"HOOKSEAL": {"no-slash": urls.VERIFIER}},
+        {"HOOKSEAL": {"/x": "hookseal_django_urls.does_not_exist"}},
+        {"HOOKSEAL": {"/x": object()}},
+        {"HOOKSEAL_REPLAY_STATUS": 600},
+        {"HOOKSEAL_ON_REJECT": 42},
+    ):
+        with override_settings(**bad), pytest.raises(ConfigurationError):
+            HookSealMiddleware(lambda request: None)
+    with pytest.raises(ConfigurationError):
+        webhook_view(urls.VERIFIER, replay_status="409")  # type: ignore[arg-type]

@@ -1,0 +1,199 @@
+"""hookseal.contrib.fastapi: ``Depends(verified_webhook(...))`` through FastAPI's TestClient."""
+
+# No "from __future__ import annotations": FastAPI resolves the Depends() in Annotated at runtime.
+
+import logging
+from typing import Annotated, Any
+
+import pytest
+from adapter_support import (
+    BODY,
+    CASE_IDS,
+    LIMIT,
+    REJECTIONS,
+    Case,
+    Request,
+    forbidding_verifier,
+    make_verifier,
+    rejection_logs,
+    signed,
+)
+from fastapi import Depends, FastAPI
+from fastapi import Request as FastAPIRequest
+from fastapi.responses import JSONResponse, Response
+from fastapi.testclient import TestClient
+
+from hookseal import ConfigurationError, VerificationError, Verified
+from hookseal.contrib.fastapi import WebhookRejected, verified_webhook
+from hookseal.contrib.starlette import HookSealMiddleware
+
+pytestmark = pytest.mark.extras
+
+PEER = ("127.0.0.1", 50000)
+
+
+def build() -> tuple[TestClient, list[Any], list[Any]]:
+    calls: list[Any] = []
+    rejected: list[Any] = []
+
+    def on_reject(request: Any, error: VerificationError) -> None:
+        rejected.append((request.url.path, error.reason))
+
+    verifier = make_verifier()
+    webhook = Depends(verified_webhook(verifier, on_reject=on_reject))
+    app = FastAPI()
+
+    @app.post("/async")
+    async def async_endpoint(
+        request: FastAPIRequest, hook: Annotated[Verified, webhook]
+    ) -> Response:
+        again = await request.body()
+        assert again == hook.body  # the handler re-reads the exact verified bytes
+        calls.append(hook.msg_id)
+        return Response(again)
+
+    @app.post("/sync")
+    def sync_endpoint(hook: Annotated[Verified, webhook]) -> Response:
+        calls.append(hook.msg_id)
+        return Response(hook.body)
+
+    @app.post("/forbidden")
+    def forbidden(
+        hook: Annotated[Verified, Depends(verified_webhook(forbidding_verifier()))],
+    ) -> str:
+        calls.append(hook)  # pragma: no cover - never reached
+        return "never"  # pragma: no cover
+
+    @app.post("/model")
+    async def with_body_model(payload: dict[str, Any], hook: Annotated[Verified, webhook]) -> Any:
+        calls.append(hook.msg_id)
+        return {"same": payload == hook.json()}
+
+    return TestClient(app, client=PEER), calls, rejected
+
+
+@pytest.fixture
+def setup() -> tuple[TestClient, list[Any], list[Any]]:
+    return build()
+
+
+def post(client: TestClient, path: str, req: Request) -> Any:
+    return client.post(path, content=req.body, headers=req.headers)
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+def test_valid(setup: Any, path: str) -> None:
+    client, calls, _ = setup
+    req = signed()
+    response = post(client, path, req)
+    assert response.status_code == 200
+    assert response.content == BODY
+    assert calls == [req.header_dict()["webhook-id"]]
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+@pytest.mark.parametrize("case", REJECTIONS, ids=CASE_IDS)
+def test_rejections(setup: Any, caplog: pytest.LogCaptureFixture, case: Case, path: str) -> None:
+    client, calls, rejected = setup
+    caplog.set_level(logging.INFO, "hookseal")
+    response = post(client, path, case.build())
+    assert response.status_code == case.status
+    assert response.json() == {"detail": GENERIC_TEXT[case.status]}
+    assert calls == []
+    assert len(rejection_logs(caplog)) == 1
+    assert [p for p, _ in rejected] == [path]
+
+
+GENERIC_TEXT = {
+    400: "malformed webhook request",
+    401: "invalid webhook signature",
+    403: "webhook sender not allowed",
+    409: "webhook delivery already received",
+    413: "webhook payload too large",
+}
+
+
+def test_replay(setup: Any) -> None:
+    client, calls, rejected = setup
+    req = signed()
+    assert post(client, "/async", req).status_code == 200
+    response = post(client, "/sync", req)
+    assert response.status_code == 409
+    assert len(calls) == 1
+    assert rejected == [("/sync", "replayed")]
+
+
+def test_forbidden(setup: Any) -> None:
+    client, calls, _ = setup
+    response = post(client, "/forbidden", signed())
+    assert response.status_code == 403
+    assert response.json() == {"detail": GENERIC_TEXT[403]}
+    assert calls == []
+
+
+def test_chunked(setup: Any) -> None:
+    client, calls, _ = setup
+    ok = signed(b"c" * LIMIT)
+    body_chunks = (ok.body[i : i + 300] for i in range(0, LIMIT, 300))
+    response = client.post("/async", content=body_chunks, headers=ok.headers)
+    assert (response.status_code, response.content) == (200, ok.body)
+    big = signed(b"c" * (LIMIT * 2))
+    big_chunks = (big.body[i : i + 300] for i in range(0, len(big.body), 300))
+    assert client.post("/async", content=big_chunks, headers=big.headers).status_code == 413
+    assert len(calls) == 1
+
+
+def test_declared_body_model_still_verifies_the_raw_bytes(setup: Any) -> None:
+    client, calls, _ = setup
+    response = post(client, "/model", signed())
+    assert response.json() == {"same": True}
+    original = signed(b'{"a": 1}')
+    reserialised = Request(b'{"a":1}', original.headers)  # row 8: json.dumps(json.loads(body))
+    assert post(client, "/model", reserialised).status_code == 401
+    assert len(calls) == 1
+
+
+def test_exception_handler_can_customise_rejections() -> None:
+    app = FastAPI()
+
+    @app.exception_handler(WebhookRejected)
+    async def custom(request: FastAPIRequest, exc: WebhookRejected) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    @app.post("/h")
+    def endpoint(hook: Annotated[Verified, Depends(verified_webhook(make_verifier()))]) -> str:
+        return "ok"  # pragma: no cover - never reached
+
+    response = post(TestClient(app, client=PEER), "/h", signed(timestamp=0))
+    assert response.status_code == 401
+    assert response.json() == {"error": GENERIC_TEXT[401]}
+
+
+def test_middleware_and_dependency_verify_once() -> None:
+    app = FastAPI()
+    verifier = make_verifier()
+    seen: list[Any] = []
+
+    @app.post("/h")
+    async def endpoint(
+        request: FastAPIRequest, hook: Annotated[Verified, Depends(verified_webhook(verifier))]
+    ) -> Response:
+        seen.append(hook is request.state.webhook)
+        return Response(await request.body())
+
+    app.add_middleware(HookSealMiddleware, routes={"/h": verifier})
+    client = TestClient(app, client=PEER)
+    response = post(client, "/h", signed())
+    assert (response.status_code, response.content, seen) == (200, BODY, [True])
+    assert (
+        post(client, "/h", signed(b"x" * (LIMIT + 1))).text.strip() == "webhook payload too large"
+    )
+
+
+def test_configuration_is_validated() -> None:
+    with pytest.raises(ConfigurationError):
+        verified_webhook(object())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        verified_webhook(make_verifier(), replay_status=100)
+    with pytest.raises(ConfigurationError):
+        verified_webhook(make_verifier(), public_url="example.com")

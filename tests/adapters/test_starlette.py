@@ -1,0 +1,329 @@
+"""hookseal.contrib.starlette (pure ASGI middleware) through Starlette's TestClient."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from adapter_support import (
+    BODY,
+    CASE_IDS,
+    LIMIT,
+    REJECTIONS,
+    Case,
+    Request,
+    assert_generic,
+    forbidding_verifier,
+    make_verifier,
+    rejection_logs,
+    signed,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from hookseal import ConfigurationError, VerificationError, Verified
+from hookseal.contrib.starlette import HookSealMiddleware, request_url
+
+pytestmark = pytest.mark.extras
+
+PEER = ("127.0.0.1", 50000)
+
+
+def build_app() -> tuple[Starlette, list[Any], list[Any]]:
+    calls: list[Any] = []
+    rejected: list[Any] = []
+
+    async def hook(request: StarletteRequest) -> Response:
+        webhook = request.state.webhook
+        assert isinstance(webhook, Verified)
+        again = await request.body()
+        assert again == webhook.body  # the handler re-reads the exact verified bytes
+        calls.append(webhook.msg_id)
+        return Response(again, media_type="application/octet-stream")
+
+    def sync_hook(request: StarletteRequest) -> Response:
+        calls.append(request.state.webhook.msg_id)
+        return Response(b"sync")
+
+    async def plain(request: StarletteRequest) -> Response:
+        return Response(await request.body())
+
+    def on_reject(scope: Any, error: VerificationError) -> None:
+        rejected.append((scope["path"], error.reason))
+
+    app = Starlette(
+        routes=[
+            Route("/hooks/a", hook, methods=["POST"]),
+            Route("/hooks/sync", sync_hook, methods=["POST"]),
+            Route("/hooks/forbidden", hook, methods=["POST"]),
+            Route("/plain", plain, methods=["POST"]),
+        ]
+    )
+    verifier = make_verifier()
+    app.add_middleware(
+        HookSealMiddleware,
+        routes={
+            "/hooks/a": verifier,
+            "/hooks/sync": verifier,
+            "/hooks/forbidden": forbidding_verifier(),
+        },
+        on_reject=on_reject,
+    )
+    return app, calls, rejected
+
+
+@pytest.fixture
+def setup() -> tuple[TestClient, list[Any], list[Any]]:
+    app, calls, rejected = build_app()
+    return TestClient(app, client=PEER), calls, rejected
+
+
+def post(client: TestClient, path: str, req: Request) -> Any:
+    return client.post(path, content=req.body, headers=req.headers)
+
+
+@pytest.mark.parametrize("path", ["/hooks/a", "/hooks/sync"])
+def test_valid_delivery(setup: Any, path: str) -> None:
+    client, calls, _ = setup
+    req = signed()
+    response = post(client, path, req)
+    assert response.status_code == 200
+    assert response.content == (BODY if path == "/hooks/a" else b"sync")
+    assert calls == [req.header_dict()["webhook-id"]]
+
+
+@pytest.mark.parametrize("case", REJECTIONS, ids=CASE_IDS)
+def test_rejections(setup: Any, caplog: pytest.LogCaptureFixture, case: Case) -> None:
+    client, calls, rejected = setup
+    caplog.set_level(logging.INFO, "hookseal")
+    response = post(client, "/hooks/a", case.build())
+    assert response.status_code == case.status
+    assert_generic(case.status, response.text)
+    assert response.headers["content-type"].startswith("text/plain")
+    assert calls == []
+    assert len(rejection_logs(caplog)) == 1
+    assert len(rejected) == 1
+
+
+def test_duplicate_header_lines_are_refused_as_duplicates(setup: Any) -> None:
+    client, calls, rejected = setup
+    req = REJECTIONS[CASE_IDS.index("duplicate-header")].build()
+    assert post(client, "/hooks/a", req).status_code == 400
+    assert rejected == [("/hooks/a", "duplicate_header")]  # ASGI keeps every header line
+    assert calls == []
+
+
+def test_replay(setup: Any) -> None:
+    client, calls, rejected = setup
+    req = signed()
+    assert post(client, "/hooks/a", req).status_code == 200
+    response = post(client, "/hooks/sync", req)
+    assert response.status_code == 409
+    assert_generic(409, response.text)
+    assert len(calls) == 1
+    assert rejected == [("/hooks/sync", "replayed")]
+
+
+def test_replay_status_is_configurable() -> None:
+    calls: list[bytes] = []
+
+    async def endpoint(request: StarletteRequest) -> Response:
+        calls.append(await request.body())
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/h", endpoint, methods=["POST"])])
+    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()}, replay_status=200)
+    client = TestClient(app, client=PEER)
+    req = signed()
+    assert post(client, "/h", req).text == "ok"
+    again = post(client, "/h", req)
+    assert again.status_code == 200
+    assert_generic(409, again.text)
+    assert len(calls) == 1
+
+
+def test_forbidden_address_ignores_forwarded_for(setup: Any) -> None:
+    client, calls, rejected = setup
+    req = signed()
+    response = client.post(
+        "/hooks/forbidden",
+        content=req.body,
+        headers=[*req.headers, ("X-Forwarded-For", "10.1.2.3")],
+    )
+    assert response.status_code == 403
+    assert_generic(403, response.text)
+    assert calls == []
+    assert rejected == [("/hooks/forbidden", "forbidden_address")]
+
+
+def chunks(body: bytes, size: int = 500) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_chunked_bodies(setup: Any) -> None:
+    client, calls, _ = setup
+    ok = signed(b"z" * LIMIT)
+    response = client.post("/hooks/a", content=chunks(ok.body), headers=ok.headers)
+    assert (response.status_code, response.content) == (200, ok.body)
+    big = signed(b"z" * (LIMIT * 3))
+    response = client.post("/hooks/a", content=chunks(big.body), headers=big.headers)
+    assert response.status_code == 413
+    assert_generic(413, response.text)
+    assert len(calls) == 1
+
+
+def test_stops_reading_as_soon_as_the_limit_is_passed() -> None:
+    """Row 26: no more than limit + one chunk is read; the rest is never pulled."""
+    reached: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - not reached
+        raise AssertionError("the app must not run")
+
+    middleware = HookSealMiddleware(app, routes={"/h": make_verifier()})
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        reached.append(1)
+        return {"type": "http.request", "body": b"q" * 1000, "more_body": True}  # endless
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    import asyncio
+
+    scope = {"type": "http", "path": "/h", "method": "POST", "headers": [], "client": PEER}
+    asyncio.run(middleware(scope, receive, send))
+    assert len(reached) == LIMIT // 1000 + 1
+    assert sent[0]["status"] == 413
+
+
+def test_disconnect_while_reading_answers_nothing() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - not reached
+        raise AssertionError("the app must not run")
+
+    middleware = HookSealMiddleware(app, routes={"/h": make_verifier()})
+    messages = [
+        {"type": "http.request", "body": b"x", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    import asyncio
+
+    asyncio.run(middleware({"type": "http", "path": "/h", "headers": []}, receive, send))
+    assert sent == []
+
+
+def test_body_drained_before_verification_is_never_accepted() -> None:
+    calls: list[Any] = []
+
+    async def endpoint(request: StarletteRequest) -> Response:  # pragma: no cover - not reached
+        calls.append(1)
+        return Response(b"ok")
+
+    inner = Starlette(routes=[Route("/h", endpoint, methods=["POST"])])
+    protected = HookSealMiddleware(inner, routes={"/h": make_verifier()})
+
+    async def draining(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+        async def empty() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        await protected(scope, empty, send)
+
+    response = post(TestClient(draining, client=PEER), "/h", signed())
+    assert response.status_code == 401
+    assert calls == []
+
+
+def test_other_paths_and_lifespan_pass_through(setup: Any) -> None:
+    client, _, _ = setup
+    assert client.post("/plain", content=b"hello").content == b"hello"
+    with client:  # lifespan scope goes through untouched
+        assert client.post("/plain", content=b"again").content == b"again"
+
+
+def test_state_from_lifespan_is_kept() -> None:
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        yield {"db": "conn"}
+
+    async def endpoint(request: StarletteRequest) -> Response:
+        return Response(f"{request.state.db} {request.state.webhook.scheme}")
+
+    app = Starlette(routes=[Route("/h", endpoint, methods=["POST"])], lifespan=lifespan)
+    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()})
+    with TestClient(app, client=PEER) as client:
+        assert post(client, "/h", signed()).text == "conn standard-webhooks"
+
+
+def test_configuration_is_validated() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+        pass
+
+    for kwargs in (
+        {"routes": {}},
+        {"routes": {"nope": make_verifier()}},
+        {"routes": {"/h": object()}},
+        {"routes": {"/h": make_verifier()}, "replay_status": 700},
+        {"routes": {"/h": make_verifier()}, "on_reject": "x"},
+        {"routes": {"/h": make_verifier()}, "public_url": "ftp://x"},
+        {"routes": {"/h": make_verifier()}, "public_url": "https://x/?q=1"},
+    ):
+        with pytest.raises(ConfigurationError):
+            HookSealMiddleware(app, **kwargs)  # type: ignore[arg-type]
+    assert "'/h'" in repr(HookSealMiddleware(app, routes={"/h": make_verifier()}))
+
+
+@pytest.mark.parametrize(
+    ("scope", "public_url", "expected"),
+    [
+        (
+            {
+                "scheme": "https",
+                "raw_path": b"/hooks/a%20b",
+                "path": "/hooks/a b",
+                "query_string": b"x=1",
+                "headers": [(b"host", b"example.com")],
+            },
+            None,
+            "https://example.com/hooks/a%20b?x=1",
+        ),
+        (
+            {
+                "scheme": "http",
+                "path": "/a b",
+                "root_path": "/api",
+                "headers": [],
+                "server": ("::1", 8080),
+            },
+            None,
+            "http://[::1]:8080/api/a%20b",
+        ),
+        ({"scheme": "http", "path": "/p", "headers": [], "server": ("h", 80)}, None, "http://h/p"),
+        ({"path": "/p", "headers": []}, None, "/p"),
+        (
+            {"scheme": "http", "raw_path": b"/hooks", "headers": [(b"host", b"internal:8000")]},
+            "https://hooks.example.com/prefix",
+            "https://hooks.example.com/prefix/hooks",
+        ),
+    ],
+)
+def test_request_url(scope: dict[str, Any], public_url: str | None, expected: str) -> None:
+    assert request_url(scope, public_url) == expected
