@@ -19,7 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ._delivery import Verified
-from ._errors import ConfigurationError, TimestampOutOfTolerance, VerificationError
+from ._errors import (
+    ConfigurationError,
+    SignatureMismatch,
+    TimestampOutOfTolerance,
+    VerificationError,
+)
 from ._headers import Headers
 from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._verifier import Verifier
@@ -62,32 +67,15 @@ class Diagnosis:
         if self.causes:
             lines.append("likely cause(s):")
             lines.extend(f"  - {cause}" for cause in self.causes)
-        else:
+        elif self.reason in ("signature_mismatch", "no_supported_signature"):
             lines.append(
                 "no single change explains it: check that the secret is the one configured for "
-                "this endpoint at the sender, and that nothing rewrites the body or headers."
+                "this endpoint at the sender (or was rotated), and that nothing rewrites the "
+                "body or headers."
             )
+        else:
+            lines.append("no variant of the body, secret or URL changes this: fix what it says.")
         return "\n".join(lines)
-
-
-def _attempt(
-    scheme: Scheme,
-    secrets: list[str | bytes],
-    body: bytes,
-    headers: Mapping[str, str],
-    url: str | None,
-    method: str | None,
-    now: float,
-) -> Verified | VerificationError:
-    verifier = Verifier(scheme, secrets, nonce_store=None, on_event=_silent)
-    try:
-        return verifier.verify(body, headers, url=url, method=method, now=now)
-    except VerificationError as err:
-        return err
-
-
-def _silent(_event: object) -> None:
-    """Explain's trials are not deliveries: no audit events."""
 
 
 def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
@@ -96,19 +84,36 @@ def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
     except ValueError:
         return
     seen = {body}
-    variants: tuple[tuple[str, dict[str, Any]], ...] = (
+    layouts: tuple[tuple[str, dict[str, Any]], ...] = (
         ("compact separators (',' and ':')", {"separators": (",", ":")}),
         ("Python's default separators (', ' and ': ')", {}),
         ("2-space indentation", {"indent": 2}),
         ("4-space indentation", {"indent": 4}),
     )
-    for label, kwargs in variants:
-        for ensure_ascii in (False, True):
-            text = json.dumps(document, ensure_ascii=ensure_ascii, **kwargs)
-            candidate = text.encode("utf-8")
-            if candidate not in seen:
-                seen.add(candidate)
-                yield label, candidate
+    for sort_keys in (False, True):
+        order = " and its keys sorted" if sort_keys else ""
+        for label, kwargs in layouts:
+            for ensure_ascii in (False, True):
+                text = json.dumps(
+                    document, ensure_ascii=ensure_ascii, sort_keys=sort_keys, **kwargs
+                )
+                candidate = text.encode("utf-8")
+                if candidate not in seen:
+                    seen.add(candidate)
+                    yield label + order, candidate
+
+
+def _looks_reserialised_by_python(body: bytes) -> bool:
+    """True when the body is exactly what ``json.dumps`` writes with its default settings."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(document, (dict, list)) or len(document) < 2:
+        return False
+    return any(
+        json.dumps(document, sort_keys=sort_keys).encode() == body for sort_keys in (False, True)
+    )
 
 
 def _b64(text: str) -> bytes | None:
@@ -119,45 +124,68 @@ def _b64(text: str) -> bytes | None:
 
 
 def _secret_variants(secret: str | bytes) -> Iterator[tuple[str, str | bytes]]:
-    text = secret.decode("latin-1") if isinstance(secret, bytes) else secret
+    """Other forms of one secret that integrators commonly confuse with each other."""
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    text = raw.decode("latin-1")
     if text.startswith("whsec_"):
         rest = text[len("whsec_") :]
-        yield "without its 'whsec_' prefix (as raw text)", rest
+        yield "without its 'whsec_' prefix, as raw text", rest.encode("latin-1")
+        yield "whole, as raw text (the way Stripe uses its 'whsec_' secrets)", raw
         decoded = _b64(rest)
         if decoded:
-            yield "as the bytes its 'whsec_' base64 encodes", decoded
+            yield "as the bytes its 'whsec_' base64 part encodes", decoded
     else:
         yield (
-            "as a Standard Webhooks 'whsec_' secret (base64 of the raw text)",
-            "whsec_" + base64.b64encode(text.encode()).decode(),
+            "as a Standard Webhooks 'whsec_' secret (the base64 of the raw text)",
+            "whsec_" + base64.b64encode(raw).decode("ascii"),
         )
-        yield "with a 'whsec_' prefix added", "whsec_" + text
+        if text.isascii() and text.isprintable():
+            yield "with a 'whsec_' prefix added", "whsec_" + text
         decoded = _b64(text)
         if decoded:
             yield "base64-decoded", decoded
-    if text != text.strip():
-        yield "with surrounding whitespace removed", text.strip()
+        yield "as raw bytes", raw
+    if raw != raw.strip():
+        yield "with surrounding whitespace removed", raw.strip()
 
 
 def _url_variants(url: str) -> Iterator[tuple[str, str]]:
+    """The URL with its scheme, port, query and trailing slash changed, alone and combined."""
     parts = urlsplit(url)
-    other_scheme = "http" if parts.scheme == "https" else "https"
-    yield f"with the {other_scheme}:// scheme", urlunsplit(parts._replace(scheme=other_scheme))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    schemes = [(parts.scheme, "")]
+    other = "http" if parts.scheme == "https" else "https"
+    schemes.append((other, f"the {other}:// scheme"))
+    # With a port, "no port" comes first: a proxy's internal port is the usual culprit.
+    ports: list[tuple[int | None, str]] = [(parts.port, "")]
     if parts.port is not None:
-        host = parts.hostname or ""
-        yield "without the port", urlunsplit(parts._replace(netloc=host))
-    else:
-        port = 443 if parts.scheme == "https" else 80
-        yield (
-            f"with the explicit port :{port}",
-            urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}")),
-        )
+        ports.insert(0, (None, "no port"))
+    queries = [(parts.query, "")]
     if parts.query:
-        yield "without the query string", urlunsplit(parts._replace(query=""))
-    if parts.path.endswith("/"):
-        yield "without the trailing slash", urlunsplit(parts._replace(path=parts.path[:-1]))
+        queries.append(("", "no query string"))
+        ordered = "&".join(sorted(parts.query.split("&")))
+        if ordered != parts.query:
+            queries.append((ordered, "the query parameters in sorted order"))
+    paths = [(parts.path, "")]
+    if parts.path.endswith("/") and len(parts.path) > 1:
+        paths.append((parts.path[:-1], "no trailing slash"))
     else:
-        yield "with a trailing slash", urlunsplit(parts._replace(path=parts.path + "/"))
+        paths.append((parts.path + "/", "a trailing slash"))
+    seen = {url}
+    for scheme, scheme_label in schemes:
+        default_port = 443 if scheme == "https" else 80
+        for port, port_label in [*ports, (default_port, f"the explicit port :{default_port}")]:
+            for query, query_label in queries:
+                for path, path_label in paths:
+                    netloc = host if port is None else f"{host}:{port}"
+                    candidate = urlunsplit((scheme, netloc, path, query, parts.fragment))
+                    labels = [x for x in (scheme_label, port_label, query_label, path_label) if x]
+                    if candidate in seen or not labels:
+                        continue
+                    seen.add(candidate)
+                    yield " and ".join(labels), candidate
 
 
 def explain(
@@ -169,14 +197,31 @@ def explain(
     url: str | None = None,
     method: str | None = "POST",
     now: float,
+    tolerance: int = 300,
 ) -> Diagnosis:
-    """Verify a delivery and, if it fails, find the likely cause."""
+    """Verify a delivery and, if it fails, find the likely cause.
+
+    Args:
+        scheme_name: a provider name as the command line takes it (``"github"``, ...).
+        secrets: the configured secrets, as text or bytes.
+        body: the raw body of the failing delivery.
+        headers: its headers.
+        url: the URL the receiver saw (schemes that sign the URL).
+        method: the HTTP method.
+        now: the time of verification, Unix seconds.
+        tolerance: the verifier's timestamp tolerance, seconds.
+
+    Returns:
+        A :class:`Diagnosis`; its text never contains a secret or a signature.
+    """
     scheme = scheme_by_name(scheme_name)
     header_map = Headers(headers)
+    attempt = partial(_attempt, scheme, tolerance=tolerance)
+
     try:
-        first = _attempt(scheme, secrets, body, header_map, url, method, now)
+        first = attempt(secrets, body, header_map, url, method, now)
     except ConfigurationError as err:
-        return Diagnosis(False, "configuration_error", str(err), [])
+        return _explain_configuration(attempt, err, secrets, body, header_map, url, method, now)
     if isinstance(first, Verified):
         return Diagnosis(True, None, "verified")
     diagnosis = Diagnosis(False, first.reason, str(first))
@@ -198,7 +243,7 @@ def explain(
         skew = first.timestamp - now
         at = float(first.timestamp)
         direction = "behind" if skew > 0 else "ahead of"
-        retry = _attempt(scheme, secrets, body, header_map, url, method, at)
+        retry = attempt(secrets, body, header_map, url, method, at)
         verdict = (
             "and the signature is otherwise valid"
             if isinstance(retry, Verified)
@@ -212,7 +257,11 @@ def explain(
         if isinstance(retry, Verified):
             return diagnosis
         first = retry
+    if not isinstance(first, SignatureMismatch):
+        # A missing or malformed header: no variant of the body, secret or URL can help.
+        return diagnosis
 
+    # 3. One change at a time: body, secret, URL.
     trials: list[tuple[str, Callable[[], Verified | VerificationError]]] = []
     for stripped, label in (
         (body.rstrip(b"\r\n"), "a trailing newline was added to the body after signing"),
@@ -222,7 +271,7 @@ def explain(
             trials.append(
                 (
                     label + ": pass the raw bytes exactly as received.",
-                    partial(_attempt, scheme, secrets, stripped, header_map, url, method, at),
+                    partial(attempt, secrets, stripped, header_map, url, method, at),
                 )
             )
     for label, candidate in _json_variants(body):
@@ -231,36 +280,107 @@ def explain(
                 "the body was re-serialised: the signature matches the same JSON written with "
                 f"{label}. JSON whitespace or key order differs from what was signed: verify "
                 "the raw request bytes, never json.dumps(json.loads(body)).",
-                partial(_attempt, scheme, secrets, candidate, header_map, url, method, at),
+                partial(attempt, secrets, candidate, header_map, url, method, at),
             )
         )
-    for index, secret in enumerate(secrets):
-        for label, variant in _secret_variants(secret):
-            replaced = [*secrets[:index], variant, *secrets[index + 1 :]]
-            trials.append(
-                (
-                    f"the secret was given in the wrong form: it verifies when used {label}. "
-                    "Standard Webhooks 'whsec_' secrets are base64; Stripe's 'whsec_' secrets "
-                    "are used as raw text.",
-                    partial(_attempt, scheme, replaced, body, header_map, url, method, at),
-                )
+    for label, replaced in _secret_trials(secrets):
+        trials.append(
+            (
+                _wrong_form(label),
+                partial(attempt, replaced, body, header_map, url, method, at),
             )
+        )
     if url is not None:
         for label, variant_url in _url_variants(url):
             trials.append(
                 (
-                    f"the URL differs from the one the sender signed: it verifies {label}. Use "
-                    "the public URL exactly as configured at the sender (scheme, host, port, "
-                    "path and query).",
-                    partial(_attempt, scheme, secrets, body, header_map, variant_url, method, at),
+                    f"the URL differs from the one the sender signed: it verifies with {label}. "
+                    "Use the public URL exactly as configured at the sender (scheme, host, "
+                    "port, path and query), not the one seen behind a proxy.",
+                    partial(attempt, secrets, body, header_map, variant_url, method, at),
                 )
             )
     for label, trial in trials:
-        try:
-            outcome = trial()
-        except ConfigurationError:
-            continue
-        if isinstance(outcome, Verified):
+        if isinstance(_run_trial(trial), Verified):
             diagnosis.causes.append(label)
+            return diagnosis
+
+    # 4. Nothing verifies: what a support engineer would still point out.
+    if _looks_reserialised_by_python(body):
+        diagnosis.causes.append(
+            "possibly a re-serialised body: it is exactly what Python's json.dumps() writes "
+            "(', ' and ': ' separators), which few senders send. If your code parsed the JSON "
+            "and dumped it again, the original key order and whitespace are lost: verify the "
+            "raw request bytes."
+        )
+    if url is not None and scheme.name == "twilio" and not urlsplit(url).query:
+        diagnosis.causes.append(
+            "possibly the URL: it has no query string; if the URL configured at Twilio has one, "
+            "it is part of what Twilio signed."
+        )
+    return diagnosis
+
+
+def _attempt(
+    scheme: Scheme,
+    secrets: list[str | bytes],
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str | None,
+    method: str | None,
+    now: float,
+    *,
+    tolerance: int,
+) -> Verified | VerificationError:
+    verifier = Verifier(scheme, secrets, tolerance=tolerance, nonce_store=None, on_event=_silent)
+    try:
+        return verifier.verify(body, headers, url=url, method=method, now=now)
+    except VerificationError as err:
+        return err
+
+
+def _silent(_event: object) -> None:
+    """Explain's trials are not deliveries: no audit events."""
+
+
+def _run_trial(trial: Callable[[], Verified | VerificationError]) -> Verified | VerificationError:
+    try:
+        return trial()
+    except (ConfigurationError, TypeError):  # that form of the secret cannot even be loaded
+        return VerificationError("variant not applicable")
+
+
+def _secret_trials(secrets: list[str | bytes]) -> Iterator[tuple[str, list[str | bytes]]]:
+    for index, secret in enumerate(secrets):
+        for label, variant in _secret_variants(secret):
+            yield label, [*secrets[:index], variant, *secrets[index + 1 :]]
+
+
+def _wrong_form(label: str) -> str:
+    return (
+        f"the secret was given in the wrong form: it verifies when used {label}. Standard "
+        "Webhooks 'whsec_' secrets are base64 (hookseal decodes the part after the prefix); "
+        "Stripe's 'whsec_' secrets are used whole, as raw text. Paste the secret exactly as the "
+        "provider shows it, into the matching scheme."
+    )
+
+
+def _explain_configuration(
+    attempt: Callable[..., Verified | VerificationError],
+    error: ConfigurationError,
+    secrets: list[str | bytes],
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str | None,
+    method: str | None,
+    now: float,
+) -> Diagnosis:
+    """The secret cannot even be loaded by this scheme: find the form that verifies."""
+    diagnosis = Diagnosis(False, "configuration_error", str(error))
+    for label, replaced in _secret_trials(secrets):
+        if isinstance(
+            _run_trial(partial(attempt, replaced, body, headers, url, method, now)), Verified
+        ):
+            diagnosis.causes.append(_wrong_form(label))
             break
     return diagnosis

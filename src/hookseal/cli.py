@@ -11,7 +11,8 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError, VerificationError
 from ._explain import explain
@@ -25,16 +26,28 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
+#: Schemes that sign the request URL, so --url is required.
+_URL_SCHEMES = frozenset({"twilio"})
+
+
+def _secret_source(kind: str) -> Callable[[str], tuple[str, str]]:
+    def tag(value: str) -> tuple[str, str]:
+        return kind, value
+
+    return tag
+
 
 def _secrets(args: argparse.Namespace) -> list[str | bytes]:
+    """The secrets in command-line order (oldest first; ``sign`` uses the last one)."""
     found: list[str | bytes] = []
-    for name in args.secret_env or ():
-        value = os.environ.get(name)
-        if value is None:
-            raise ConfigurationError(f"The environment variable {name} is not set.")
-        found.append(value)
-    for path in args.secret_file or ():
-        with open(path, "rb") as handle:
+    for kind, source in args.secret_sources or ():
+        if kind == "env":
+            value = os.environ.get(source)
+            if value is None:
+                raise ConfigurationError(f"The environment variable {source} is not set.")
+            found.append(value)
+            continue
+        with open(source, "rb") as handle:
             raw = handle.read()
         if raw.endswith(b"\r\n"):
             raw = raw[:-2]
@@ -54,7 +67,8 @@ def _headers(pairs: Sequence[str]) -> list[tuple[str, str]]:
     for pair in pairs:
         name, sep, value = pair.partition(":")
         if not sep or not name.strip():
-            raise ConfigurationError(f"--header must look like 'Name: value', got {pair!r}.")
+            # The argument is not echoed: it may hold a signature.
+            raise ConfigurationError("--header must look like 'Name: value' (no ':' found).")
         headers.append((name.strip(), value.strip()))
     return headers
 
@@ -71,10 +85,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--scheme", required=True, choices=sorted(SCHEME_NAMES), help="the sender's scheme"
     )
     parser.add_argument(
-        "--secret-env", action="append", metavar="NAME", help="read a secret from $NAME"
+        "--secret-env",
+        action="append",
+        dest="secret_sources",
+        type=_secret_source("env"),
+        metavar="NAME",
+        help="read a secret from $NAME (repeat for rotation, oldest first)",
     )
     parser.add_argument(
-        "--secret-file", action="append", metavar="PATH", help="read a secret from a file"
+        "--secret-file",
+        action="append",
+        dest="secret_sources",
+        type=_secret_source("file"),
+        metavar="PATH",
+        help="read a secret from a file (one trailing newline is removed)",
     )
     parser.add_argument("--body-file", metavar="PATH", help="read the body here, not stdin")
     parser.add_argument("--url", help="the full URL the sender addressed (Twilio)")
@@ -118,14 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_url(scheme: str, url: str | None) -> None:
+    if scheme not in _URL_SCHEMES:
+        return
+    if url is None:
+        raise ConfigurationError(
+            f"The {scheme} scheme signs the request URL: give --url with the full URL the "
+            "sender requested (for sign, --curl URL also works)."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError("--url must be an absolute http:// or https:// URL.")
+
+
 def _run(args: argparse.Namespace) -> int:
     secrets = _secrets(args)
-    body = _read_body(args.body_file)
     if args.command == "sign":
+        url = args.url or args.curl
+        _check_url(args.scheme, url)
+        body = _read_body(args.body_file)
         signer = Signer(scheme_by_name(args.scheme), secrets[-1])
-        headers = signer.sign(
-            body, timestamp=args.timestamp, msg_id=args.msg_id, url=args.curl or args.url
-        )
+        headers = signer.sign(body, timestamp=args.timestamp, msg_id=args.msg_id, url=url)
         if args.curl:
             parts = ["curl", "-X", "POST", args.curl]
             for name, value in headers.items():
@@ -136,7 +173,9 @@ def _run(args: argparse.Namespace) -> int:
             for name, value in headers.items():
                 print(f"{name}: {value}")
         return EXIT_OK
+    _check_url(args.scheme, args.url)
     headers_in = _headers(args.header)
+    body = _read_body(args.body_file)
     now = float(args.now) if args.now is not None else time.time()
     if args.command == "verify":
         verifier = Verifier(
@@ -157,7 +196,14 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     diagnosis = explain(
-        args.scheme, secrets, body, headers_in, url=args.url, method=args.method, now=now
+        args.scheme,
+        secrets,
+        body,
+        headers_in,
+        url=args.url,
+        method=args.method,
+        now=now,
+        tolerance=args.tolerance,
     )
     print(diagnosis.render())
     return EXIT_OK if diagnosis.verified else EXIT_REJECTED
@@ -168,6 +214,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except (ConfigurationError, OSError) as err:
+    except (ValueError, OSError) as err:  # ConfigurationError is a ValueError
         print(f"hookseal: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _verifier
 from .._scheme_names import scheme_by_name
 from .._signer import Signer
 from ..schemes._base import Scheme
@@ -75,9 +76,24 @@ def sign_delivery(
     url: str | None = None,
     content_type: str | None = "application/json",
 ) -> SignedDelivery:
-    """Sign ``body`` for ``scheme`` (a scheme object or a name such as ``"github"``)."""
+    """Sign ``body`` for ``scheme`` (a scheme object or a name such as ``"github"``).
+
+    Args:
+        scheme: a scheme object, or a provider name as the command line takes it.
+        secret: the secret to sign with (for Discord and Standard Webhooks ``v1a``, the
+            private key).
+        body: the raw body to sign.
+        timestamp: Unix seconds; by default hookseal's clock, so under the ``frozen_clock``
+            fixture deliveries are signed at the frozen time.
+        msg_id: the message id; by default a fresh random one.
+        url: the full URL, for schemes that sign it (Twilio). The framework test clients
+            request ``http://localhost`` (Flask) or ``http://testserver`` (Starlette, Django).
+        content_type: sent as ``Content-Type`` by the ``send_*`` helpers (None: not sent).
+    """
     if isinstance(scheme, str):
         scheme = scheme_by_name(scheme)
+    if timestamp is None:
+        timestamp = int(_verifier._time())
     headers = Signer(scheme, secret).sign(body, timestamp=timestamp, msg_id=msg_id, url=url)
     extra = {"Content-Type": content_type} if content_type else {}
     return SignedDelivery(body, headers, url, extra)

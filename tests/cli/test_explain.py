@@ -1,0 +1,276 @@
+"""``hookseal explain``: each diagnosis reproduced with a real failing delivery, in a subprocess.
+
+Every test also checks that stdout and stderr hold neither the configured secret, nor the
+signature the verifier expected for the bytes it got, nor the presented signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from cli_support import (
+    SECRET_ENV,
+    assert_no_leak,
+    expected_signatures,
+    header_args,
+    run,
+    signature_tokens,
+)
+
+from hookseal import Signer
+from hookseal.schemes import GitHub, StandardWebhooks, Stripe, Twilio
+
+NOW = 1_700_000_000
+STANDARD_KEY = b"explain-standard-webhooks-key!!!"
+STANDARD_SECRET = "whsec_" + base64.b64encode(STANDARD_KEY).decode()
+STRIPE_SECRET = "whsec_ExplainStripeSecret0123456789ABC"
+GITHUB_SECRET = "explain-github-secret"
+TWILIO_TOKEN = "explain-twilio-auth-token"
+EVENT = {"type": "invoice.paid", "data": {"id": "in_1", "amount": 4200, "note": "café"}}
+COMPACT = json.dumps(EVENT, separators=(",", ":"), ensure_ascii=False).encode()
+FORM = b"AccountSid=AC123&Body=Hello+there&From=%2B15550001111"
+FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def explain(
+    scheme: str,
+    configured: str | bytes,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    signed_at: int = NOW,
+    now: int = NOW,
+    url: str | None = None,
+    secret_dir: Path | None = None,
+) -> str:
+    """Run ``hookseal explain``, expect a rejection, check for leaks; return stdout."""
+    args = ["explain", "--scheme", scheme, "--now", str(now), *header_args(headers)]
+    if url is not None:
+        args += ["--url", url]
+    if isinstance(configured, bytes):  # bytes that are not UTF-8 can only come from a file
+        assert secret_dir is not None
+        secret_file = secret_dir / "secret.bin"
+        secret_file.write_bytes(configured)
+        result = run([*args, "--secret-file", str(secret_file)], body=body)
+    else:
+        result = run([*args, "--secret-env", SECRET_ENV], body=body, secret=configured)
+    assert result.code == 1, result.output
+    assert result.stdout.startswith("rejected: ")
+    signatures = signature_tokens(headers)
+    try:
+        msg_id = headers.get("webhook-id", "msg_explain")
+        signatures |= expected_signatures(
+            scheme, configured, body, timestamp=signed_at, msg_id=msg_id, url=url
+        )
+    except ValueError:  # this scheme cannot even load the configured secret: nothing expected
+        pass
+    assert_no_leak(result, configured, signatures=signatures)
+    return result.stdout
+
+
+def standard(body: bytes = COMPACT, *, timestamp: int = NOW) -> dict[str, str]:
+    return Signer(StandardWebhooks(), STANDARD_SECRET).sign(
+        body, timestamp=timestamp, msg_id="msg_explain"
+    )
+
+
+# -- the body ------------------------------------------------------------------------------
+
+
+def test_reserialised_json_whitespace() -> None:
+    received = json.dumps(json.loads(COMPACT)).encode()  # what a framework's re-dump produces
+    out = explain("standard-webhooks", STANDARD_SECRET, received, standard())
+    assert "rejected: signature_mismatch" in out
+    assert "the body was re-serialised" in out
+    assert "compact separators" in out
+    assert "sorted" not in out
+
+
+def test_reserialised_json_key_order() -> None:
+    # The sender wrote its keys sorted and compact (Go's encoding/json does); the receiver's
+    # copy has another key order and other whitespace.
+    signed = json.dumps(EVENT, sort_keys=True, separators=(",", ":")).encode()
+    received = json.dumps(EVENT, indent=2).encode()
+    out = explain("github", GITHUB_SECRET, received, Signer(GitHub(), GITHUB_SECRET).sign(signed))
+    assert "the body was re-serialised" in out
+    assert "keys sorted" in out
+
+
+def test_reserialised_json_unrecoverable_key_order_still_pointed_out() -> None:
+    # The original order cannot be rebuilt, but a body that is exactly Python's json.dumps()
+    # output is still worth naming.
+    signed = b'{"z": 1, "a": {"y": 2, "b": 3}}'
+    received = json.dumps(json.loads(signed), sort_keys=True).encode()
+    out = explain("github", GITHUB_SECRET, received, Signer(GitHub(), GITHUB_SECRET).sign(signed))
+    assert "possibly a re-serialised body" in out
+
+
+def test_trailing_newline_added() -> None:
+    out = explain("standard-webhooks", STANDARD_SECRET, COMPACT + b"\n", standard())
+    assert "a trailing newline was added" in out
+
+
+# -- the secret ----------------------------------------------------------------------------
+
+
+def test_standard_webhooks_secret_given_as_raw_text() -> None:
+    # The sender keyed HMAC with these raw bytes; the receiver pasted them as text, but
+    # Standard Webhooks secrets are written whsec_<base64>.
+    raw = "my-raw-standard-key"
+    headers = Signer(StandardWebhooks(), raw.encode()).sign(
+        COMPACT, timestamp=NOW, msg_id="msg_explain"
+    )
+    out = explain("standard-webhooks", raw, COMPACT, headers)
+    assert out.startswith("rejected: configuration_error")
+    assert "the secret was given in the wrong form" in out
+    assert "'whsec_' secret (the base64 of the raw text)" in out
+
+
+def test_standard_webhooks_secret_missing_its_prefix() -> None:
+    out = explain("standard-webhooks", STANDARD_SECRET[len("whsec_") :], COMPACT, standard())
+    assert "the secret was given in the wrong form" in out
+    assert "with a 'whsec_' prefix added" in out
+
+
+def test_standard_webhooks_sender_used_base64_text_as_key() -> None:
+    # A home-made sender used the base64 text itself as the HMAC key instead of decoding it.
+    base64_text = STANDARD_SECRET[len("whsec_") :].encode()
+    headers = Signer(StandardWebhooks(), base64_text).sign(
+        COMPACT, timestamp=NOW, msg_id="msg_explain"
+    )
+    out = explain("standard-webhooks", STANDARD_SECRET, COMPACT, headers)
+    assert "without its 'whsec_' prefix, as raw text" in out
+
+
+def test_stripe_secret_with_prefix_stripped() -> None:
+    headers = Signer(Stripe(), STRIPE_SECRET).sign(COMPACT, timestamp=NOW)
+    out = explain("stripe", STRIPE_SECRET[len("whsec_") :], COMPACT, headers)
+    assert "rejected: signature_mismatch" in out
+    assert "with a 'whsec_' prefix added" in out
+    assert "Stripe's 'whsec_' secrets are used whole, as raw text" in out
+
+
+def test_stripe_secret_base64_decoded_like_standard_webhooks(tmp_path: Path) -> None:
+    # Svix habits: the part after whsec_ was base64-decoded; Stripe uses the text as is.
+    decoded = base64.b64decode(STRIPE_SECRET[len("whsec_") :])
+    headers = Signer(Stripe(), STRIPE_SECRET).sign(COMPACT, timestamp=NOW)
+    out = explain("stripe", decoded, COMPACT, headers, secret_dir=tmp_path)
+    assert "the secret was given in the wrong form" in out
+    assert "'whsec_' secret (the base64 of the raw text)" in out
+
+
+def test_wrong_secret_has_no_single_cause() -> None:
+    headers = Signer(Stripe(), "whsec_SomeoneElsesSecret").sign(COMPACT, timestamp=NOW)
+    out = explain("stripe", STRIPE_SECRET, COMPACT, headers)
+    assert "no single change explains it" in out
+
+
+# -- the clock -----------------------------------------------------------------------------
+
+
+def test_timestamp_too_old_by_n_seconds() -> None:
+    out = explain(
+        "standard-webhooks", STANDARD_SECRET, COMPACT, standard(), signed_at=NOW, now=NOW + 1234
+    )
+    assert out.startswith("rejected: timestamp_too_old")
+    assert "the timestamp is off by 1234 s (this clock is ahead of the sender's" in out
+    assert "the signature is otherwise valid" in out
+
+
+def test_timestamp_in_future_by_n_seconds() -> None:
+    headers = Signer(Stripe(), STRIPE_SECRET).sign(COMPACT, timestamp=NOW + 777)
+    out = explain("stripe", STRIPE_SECRET, COMPACT, headers, signed_at=NOW + 777)
+    assert out.startswith("rejected: timestamp_in_future")
+    assert "off by 777 s (this clock is behind the sender's" in out
+
+
+def test_clock_skew_and_trailing_newline_together() -> None:
+    out = explain("standard-webhooks", STANDARD_SECRET, COMPACT + b"\n", standard(), now=NOW + 900)
+    assert "off by 900 s" in out
+    assert "the signature does not match either" in out
+    assert "a trailing newline was added" in out
+
+
+# -- the provider --------------------------------------------------------------------------
+
+
+def test_headers_of_another_provider() -> None:
+    headers = Signer(GitHub(), GITHUB_SECRET).sign(COMPACT)
+    out = explain("stripe", GITHUB_SECRET, COMPACT, headers)
+    assert out.startswith("rejected: missing_header")
+    assert "the headers belong to another provider's scheme (github), not stripe" in out
+
+
+def test_standard_webhooks_headers_sent_to_a_svix_endpoint_are_not_foreign() -> None:
+    out = explain("svix", STANDARD_SECRET, COMPACT + b"\n", standard())
+    assert "another provider" not in out
+    assert "a trailing newline was added" in out
+
+
+# -- the URL (Twilio) ----------------------------------------------------------------------
+
+
+def twilio(url: str) -> dict[str, str]:
+    return {**Signer(Twilio(), TWILIO_TOKEN).sign(FORM, url=url), **FORM_TYPE}
+
+
+def test_twilio_url_scheme_and_port_differ() -> None:
+    # Behind a TLS-terminating proxy the app sees http:// and its own port.
+    public = "https://hooks.example.com/sms?tenant=7"
+    out = explain(
+        "twilio",
+        TWILIO_TOKEN,
+        FORM,
+        twilio(public),
+        url="http://hooks.example.com:8080/sms?tenant=7",
+    )
+    assert "the URL differs from the one the sender signed" in out
+    assert "the https:// scheme and no port" in out
+
+
+def test_twilio_url_scheme_differs() -> None:
+    out = explain(
+        "twilio",
+        TWILIO_TOKEN,
+        FORM,
+        twilio("https://hooks.example.com/sms"),
+        url="http://hooks.example.com/sms",
+    )
+    assert "it verifies with the https:// scheme." in out
+
+
+def test_twilio_url_port_differs() -> None:
+    # Twilio was configured with an explicit non-default port; the app rebuilt the URL with
+    # the default one.
+    out = explain(
+        "twilio",
+        TWILIO_TOKEN,
+        FORM,
+        twilio("https://hooks.example.com/sms"),
+        url="https://hooks.example.com:8443/sms?x=1",
+    )
+    assert "no port and no query string" in out
+
+
+def test_twilio_url_query_added() -> None:
+    out = explain(
+        "twilio",
+        TWILIO_TOKEN,
+        FORM,
+        twilio("https://hooks.example.com/sms"),
+        url="https://hooks.example.com/sms?utm_source=proxy",
+    )
+    assert "it verifies with no query string." in out
+
+
+def test_twilio_url_query_dropped_is_pointed_out() -> None:
+    out = explain(
+        "twilio",
+        TWILIO_TOKEN,
+        FORM,
+        twilio("https://hooks.example.com/sms?tenant=7"),
+        url="https://hooks.example.com/sms",
+    )
+    assert "possibly the URL: it has no query string" in out

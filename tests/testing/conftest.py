@@ -1,0 +1,3 @@
+"""The plugin tests run fresh pytest sessions with pytest's own ``pytester`` fixture."""
+
+pytest_plugins = ["pytester"]
