@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -68,3 +69,17 @@ def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against the providers' SDKs; rewrites docs/performance.md."""
     session.install("-e", ".[all,test]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+FUZZ_TARGETS = ["timestamp", "encoding", "forwarded", "scheme_headers", "rfc9421"]
+
+
+@nox.session(python="3.11")
+def fuzz(session: nox.Session) -> None:
+    """Run each atheris target in fuzz/ for a bounded time (not in the default run)."""
+    session.install("-e", ".[all]", "atheris")
+    seconds = session.posargs[0] if session.posargs else "60"
+    for target in FUZZ_TARGETS:
+        corpus = f"{session.create_tmp()}/corpus-{target}"
+        shutil.copytree(f"fuzz/corpus/{target}", corpus, dirs_exist_ok=True)
+        session.run("python", f"fuzz/fuzz_{target}.py", f"-max_total_time={seconds}", corpus)
