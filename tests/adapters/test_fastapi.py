@@ -10,6 +10,7 @@ from adapter_support import (
     BODY,
     CASE_IDS,
     LIMIT,
+    OTHER_SECRET,
     REJECTIONS,
     Case,
     Request,
@@ -23,9 +24,10 @@ from fastapi import Request as FastAPIRequest
 from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 
-from hookseal import ConfigurationError, VerificationError, Verified
+from hookseal import ConfigurationError, VerificationError, Verified, Verifier
 from hookseal.contrib.fastapi import WebhookRejected, verified_webhook
 from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.schemes import StandardWebhooks
 
 pytestmark = pytest.mark.extras
 
@@ -188,6 +190,24 @@ def test_middleware_and_dependency_verify_once() -> None:
     assert (
         post(client, "/h", signed(b"x" * (LIMIT + 1))).text.strip() == "webhook payload too large"
     )
+
+
+def test_dependency_does_not_trust_another_verifiers_verdict() -> None:
+    # The middleware verifies /h with one secret; the route's dependency is built with
+    # another. The dependency must verify for itself, not reuse the middleware's verdict.
+    app = FastAPI()
+    other = Verifier(StandardWebhooks(), OTHER_SECRET, nonce_store=None)
+    seen: list[Any] = []
+
+    @app.post("/h")
+    async def endpoint(hook: Annotated[Verified, Depends(verified_webhook(other))]) -> Response:
+        seen.append(hook)  # pragma: no cover - never reached
+        return Response(b"")  # pragma: no cover - never reached
+
+    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()})
+    response = post(TestClient(app, client=PEER), "/h", signed())
+    assert response.status_code == 401
+    assert seen == []
 
 
 def test_configuration_is_validated() -> None:

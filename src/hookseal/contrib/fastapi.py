@@ -36,7 +36,14 @@ from ._common import (
     run_on_reject,
     status_for,
 )
-from .starlette import ClientDisconnected, Message, Receive, check_public_url, verify_scope
+from .starlette import (
+    VERIFIED_BY,
+    ClientDisconnected,
+    Message,
+    Receive,
+    check_public_url,
+    verify_scope,
+)
 
 __all__ = ["WebhookRejected", "verified_webhook"]
 
@@ -96,9 +103,10 @@ def verified_webhook(
     base_url = check_public_url(public_url)
 
     async def dependency(request: Request) -> Verified:
-        already = request.scope.get("state", {}).get("webhook")
-        if isinstance(already, Verified):  # verified by HookSealMiddleware
-            return already
+        state = request.scope.get("state") or {}
+        already = state.get("webhook")
+        if isinstance(already, Verified) and state.get(VERIFIED_BY) is checked:
+            return already  # verified by HookSealMiddleware with this very verifier
         try:
             verified, body = await verify_scope(
                 request.scope, _stream_receive(request), checked, base_url

@@ -35,7 +35,10 @@ from ._common import (
     status_for,
 )
 
-__all__ = ["HookSealMiddleware", "read_body", "request_url"]
+__all__ = ["VERIFIED_BY", "HookSealMiddleware", "read_body", "request_url"]
+
+#: The ``scope["state"]`` key holding the verifier that produced ``state["webhook"]``.
+VERIFIED_BY = "hookseal.verifier"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -256,6 +259,9 @@ class HookSealMiddleware:
         scope = dict(scope)
         state = dict(scope.get("state") or {})
         state["webhook"] = verified
+        # Which verifier produced the verdict: a FastAPI dependency built with another
+        # verifier must not take this verdict as its own.
+        state[VERIFIED_BY] = verifier
         scope["state"] = state
         await self.app(scope, replaying_receive(body, receive), send)
 
