@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hmac
 import os
 import platform
@@ -53,16 +54,25 @@ def make_body(size: int, utf8: bool) -> bytes:
     return body
 
 
-def per_call(func: Callable[[], object], budget: float) -> float:
-    """Seconds per call of ``func``, timed over about ``budget`` seconds."""
+def calibrate(func: Callable[[], object], sample: float) -> int:
+    """How many calls of ``func`` take about ``sample`` seconds."""
     number = 1
     while True:
         elapsed = timeit.timeit(func, number=number)
-        if elapsed >= budget / 4:
-            break
+        if elapsed >= sample / 4:
+            return max(1, int(number * sample / max(elapsed, 1e-9)))
         number *= 4
-    number = max(1, int(number * budget / max(elapsed, 1e-9) / 4))
-    return timeit.timeit(func, number=number) / number
+
+
+def per_call(func: Callable[[], object], budget: float, sample: float = 0.002) -> float:
+    """Seconds per call of ``func``: the fastest of many short samples within ``budget``.
+
+    Short samples are the ones a context switch or another process's burst misses, so their
+    minimum is the most repeatable figure on a shared machine.
+    """
+    number = calibrate(func, sample)
+    repeat = max(3, int(budget / sample))
+    return min(timeit.repeat(func, number=number, repeat=repeat)) / number
 
 
 def interleaved(candidates: dict[str, Callable[[], object]], rounds: int, budget: float) -> dict[
@@ -172,8 +182,9 @@ def nonce_rows(rounds: int, live: int) -> list[tuple[str, float]]:
             without.verify(body, reused, now=now)
         best_without = min(best_without, (time.perf_counter() - start) / batch)
     return [
-        (f"verify, 4 KiB, no nonce store", best_without),
-        (f"verify, 4 KiB, MemoryNonceStore with {len(store):,} live entries", best_with),
+        ("verify, 4 KiB, no nonce store", best_without),
+        (f"verify, 4 KiB, MemoryNonceStore holding {live:,} to {len(store):,} live entries",
+         best_with),
         ("added cost of the nonce store", best_with - best_without),
     ]
 
@@ -314,10 +325,8 @@ def versions() -> str:
     names = ["hookseal", "standardwebhooks", "svix", "stripe", "slack_sdk", "redis", "starlette"]
     found = []
     for name in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
     return ", ".join(found)
 
 
@@ -337,16 +346,106 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
+def write_rows(out: Callable[[str], None], rows: list[tuple[str, float]] | str) -> None:
+    if isinstance(rows, str):
+        out(rows + "\n")
+        return
+    out("| measurement | value |")
+    out("|---|---|")
+    for name, value in rows:
+        out(f"| {name} | {value:.2f}x |" if name.startswith("ratio")
+            else f"| {name} | {fmt_time(value)} |")
+    out("")
+
+
+STANDARD = "hookseal StandardWebhooks (no nonce store)"
+ANCHORS = [
+    "slack_sdk is_valid",
+    "stripe verify_header",
+    "standardwebhooks verify(json_parse=False)",
+    "svix verify",
+    "standardwebhooks verify (parses JSON)",
+    "stripe construct_event",
+]
+
+
+def goals(
+    table: dict[str, dict[str, float]],
+    nonce: list[tuple[str, float]],
+    live: int,
+    redis_result: list[tuple[str, float]] | str,
+    asgi_result: list[tuple[str, float]] | str,
+) -> list[tuple[str, str, str, bool]]:
+    """Each goal of issue 9 with its target, the measured figure and whether it is met."""
+    rows: list[tuple[str, str, str, bool]] = []
+
+    def ratio_goal(name: str, candidate: str, columns: list[str], limit: float) -> None:
+        worst = max(table[candidate][c] for c in columns)
+        shown = ", ".join(f"{table[candidate][c]:.2f}x" for c in columns)
+        rows.append((name, f"<= {limit:.2f}x", shown, worst <= limit))
+
+    ratio_goal("StandardWebhooks verify, 256 B (ASCII, UTF-8)", STANDARD,
+               ["256 B ASCII", "256 B UTF-8"], 0.7)
+    ratio_goal("StandardWebhooks verify, 4 KiB (ASCII, UTF-8)", STANDARD,
+               ["4 KiB ASCII", "4 KiB UTF-8"], 1.0)
+    ratio_goal("StandardWebhooks verify, 1 MiB (ASCII, UTF-8)", STANDARD,
+               ["1 MiB ASCII", "1 MiB UTF-8"], 1.03)
+    for scheme in ("GitHub", "Stripe", "Slack"):
+        ratio_goal(f"{scheme} verify, 4 KiB (ASCII, UTF-8)", f"hookseal {scheme} (no nonce store)",
+                   ["4 KiB ASCII", "4 KiB UTF-8"], 1.1)
+    added = nonce[-1][1]
+    rows.append((f"MemoryNonceStore added cost at {live:,} live entries", "<= 2 us",
+                 fmt_time(added), added <= 2e-6))
+    columns = list(table[STANDARD])
+    present = [a for a in ANCHORS if a in table]
+    losses = [c for c in columns if table[STANDARD][c] >= min(table[a][c] for a in present)]
+    rows.append(("StandardWebhooks faster than every SDK anchor, every column",
+                 "all columns", "slower in: " + ", ".join(losses) if losses else "all columns",
+                 not losses))
+    for label, result, limit in (("RedisNonceStore / bare SET NX", redis_result, 1.2),
+                                 ("ASGI middleware added cost / core verify", asgi_result, 1.5)):
+        if isinstance(result, str):
+            rows.append((label, f"<= {limit}x", "not measured", False))
+        else:
+            value = result[-1][1]
+            rows.append((label, f"<= {limit}x", f"{value:.2f}x", value <= limit))
+    return rows
+
+
+NOTES = """\
+### Reading these figures
+
+- The floor is OpenSSL's one-shot HMAC: it re-derives the keyed inner and outer states
+  from the key on every call. hookseal derives them once per secret and copies them per
+  call, which is why it can beat the floor on small bodies; from 64 KiB up both are bound by
+  SHA-256 itself and the ratio tends to 1.0x.
+- Everything else hookseal does per delivery is Python: reading three headers, the
+  printable-ASCII, length, duplicate and digit checks of the security model, the timestamp
+  window, one base64 encode and a constant-time compare, and building the `Verified`. That
+  is a fixed cost of some hundreds of nanoseconds to a few microseconds depending on the
+  interpreter and CPU, so on a machine whose SHA-256 is fast and whose Python is slow the
+  small-body ratios are above the targets. None of those checks is skipped to close the gap.
+- The body is never decoded, copied or concatenated: prefix and body are fed to the HMAC
+  separately, so UTF-8 and ASCII bodies cost the same (the SDKs decode and re-encode text,
+  which is what their UTF-8 columns show).
+- The replay key is derived only when a nonce store asks for it, so its cost is in the
+  nonce-store row, not in the no-store rows.
+- Each figure is a minimum over short samples in interleaved rounds; on a shared machine
+  the noise is still a few per cent, more on the microsecond rows.
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--budget", type=float, default=0.05, help="seconds per timing")
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller store")
-    parser.add_argument("--live", type=int, default=1_000_000, help="live nonce entries")
+    parser.add_argument("--live", type=int, default=None,
+                        help="live nonce entries (default 1,000,000; 100,000 with --quick)")
     parser.add_argument("--output", default="docs/performance.md")
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
-    live = 100_000 if args.quick else args.live
+    live = args.live if args.live is not None else 100_000 if args.quick else 1_000_000
 
     lines: list[str] = []
     out = lines.append
@@ -391,35 +490,29 @@ def main() -> int:
     out(f"## Replay protection: the in-memory store at {live:,} live entries\n")
     out("| measurement | time per verify |")
     out("|---|---|")
-    for name, seconds in nonce_rows(min(rounds, 3), live):
+    nonce = nonce_rows(min(rounds, 3), live)
+    for name, seconds in nonce:
         out(f"| {name} | {fmt_time(seconds)} |")
     out("")
 
     print("measuring Redis ...", file=sys.stderr)
     out("## Replay protection: Redis on loopback\n")
-    rows = redis_rows(rounds)
-    if isinstance(rows, str):
-        out(rows + "\n")
-    else:
-        out("| measurement | value |")
-        out("|---|---|")
-        for name, value in rows:
-            out(f"| {name} | {value:.2f}x |" if name.startswith("ratio")
-                else f"| {name} | {fmt_time(value)} |")
-        out("")
+    redis_result = redis_rows(rounds)
+    write_rows(out, redis_result)
 
     print("measuring the ASGI middleware ...", file=sys.stderr)
     out("## ASGI middleware (Starlette, in process, 4 KiB body)\n")
-    rows = asgi_rows(rounds)
-    if isinstance(rows, str):
-        out(rows + "\n")
-    else:
-        out("| measurement | value |")
-        out("|---|---|")
-        for name, value in rows:
-            out(f"| {name} | {value:.2f}x |" if name.startswith("ratio")
-                else f"| {name} | {fmt_time(value)} |")
-        out("")
+    asgi_result = asgi_rows(rounds)
+    write_rows(out, asgi_result)
+
+    out("## Goals (issue 9)\n")
+    out("Computed from the figures above, in this run.\n")
+    out("| goal | target | measured | met |")
+    out("|---|---|---|---|")
+    for goal, target, measured, met in goals(table, nonce, live, redis_result, asgi_result):
+        out(f"| {goal} | {target} | {measured} | {'yes' if met else '**no**'} |")
+    out("")
+    out(NOTES)
 
     text = "\n".join(lines)
     Path(args.output).write_text(text)

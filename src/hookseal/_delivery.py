@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from ._headers import Headers
 
 __all__ = ["Delivery", "Verified"]
+
+_blake2b = hashlib.blake2b
 
 
 class Delivery:
@@ -65,7 +68,16 @@ class Verified:
             detected.
     """
 
-    __slots__ = ("body", "key_id", "key_index", "msg_id", "replay_key", "scheme", "timestamp")
+    __slots__ = (
+        "_replay_key",
+        "_replay_material",
+        "body",
+        "key_id",
+        "key_index",
+        "msg_id",
+        "scheme",
+        "timestamp",
+    )
 
     def __init__(
         self,
@@ -84,7 +96,26 @@ class Verified:
         self.key_index = key_index
         self.key_id = key_id
         self.scheme = scheme
-        self.replay_key = replay_key
+        self._replay_key: bytes | None = replay_key
+        self._replay_material: bytes | None = None
+
+    @property
+    def replay_key(self) -> bytes:
+        """The nonce-store key (see the class docstring); derived on first use when deferred."""
+        key = self._replay_key
+        if key is None:
+            # Deferred (see ``_verified_deferred``): the same digest make_replay_key computes.
+            material = self._replay_material
+            if material is None:
+                material = f"{self.msg_id}\n{self.timestamp}".encode("ascii")
+            key = self._replay_key = _blake2b(
+                material, digest_size=16, person=self.scheme.encode()[:16]
+            ).digest()
+        return key
+
+    @replay_key.setter
+    def replay_key(self, value: bytes) -> None:
+        self._replay_key = value
 
     def json(self) -> Any:
         """Parse the verified body as JSON (raises ``ValueError`` if it is not JSON)."""
@@ -95,3 +126,33 @@ class Verified:
             f"Verified(scheme={self.scheme!r}, msg_id={self.msg_id!r}, timestamp="
             f"{self.timestamp!r}, key_index={self.key_index!r}, body=<{len(self.body)} bytes>)"
         )
+
+
+_new_object = object.__new__
+
+
+def _verified_deferred(
+    body: bytes,
+    timestamp: int | None,
+    msg_id: str | None,
+    key_index: int,
+    scheme: str,
+    material: bytes | None = None,
+) -> Verified:
+    r"""A :class:`Verified` built without keyword parsing, its replay key derived on first use.
+
+    ``replay_key`` is then ``make_replay_key(scheme, material)``, the same bytes an eager
+    construction holds, computed only when a nonce store (or anyone) reads it. ``material``
+    is the signed material (e.g. the matched MAC); ``None`` means ``f"{msg_id}\n{timestamp}"``,
+    for schemes signing both, whose ``timestamp`` prints back exactly as it was signed.
+    """
+    verified: Verified = _new_object(Verified)
+    verified.body = body
+    verified.timestamp = timestamp
+    verified.msg_id = msg_id
+    verified.key_index = key_index
+    verified.key_id = None
+    verified.scheme = scheme
+    verified._replay_key = None
+    verified._replay_material = material
+    return verified

@@ -174,28 +174,33 @@ class Verifier:
         Raises:
             VerificationError: a subclass saying why the delivery was refused.
         """
-        started = _perf_counter()
+        # The default sink never reads the duration: time only for a custom sink.
+        custom_sink = self._custom_sink
+        started = _perf_counter() if custom_sink else 0.0
         if now is None:
-            now = _time() if self._clock is None else self._clock()
+            clock = self._clock
+            now = _time() if clock is None else clock()
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
-            # An empty replay_key means the scheme has nothing per delivery to record (a
-            # shared token): recording anything would refuse identical genuine deliveries.
-            if store is not None and verified.replay_key:
-                expires_at = self._expiry(verified, now)
-                try:
-                    fresh = store.reserve(verified.replay_key, expires_at, now)
-                except VerificationError:
-                    raise
-                except Exception as exc:
-                    raise self._store_failure(exc) from exc
-                if not fresh:
-                    raise self._replayed()
+            if store is not None:
+                replay_key = verified.replay_key
+                # An empty replay_key means the scheme has nothing per delivery to record (a
+                # shared token): recording anything would refuse identical genuine deliveries.
+                if replay_key:
+                    expires_at = self._expiry(verified, now)
+                    try:
+                        fresh = store.reserve(replay_key, expires_at, now)
+                    except VerificationError:
+                        raise
+                    except Exception as exc:
+                        raise self._store_failure(exc) from exc
+                    if not fresh:
+                        raise self._replayed()
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
-        if self._custom_sink or logger.isEnabledFor(logging.DEBUG):
+        if custom_sink or logger.isEnabledFor(logging.DEBUG):
             self._emit_acceptance(verified, remote_addr, started)
         return verified
 
@@ -287,11 +292,8 @@ class Verifier:
             body = _as_bytes(body)
         policy = self.policy
         if len(body) > policy.max_body_bytes:
-            raise PayloadTooLarge(
-                f"The body is {len(body)} bytes; the limit is {policy.max_body_bytes} "
-                "(max_body_bytes).",
-            )
-        if not isinstance(headers, Mapping):
+            raise _too_large(len(body), policy.max_body_bytes)
+        if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
         if self.allowlist is not None:
             self.allowlist.check(remote_addr, headers)
@@ -356,7 +358,7 @@ class Verifier:
                 timestamp=None,
                 key_index=None,
                 remote_addr=escape_for_log(remote_addr),
-                duration=_perf_counter() - started,
+                duration=_perf_counter() - started if started else 0.0,
                 status_code=exc.status_code,
             )
         )
@@ -371,7 +373,7 @@ class Verifier:
                 timestamp=verified.timestamp,
                 key_index=verified.key_index,
                 remote_addr=escape_for_log(remote_addr),
-                duration=_perf_counter() - started,
+                duration=_perf_counter() - started if started else 0.0,
                 status_code=200,
             )
         )
@@ -382,6 +384,10 @@ class Verifier:
             f"tolerance={self.policy.tolerance}, nonce_store={self.nonce_store!r}, "
             f"allowlist={self.allowlist!r})"
         )
+
+
+def _too_large(size: int, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The body is {size} bytes; the limit is {limit} (max_body_bytes).")
 
 
 def _as_bytes(body: object) -> bytes:

@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified
+from .._delivery import Verified, _verified_deferred
 from .._encoding import decode_base64, encode_base64, parse_timestamp
 from .._errors import (
     ConfigurationError,
@@ -43,6 +43,8 @@ _NAME = "standard-webhooks"
 _compare = hmac.compare_digest
 _b2a_base64 = binascii.b2a_base64
 _MAX_TIMESTAMP_DIGITS = 12
+# 'v1,' and the 44 characters of canonical base64 for a 32-byte HMAC-SHA256.
+_FAST_SIGNATURE_LENGTH = 47
 
 
 def _decode_key_text(secret: str, prefix: str) -> bytes:
@@ -211,6 +213,9 @@ class StandardWebhooks(Scheme):
         every rejection before the signature check, goes through :meth:`_check_general`, which
         produces the precise error.
         """
+        value: object
+        raw_id: object
+        raw_ts: object
         if type(headers) is Headers:
             lines = headers._lines
             sig_lines = lines.get("webhook-signature")
@@ -225,56 +230,57 @@ class StandardWebhooks(Scheme):
                 or len(ts_lines) != 1
             ):
                 return self._check_general(body, headers, keys, policy, now)
-            value: object = sig_lines[0]
-            raw_id: object = id_lines[0]
-            raw_ts: object = ts_lines[0]
+            value = sig_lines[0]
+            raw_id = id_lines[0]
+            raw_ts = ts_lines[0]
         else:
             get = headers.get
             value = get("webhook-signature")
             raw_id = get("webhook-id")
             raw_ts = get("webhook-timestamp")
-        # Fast-path preconditions: each is also enforced (with its own error) by the general path.
+        # Fast-path preconditions: exactly one well-formed ``v1,<44 chars>`` entry, an id of
+        # printable ASCII without space or '.', a timestamp of ASCII digits without a leading
+        # zero, every length within the policy. Each is also enforced, with its own error, by
+        # the general path, which handles everything else. All are checked before any crypto.
+        max_header = policy.max_header_bytes
         if not (
             type(value) is str
             and type(raw_id) is str
             and type(raw_ts) is str
+            and len(value) == _FAST_SIGNATURE_LENGTH
             and value.startswith("v1,")
-            and len(value) > 3
-            and raw_id
-            and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+            and value.isascii()
+            and " " not in value
             and raw_ts.isdigit()
-            and len(value) <= policy.max_header_bytes
-            and len(raw_id) <= policy.max_header_bytes
-            and len(raw_id) <= policy.max_id_length
+            and raw_ts.isascii()
+            and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+            and raw_ts[0] != "0"
+            and raw_id.isascii()
+            and raw_id.isprintable()
+            and " " not in raw_id
             and "." not in raw_id
+            and 0 < len(raw_id) <= policy.max_id_length
+            and len(raw_id) <= max_header
+            and max_header >= _FAST_SIGNATURE_LENGTH
         ):
-            return self._check_general(body, headers, keys, policy, now)
-        joined = value + raw_id + raw_ts
-        if not joined.isascii() or not joined.isprintable() or " " in joined:
             return self._check_general(body, headers, keys, policy, now)
         timestamp = int(raw_ts)
         tolerance = policy.tolerance
         if not now - tolerance <= timestamp <= now + tolerance:
-            policy.check_window(timestamp, now, "webhook-timestamp")
+            # The general path checks the signature's syntax before the window: let it decide.
+            return self._check_general(body, headers, keys, policy, now)
         # Comparing the canonical base64 text of the expected MAC with the presented text is
         # the same as strictly decoding the presented value and comparing bytes (canonical
         # base64 is one-to-one); a non-matching value is decoded strictly below to tell a
-        # malformed header from a wrong signature.
-        presented = value[3:].encode("ascii")
-        prefix = f"{raw_id}.{raw_ts}.".encode("ascii")
+        # malformed header from a wrong signature, exactly as the general path would.
+        presented = value[3:].encode()
+        prefix = f"{raw_id}.{raw_ts}.".encode()
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
         for position, key in ring.hmac_keys:
             if _compare(_b2a_base64(key.digest_parts(prefix, body), newline=False), presented):
-                replay = self._replay_hash.copy()
-                replay.update(f"{raw_id}\n{raw_ts}".encode("ascii"))
-                return Verified(
-                    body,
-                    timestamp=timestamp,
-                    msg_id=raw_id,
-                    key_index=position,
-                    scheme=_NAME,
-                    replay_key=replay.digest(),
-                )
+                # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if a
+                # nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
+                return _verified_deferred(body, timestamp, raw_id, position, _NAME)
         decode_base64(value[3:], "webhook-signature")
         raise _mismatch("webhook-signature")
 

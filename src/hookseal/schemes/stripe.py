@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified
+from .._delivery import Verified, _verified_deferred
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
 from .._policy import Policy
-from ._base import Scheme, make_replay_key, match_hmac, require_header
+from ._base import Scheme, match_hmac, require_header
 
 __all__ = ["Stripe"]
 
@@ -98,14 +98,8 @@ class Stripe(Scheme):
         timestamp = parse_timestamp(raw_ts, header)
         policy.check_window(timestamp, now, header)
         index, mac = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
-        return Verified(
-            body,
-            timestamp=timestamp,
-            msg_id=None,
-            key_index=index,
-            scheme=_NAME,
-            replay_key=make_replay_key(_NAME, mac),
-        )
+        # replay_key == make_replay_key(_NAME, mac), derived only if a nonce store asks.
+        return _verified_deferred(body, timestamp, None, index, _NAME, mac)
 
     def sign(
         self,
