@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import IO, Literal
 
 __all__ = ["JSONLinesSink", "VerificationEvent", "log_event"]
@@ -56,6 +57,7 @@ class VerificationEvent:
         remote_addr: the socket peer address, escaped.
         duration: seconds spent verifying.
         status_code: the HTTP status an adapter answers with (200 when accepted).
+        at: when the event was emitted (Unix seconds, wall clock).
     """
 
     outcome: Literal["accepted", "rejected"]
@@ -67,6 +69,7 @@ class VerificationEvent:
     remote_addr: str | None
     duration: float
     status_code: int
+    at: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, object]:
         """The event as a JSON-ready dict."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -136,6 +137,8 @@ class Verifier:
                 "nonce_store must have a reserve() or areserve() method (see hookseal.replay)."
             )
         self.nonce_store = nonce_store
+        self._sync_reserve = getattr(nonce_store, "reserve", None)
+        self._async_reserve = getattr(nonce_store, "areserve", None)
         if allowlist is not None and not callable(getattr(allowlist, "check", None)):
             raise ConfigurationError("allowlist must be an IPAllowlist (or have a check method).")
         self.allowlist = allowlist
@@ -184,6 +187,8 @@ class Verifier:
             verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
             if store is not None:
+                if self._sync_reserve is None:
+                    raise self._async_only_store()
                 replay_key = verified.replay_key
                 # An empty replay_key means the scheme has nothing per delivery to record (a
                 # shared token): recording anything would refuse identical genuine deliveries.
@@ -239,10 +244,13 @@ class Verifier:
             if store is not None and verified.replay_key:
                 expires_at = self._expiry(verified, now)
                 try:
-                    if hasattr(store, "areserve"):
-                        fresh = await store.areserve(verified.replay_key, expires_at, now)
+                    if self._async_reserve is not None:
+                        fresh = await self._async_reserve(verified.replay_key, expires_at, now)
                     else:
-                        fresh = store.reserve(verified.replay_key, expires_at, now)
+                        # A synchronous store may block on I/O: keep it off the event loop.
+                        fresh = await asyncio.to_thread(
+                            store.reserve, verified.replay_key, expires_at, now
+                        )
                 except VerificationError:
                     raise
                 except Exception as exc:
@@ -311,6 +319,14 @@ class Verifier:
         return ReplayedDelivery(
             "This delivery was already accepted once and is refused as a replay. A sender's "
             "genuine retry is re-signed with a new timestamp or id and is not affected.",
+        )
+
+    @staticmethod
+    def _async_only_store() -> NonceStoreUnavailable:
+        return NonceStoreUnavailable(
+            "This verifier's nonce store is asynchronous only (it has areserve but no "
+            "reserve): call averify() from async code, or give verify() a synchronous store "
+            "such as RedisNonceStore instead of AsyncRedisNonceStore.",
         )
 
     @staticmethod

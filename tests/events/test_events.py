@@ -14,6 +14,7 @@ import hmac
 import io
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -432,7 +433,9 @@ def test_json_lines_sink_writes_one_object_per_verification() -> None:
         "remote_addr",
         "duration",
         "status_code",
+        "at",
     }
+    assert abs(records[0]["at"] - time.time()) < 60  # wall-clock time of the event
     assert records[0]["outcome"] == "accepted"
     assert records[0]["timestamp"] == NOW
     assert records[1]["reason"] == "signature_mismatch"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -16,6 +17,7 @@ from hookseal import (
     Headers,
     JSONLinesSink,
     MalformedHeader,
+    NonceStoreUnavailable,
     ReplayedDelivery,
     SignatureMismatch,
     Signer,
@@ -26,6 +28,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.replay import MemoryNonceStore
+from hookseal.schemes import HMACScheme
 
 from ._support import BODY, NOW, SECRET
 
@@ -326,6 +329,7 @@ def test_json_lines_sink(make_scheme, sign):
         "remote_addr",
         "duration",
         "status_code",
+        "at",
     }
     assert lines[0]["msg_id"] == "msg1"
     assert lines[0]["timestamp"] == NOW
@@ -350,3 +354,46 @@ def test_event_as_dict_round_trips():
         status_code=200,
     )
     assert VerificationEvent(**event.as_dict()) == event  # type: ignore[arg-type]
+
+
+
+def test_verify_with_an_async_only_store_says_to_use_averify() -> None:
+    class AsyncOnlyStore:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+            self.calls += 1
+            return True
+
+    store = AsyncOnlyStore()
+    scheme = HMACScheme(
+        "X-Sig", timestamp_header="X-Ts", id_header="X-Id", template="{id}.{timestamp}.{body}"
+    )
+    verifier = Verifier(scheme, SECRET, nonce_store=store)
+    headers = Signer(scheme, SECRET).sign(BODY, timestamp=NOW, msg_id="m1")
+    with pytest.raises(NonceStoreUnavailable, match="averify"):
+        verifier.verify(BODY, headers, now=NOW)
+    assert store.calls == 0
+    assert asyncio.run(verifier.averify(BODY, headers, now=NOW)).msg_id == "m1"
+    assert store.calls == 1
+
+
+def test_averify_runs_a_synchronous_store_off_the_event_loop() -> None:
+    import threading
+
+    threads: list[str] = []
+
+    class SyncOnlyStore:
+        def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+            threads.append(threading.current_thread().name)
+            return True
+
+    scheme = HMACScheme(
+        "X-Sig", timestamp_header="X-Ts", id_header="X-Id", template="{id}.{timestamp}.{body}"
+    )
+    verifier = Verifier(scheme, SECRET, nonce_store=SyncOnlyStore())
+    headers = Signer(scheme, SECRET).sign(BODY, timestamp=NOW, msg_id="m2")
+    asyncio.run(verifier.averify(BODY, headers, now=NOW))
+    assert len(threads) == 1
+    assert threads[0] != threading.main_thread().name
