@@ -59,14 +59,21 @@ def encode_base64(raw: bytes) -> str:
 def parse_timestamp(value: str, header: str, max_digits: int = 12) -> int:
     """Parse a Unix timestamp written as 1 to ``max_digits`` ASCII digits.
 
-    Signs, spaces, underscores, decimal points, exponents, hex prefixes and non-ASCII digits
-    are all refused, and the length cap keeps huge numbers from ever reaching ``int()``.
+    Signs, spaces, underscores, decimal points, exponents, hex prefixes, non-ASCII digits and
+    leading zeros (other than ``"0"`` itself) are all refused, and the length cap keeps huge
+    numbers from ever reaching ``int()``. One number has exactly one accepted spelling, so
+    digits can never move between a timestamp and a neighbouring signed field.
     """
-    if 0 < len(value) <= max_digits and value.isascii() and value.isdigit():
+    if (
+        0 < len(value) <= max_digits
+        and value.isascii()
+        and value.isdigit()
+        and (value[0] != "0" or len(value) == 1)
+    ):
         return int(value)
     raise MalformedHeader(
         f"The {header!r} header is not a Unix timestamp: expected 1 to {max_digits} ASCII "
-        "digits (seconds since the epoch, no sign, spaces or decimal point).",
+        "digits (seconds since the epoch, no sign, spaces, decimal point or leading zero).",
         reason="malformed_timestamp",
         header=header,
     )

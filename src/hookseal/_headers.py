@@ -15,8 +15,16 @@ from ._errors import MalformedHeader
 __all__ = ["HeaderName", "Headers", "read_header"]
 
 
-def _text(value: str | bytes) -> str:
-    return value if isinstance(value, str) else bytes(value).decode("latin-1")
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("latin-1")
+    # Not TypeError: verify() builds Headers from what it is given and raises only
+    # VerificationError. (An int must not become NUL bytes through bytes(int) either.)
+    raise MalformedHeader(
+        f"A header name or value is a {type(value).__name__}, not str or bytes.",
+    )
 
 
 class Headers(Mapping[str, str]):
@@ -25,16 +33,23 @@ class Headers(Mapping[str, str]):
     ``headers["X-Name"]`` joins repeated lines with ``", "`` as HTTP does; signature schemes
     read headers through :func:`read_header`, which refuses a repeated line instead.
     Names and values may be given as ``str`` or as ``bytes`` (decoded as Latin-1, so non-ASCII
-    bytes survive to be refused by the strict checks rather than crashing a decoder).
+    bytes survive to be refused by the strict checks rather than crashing a decoder). Anything
+    else (a number, None, a line that is not a pair) raises :class:`MalformedHeader`.
     """
 
     __slots__ = ("_lines",)
 
     def __init__(self, lines: Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str] = ()):
-        items = lines.items() if isinstance(lines, Mapping) else lines
         store: dict[str, list[str]] = {}
-        for name, value in items:
-            store.setdefault(_text(name).lower(), []).append(_text(value))
+        try:
+            items = iter(lines.items() if isinstance(lines, Mapping) else lines)
+            for line in items:
+                name, value = line
+                store.setdefault(_text(name).lower(), []).append(_text(value))
+        except (TypeError, ValueError):
+            raise MalformedHeader(
+                "Headers must be a mapping or an iterable of (name, value) pairs of str or bytes."
+            ) from None
         self._lines = store
 
     def get_all(self, name: str) -> list[str]:

@@ -444,7 +444,7 @@ BAD_TS = (MalformedHeader, "malformed_timestamp")
         ({"id": "msg_é"}, MALFORMED),
         ({"id": SW1_ID + "x"}, MISMATCH),
         ({"timestamp": str(SW1_TS + 1)}, MISMATCH),
-        ({"timestamp": "0" + str(SW1_TS)}, MISMATCH),
+        ({"timestamp": "0" + str(SW1_TS)}, BAD_TS),  # leading zero refused
         ({"timestamp": str(NOW - 301)}, (TimestampOutOfTolerance, "timestamp_too_old")),
         ({"timestamp": str(NOW + 301)}, (TimestampOutOfTolerance, "timestamp_in_future")),
         ({"timestamp": str(NOW + 86400)}, (TimestampOutOfTolerance, "timestamp_in_future")),

@@ -187,12 +187,21 @@ def match_hmac(
     """Find a key whose MAC of ``prefix + body`` equals a presented signature.
 
     Keys are tried newest (last configured) first; every comparison is constant-time and
-    length-checked. Returns ``(key index, matching MAC)`` or raises SignatureMismatch.
+    length-checked. Returns ``(key index, replay MAC)`` or raises SignatureMismatch.
+
+    The replay MAC is the MAC of the same signed bytes under the newest key (``keys[-1]``),
+    whichever key matched: the material a replay key is built from must not depend on which
+    key matched. Otherwise, during a rotation, a sender's header holding one signature per
+    secret could be replayed once per secret by stripping the newer signatures from a captured
+    delivery. It costs one more MAC only when an older key matched.
     """
-    for index in range(len(keys) - 1, -1, -1):
+    last = len(keys) - 1
+    for index in range(last, -1, -1):
         expected = keys[index].digest_parts(prefix, body)
         for candidate in presented:
             if _compare(expected, candidate):
+                if index != last:
+                    expected = keys[last].digest_parts(prefix, body)
                 return index, expected
     raise SignatureMismatch(
         f"No signature in the {header!r} header matches the body with any configured secret. "

@@ -26,6 +26,27 @@ _FIELD = re.compile(r"\{(\w*)\}")
 _FIELDS = {"id", "timestamp", "body"}
 
 
+def _check_field_boundaries(template: str) -> None:
+    """Refuse a template in which the boundary between two signed fields can move.
+
+    Between two fields there must be at least one character that is not a letter or digit:
+    message ids may not contain those separators (checked per delivery) and timestamps are
+    digits only, so every field ends at a fixed place. With ``{id}{timestamp}`` (or
+    ``{id}x{timestamp}``) the same signed bytes could be read as another id and timestamp, and
+    with ``{id}{body}`` as another id and body.
+    """
+    literals = _FIELD.split(template)[2:-1:2]
+    for literal in literals:
+        if not any(not char.isalnum() for char in literal):
+            between = f"{literal!r}" if literal else "nothing"
+            raise ConfigurationError(
+                f"template {template!r} has {between} between two fields, so the boundary "
+                "between them is ambiguous (the same signed bytes could carry another id, "
+                "timestamp or body). Separate every pair of fields with a character that is "
+                "not a letter or digit, e.g. '{id}.{timestamp}.{body}'."
+            )
+
+
 class HMACScheme(Scheme):
     """A generic HMAC signature in one header, optionally over a timestamp and message id.
 
@@ -88,6 +109,7 @@ class HMACScheme(Scheme):
             raise ConfigurationError("template must end with {body} and contain it once.")
         if len(fields) != len(set(fields)):
             raise ConfigurationError("template names a field more than once.")
+        _check_field_boundaries(template)
         signs_timestamp = "timestamp" in fields
         signs_id = "id" in fields
         if signs_timestamp and timestamp_header is None:

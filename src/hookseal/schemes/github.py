@@ -117,7 +117,7 @@ class GitHub(Scheme):
             index, _ = match_hmac(sha1_keys, [presented], b"", body, header)
             # Replays are keyed on the SHA-256 MAC whichever header matched, so one captured
             # delivery cannot be accepted once per header.
-            mac = keys[index].sha256.digest(body)
+            mac = keys[-1].sha256.digest(body)  # the canonical MAC the SHA-256 path keys on
         else:
             index, mac = match_hmac([key.sha256 for key in keys], [presented], b"", body, header)
         # replay_key == make_replay_key(self.name, mac), derived only if a nonce store asks.

@@ -14,6 +14,7 @@ dictionaries keyed by a label. This scheme parses them with ``http-sf`` (the opt
 from __future__ import annotations
 
 import binascii
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -57,6 +58,8 @@ _MAX_TIMESTAMP = 10**12
 _MAX_COMPONENTS = 32
 _SIGNABLE_FIELDS = frozenset({"content-digest"})
 
+logger = logging.getLogger("hookseal")
+
 
 def _http_sf() -> Any:
     try:
@@ -80,6 +83,7 @@ class _KeyRing(tuple[RFC9421Key, ...]):
 
     by_id: dict[str, tuple[int, RFC9421Key]]
     resolver: Callable[[str], object] | None
+    logged_failures: set[str]
 
     def __new__(
         cls,
@@ -89,19 +93,50 @@ class _KeyRing(tuple[RFC9421Key, ...]):
         ring = super().__new__(cls, keys.values())
         ring.by_id = {key_id: (index, key) for index, (key_id, key) in enumerate(keys.items())}
         ring.resolver = resolver
+        ring.logged_failures = set()
         return ring
 
     def find(self, key_id: str) -> tuple[int, RFC9421Key] | None:
+        """The configured key for ``key_id``, or the resolver's; None when there is none.
+
+        A resolver that raises anything but a VerificationError, or returns a key that does
+        not load, is treated as not knowing the key id (so the delivery is refused with
+        ``unknown_key_id``, never a 500); the exception class is logged once per class, its
+        message never (it may hold the attacker's key id or a key).
+        """
         found = self.by_id.get(key_id)
         if found is not None or self.resolver is None:
             return found
         try:
             spec = self.resolver(key_id)
+            if spec is None:
+                return None
+            key = load_key(spec, private=False, what=f"The key the resolver gave for {key_id!r}")
         except LookupError:
             return None
-        if spec is None:
+        except VerificationError:
+            raise
+        except Exception as exc:
+            self._log_failure(exc)
             return None
-        return 0, load_key(spec, private=False, what=f"The key the resolver gave for {key_id!r}")
+        return 0, key
+
+    def _log_failure(self, exc: Exception) -> None:
+        kind = type(exc).__qualname__
+        if kind in self.logged_failures:
+            return
+        self.logged_failures.add(kind)
+        what = (
+            "returned a key that could not be loaded"
+            if isinstance(exc, ConfigurationError)
+            else "raised"
+        )
+        logger.warning(
+            "hookseal: the RFC 9421 key resolver %s (%s); the delivery is refused as "
+            "unknown_key_id. Logged once per exception class.",
+            what,
+            kind,
+        )
 
 
 class _SigningKey:
@@ -143,7 +178,11 @@ class HTTPMessageSignatures(Scheme):
     key is bytes (``hmac-sha256``), a PEM string or bytes, or a ``cryptography`` public key
     object (Ed25519, EC P-256/P-384); an RSA key is given as ``("rsa-pss-sha512", key)`` or
     ``("rsa-v1_5-sha256", key)``. ``secrets`` may instead be a callable ``resolver(keyid)``
-    returning such a key, or None for an unknown key id. The key fixes the algorithm: an
+    returning such a key, or None (or raising ``LookupError``) for an unknown key id. The
+    resolver runs before any cryptography, once per checked signature (so up to
+    ``max_signatures`` times per request), with the unauthenticated ``keyid``; any other
+    exception it raises, or a key it returns that does not load, refuses the delivery as
+    ``unknown_key_id`` (the exception class is logged once). The key fixes the algorithm: an
     ``alg`` parameter that names another one is refused. Pass ``url=`` and ``method=`` to
     ``verify()``.
 
@@ -160,7 +199,9 @@ class HTTPMessageSignatures(Scheme):
             ``label=None`` it selects the signature). Signing adds it.
         require_created: refuse signatures without a ``created`` parameter (default True).
             ``created`` is checked against the verifier's tolerance both ways; ``expires``,
-            when present, must not have passed.
+            when present, must not have passed. Without ``created``, ``Verified.timestamp``
+            is ``expires - tolerance`` (so the replay entry lives until ``expires``), or None
+            without ``expires`` (replays are then bounded by ``replay_retention`` only).
         digest_algorithms: the ``Content-Digest`` algorithms a Signer emits (``"sha-256"``,
             ``"sha-512"``). Verification accepts both.
         include_alg: whether a Signer adds the ``alg`` parameter (default True).
@@ -483,6 +524,7 @@ class HTTPMessageSignatures(Scheme):
             method, url, headers, policy.max_header_bytes, self.structured_fields
         )
         matched: list[tuple[int, str]] = []
+        bases: list[bytes] = []
         for sig in selected:
             found = ring.find(sig.key_id)
             if found is None:
@@ -510,6 +552,7 @@ class HTTPMessageSignatures(Scheme):
                     header=_SIGNATURE.name,
                 )
             matched.append((index, sig.key_id))
+            bases.append(base)
 
         if any(
             component.name == "content-digest"
@@ -523,10 +566,21 @@ class HTTPMessageSignatures(Scheme):
 
         first = selected[0]
         created_values = [sig.created for sig in selected if sig.created is not None]
-        material = b"".join(self._replay_material(sig) for sig in selected)
+        if created_values:
+            timestamp: int | None = min(created_values)
+        else:
+            # No signed creation time (require_created=False): the signature is good until
+            # its latest 'expires', and the verifier keeps a replay entry until timestamp +
+            # tolerance. Report that moment so the entry outlives the signature (without
+            # 'expires' the replay bound is the verifier's replay_retention).
+            expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
+            timestamp = max(expiries) - policy.tolerance if expiries else None
+        material = b"".join(
+            self._replay_material(sig, base) for sig, base in zip(selected, bases, strict=True)
+        )
         return Verified(
             body,
-            timestamp=min(created_values) if created_values else None,
+            timestamp=timestamp,
             msg_id=first.nonce,
             key_index=matched[0][0],
             key_id=matched[0][1],
@@ -535,11 +589,23 @@ class HTTPMessageSignatures(Scheme):
         )
 
     @staticmethod
-    def _replay_material(sig: _Signature) -> bytes:
+    def _replay_material(sig: _Signature, base: bytes) -> bytes:
         if sig.nonce is not None and sig.created is not None:
             text = f"nonce\n{sig.key_id}\n{sig.nonce}\n{sig.created}\n"
             return text.encode("ascii")
-        return b"signature\n" + sig.signature + b"\n"
+        # The key id and the signed content (which holds @signature-params and so 'created'),
+        # never the signature bytes: an ECDSA signature (r, s) has a second valid form
+        # (r, n - s), and RSA-PSS or ECDSA re-signing gives new bytes, so keying on the
+        # signature would let anyone holding a captured delivery replay it once more.
+        # (High-s ECDSA is still accepted: RFC 9421 senders do not normalise s.)
+        key_id = sig.key_id.encode("ascii")
+        return (
+            b"base\n"
+            + len(key_id).to_bytes(8, "big")
+            + key_id
+            + len(base).to_bytes(8, "big")
+            + base
+        )
 
     def _serialize_member(self, member: Any) -> str:
         from http_sf.innerlist import ser_item_or_inner_list

@@ -138,7 +138,7 @@ def _form_params(body: bytes, max_params: int) -> list[tuple[str, str]]:
     if not body.isascii():
         raise _malformed_form()
     try:
-        return parse_qsl(
+        params = parse_qsl(
             body.decode("ascii"),
             keep_blank_values=True,
             strict_parsing=True,
@@ -147,6 +147,9 @@ def _form_params(body: bytes, max_params: int) -> list[tuple[str, str]]:
         )
     except ValueError:  # includes UnicodeDecodeError
         raise _malformed_form() from None
+    if any(not name for name, _ in params):  # "=value": Twilio never sends a nameless field
+        raise _malformed_form()
+    return params
 
 
 def _malformed_form() -> SignatureMismatch:
@@ -227,13 +230,22 @@ class Twilio(Scheme):
         presented = decode_base64(value, header)
         content_type = read_header(headers, _CONTENT_TYPE, policy.max_header_bytes)
         media_type = (content_type or "").partition(";")[0].strip().lower()
-        body_hash: str | None = None
-        if media_type == _FORM:
+        # The URL is signed, the Content-Type is not: when the URL carries bodySHA256 the raw
+        # body is always checked against it, whatever the Content-Type claims.
+        body_hash = _body_hash_param(url)
+        if body_hash is not None:
+            if media_type == _FORM:
+                raise SignatureMismatch(
+                    f"The URL carries {_BODY_HASH_PARAM!r} (Twilio's JSON webhooks) but the "
+                    "Content-Type says the body is a form; Twilio never sends both.",
+                    header=header,
+                )
+            params = b""
+        elif media_type == _FORM:
             params = _signed_params(_form_params(body, self.max_params))
         else:
             params = b""
-            body_hash = _body_hash_param(url)
-            if body_hash is None and body:
+            if body:
                 raise SignatureMismatch(
                     f"The body is not form-encoded (Content-Type {media_type or 'absent'!r}) "
                     f"and the URL has no {_BODY_HASH_PARAM!r} parameter, so the signature does "
