@@ -72,7 +72,7 @@ class Receiver(BaseHTTPRequestHandler):
         except VerificationError as err:
             self.answer(err.status_code, "rejected", err.reason)
             return
-        handled.append(verified.msg_id or "-")
+        handled.append(verified.msg_id or f"({verified.scheme}: no message id)")
         self.answer(200, "ok", "accepted")
 
     def discard(self, length: int) -> None:
