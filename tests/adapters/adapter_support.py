@@ -7,11 +7,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hookseal import Signer, Verifier
+from hookseal import Verifier
 from hookseal.network import IPAllowlist
 from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import StandardWebhooks
-from hookseal.testing import FrozenClock
+from hookseal.testing import FrozenClock, SignedDelivery, sign_delivery
 
 NOW = 1_700_000_000
 TOLERANCE = 300
@@ -26,9 +26,6 @@ GENERIC = {
     409: "webhook delivery already received",
     413: "webhook payload too large",
 }
-
-_SIGNER = Signer(StandardWebhooks(), SECRET)
-_FORGER = Signer(StandardWebhooks(), OTHER_SECRET)
 
 
 def make_verifier(**options: object) -> Verifier:
@@ -59,33 +56,40 @@ class Request:
         return dict(self.headers)
 
 
-def signed(body: bytes = BODY, *, timestamp: int = NOW, signer: Signer = _SIGNER) -> Request:
-    headers = signer.sign(body, timestamp=timestamp)
-    lines = [("Content-Type", "application/json"), *headers.items()]
-    return Request(body, lines)
+def _request(delivery: SignedDelivery) -> Request:
+    return Request(delivery.body, list(delivery.all_headers().items()))
+
+
+def signed(body: bytes = BODY, *, timestamp: int = NOW, secret: str = SECRET) -> Request:
+    """A genuine delivery, signed by the pytest plugin's factory (hookseal.testing)."""
+    return _request(sign_delivery(StandardWebhooks(), secret, body, timestamp=timestamp))
 
 
 def _forged() -> Request:
-    return signed(signer=_FORGER)
+    return signed(secret=OTHER_SECRET)
 
 
 def _tampered() -> Request:
-    request = signed()
-    return Request(request.body.replace(b"4200", b"4201"), request.headers)
+    genuine = sign_delivery(StandardWebhooks(), SECRET, BODY, timestamp=NOW)
+    return _request(genuine.tampered(BODY.replace(b"4200", b"4201")))
 
 
 def _missing() -> Request:
-    request = signed()
-    return Request(request.body, [h for h in request.headers if h[0] != "webhook-signature"])
+    genuine = sign_delivery(StandardWebhooks(), SECRET, BODY, timestamp=NOW)
+    return _request(genuine.without("webhook-signature"))
 
 
 def _duplicate() -> Request:
     genuine = signed()
-    forged = dict(
-        _FORGER.sign(genuine.body, timestamp=NOW, msg_id=genuine.header_dict()["webhook-id"])
+    forged = sign_delivery(
+        StandardWebhooks(),
+        OTHER_SECRET,
+        BODY,
+        timestamp=NOW,
+        msg_id=genuine.header_dict()["webhook-id"],
     )
     return Request(
-        genuine.body, [*genuine.headers, ("webhook-signature", forged["webhook-signature"])]
+        genuine.body, [*genuine.headers, ("webhook-signature", forged.headers["webhook-signature"])]
     )
 
 
