@@ -12,25 +12,43 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+COVERAGE_PYTHON = "3.11"
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite with every extra installed (needs redis-server on PATH)."""
     session.install("-e", ".[all,test]")
-    # coverage starts before pytest, so modules imported by the hookseal pytest plugin count.
+    if session.python != COVERAGE_PYTHON:
+        session.run("pytest", *session.posargs)
+        return
+    # Branch coverage is measured (and reported) on one interpreter, where it costs the
+    # least wall time; coverage starts before pytest so the pytest plugin's imports count.
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "combine", "--quiet")
-    session.run("coverage", "report", "--fail-under=90")
+    session.run("coverage", "report", "--fail-under=95")
 
 
 @nox.session(python="3.11")
 def tests_core(session: nox.Session) -> None:
-    """The core tests with no framework or redis installed: the core must stand alone."""
-    session.install("-e", ".")
-    session.install("pytest", "pytest-timeout", "pytest-asyncio", "hypothesis")
-    session.run("pytest", "-m", "not extras", "-p", "no:cacheprovider", *session.posargs)
+    """The suite without hookseal's extras (no framework, no redis): the core stands alone.
+
+    The test-only dependencies (the providers' SDKs used as oracles) are installed; tests that
+    need an extra are marked ``extras`` and deselected, and the modules that import an extra
+    at collection time (the adapters, the Redis store) are not collected.
+    """
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "-m",
+        "not extras",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=tests/adapters",
+        "--ignore-glob=tests/replay/test_redis_*.py",
+        *session.posargs,
+    )
 
 
 @nox.session(python="3.11")
