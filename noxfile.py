@@ -84,9 +84,12 @@ def tour(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Side-by-side benchmarks against the providers' SDKs; rewrites docs/performance.md."""
+    """Side-by-side benchmarks against the providers' SDKs (rewrites docs/performance.md),
+    then the allowlist lookup and nonce-store benchmarks (figures for docs/ pages)."""
     session.install("-e", ".[all,test]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+    session.run("python", "benchmarks/bench_allowlist.py")
+    session.run("python", "benchmarks/bench_nonce.py")
 
 
 FUZZ_TARGETS = ["timestamp", "encoding", "forwarded", "scheme_headers", "rfc9421"]
