@@ -14,20 +14,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._delivery import Verified
-from .._encoding import decode_hex, parse_timestamp
-from .._errors import MalformedHeader, SignatureMismatch
+from .._encoding import parse_timestamp
 from .._headers import HeaderName
 from .._policy import Policy
 from ._base import Scheme, make_replay_key, match_hmac, require_header
+from ._keyed_header import parse_keyed_signatures
 
 __all__ = ["Paddle"]
 
 _HEADER = HeaderName("Paddle-Signature")
 _NAME = "paddle"
-
-
-def _malformed(message: str, reason: str = "malformed_header") -> MalformedHeader:
-    return MalformedHeader(message, reason=reason, header=_HEADER.name)
 
 
 class Paddle(Scheme):
@@ -61,42 +57,15 @@ class Paddle(Scheme):
         """Parse and bound the header, check the timestamp window, then the HMACs."""
         header = _HEADER.name
         value = require_header(headers, _HEADER, policy)
-        # ts plus up to max_signatures h1 entries: refuse anything longer before parsing it.
-        if value.count(";") > policy.max_signatures:
-            raise _malformed(
-                f"The {header!r} header carries more than {policy.max_signatures} signatures "
-                "(max_signatures).",
-                "too_many_signatures",
-            )
-        raw_ts: str | None = None
-        presented: list[bytes] = []
-        others = 0
-        for entry in value.split(";"):
-            name, sep, item = entry.partition("=")
-            if not sep or not name or not item or " " in entry:
-                raise _malformed(
-                    f"Each entry of the {header!r} header must be 'name=value' with no spaces "
-                    "(e.g. 'ts=1700000000;h1=<hex>')."
-                )
-            if name == "ts":
-                if raw_ts is not None:
-                    raise _malformed(f"The {header!r} header holds more than one 'ts' entry.")
-                raw_ts = item
-            elif name == "h1":
-                presented.append(decode_hex(item, header))
-            else:
-                others += 1
-        if raw_ts is None:
-            raise _malformed(f"The {header!r} header has no 'ts' entry (the signed timestamp).")
-        if not presented:
-            if not others:
-                raise _malformed(f"The {header!r} header has no 'h1' signature.")
-            raise SignatureMismatch(
-                f"The {header!r} header holds no 'h1' signature, the only version this "
-                "verifier accepts.",
-                reason="no_supported_signature",
-                header=header,
-            )
+        raw_ts, presented = parse_keyed_signatures(
+            value,
+            header,
+            policy,
+            separator=";",
+            timestamp_key="ts",
+            signature_key="h1",
+            example="ts=1700000000;h1=<hex>",
+        )
         timestamp = parse_timestamp(raw_ts, header)
         policy.check_window(timestamp, now, header)
         index, mac = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)

@@ -16,11 +16,12 @@ from fractions import Fraction
 from typing import Any
 
 from .._delivery import Verified
-from .._encoding import decode_hex, parse_timestamp
-from .._errors import MalformedHeader, SignatureMismatch, TimestampOutOfTolerance
+from .._encoding import parse_timestamp
+from .._errors import TimestampOutOfTolerance
 from .._headers import HeaderName
 from .._policy import Policy
 from ._base import Scheme, make_replay_key, match_hmac, require_header
+from ._keyed_header import parse_keyed_signatures
 
 __all__ = ["WorkOS"]
 
@@ -28,10 +29,6 @@ _HEADER = HeaderName("WorkOS-Signature")
 _NAME = "workos"
 #: Milliseconds since the epoch take 13 digits until the year 2286; allow a little more.
 _MAX_MS_DIGITS = 15
-
-
-def _malformed(message: str, reason: str = "malformed_header") -> MalformedHeader:
-    return MalformedHeader(message, reason=reason, header=_HEADER.name)
 
 
 def _check_window_ms(timestamp_ms: int, now: float, tolerance: int, header: str) -> None:
@@ -103,43 +100,17 @@ class WorkOS(Scheme):
         """Parse and bound the header, check the millisecond window, then the HMACs."""
         header = _HEADER.name
         value = require_header(headers, _HEADER, policy)
-        if value.count(",") > policy.max_signatures:
-            raise _malformed(
-                f"The {header!r} header carries more than {policy.max_signatures} signatures "
-                "(max_signatures).",
-                "too_many_signatures",
-            )
-        raw_ts: str | None = None
-        presented: list[bytes] = []
-        others = 0
-        for position, part in enumerate(value.split(",")):
-            # WorkOS separates entries with ", "; one space after a comma is allowed.
-            entry = part[1:] if position and part.startswith(" ") else part
-            name, sep, item = entry.partition("=")
-            if not sep or not name or not item or " " in entry:
-                raise _malformed(
-                    f"Each entry of the {header!r} header must be 'name=value' "
-                    "(e.g. 't=1700000000000, v1=<hex>')."
-                )
-            if name == "t":
-                if raw_ts is not None:
-                    raise _malformed(f"The {header!r} header holds more than one 't' entry.")
-                raw_ts = item
-            elif name == "v1":
-                presented.append(decode_hex(item, header))
-            else:
-                others += 1
-        if raw_ts is None:
-            raise _malformed(f"The {header!r} header has no 't' entry (the signed timestamp).")
-        if not presented:
-            if not others:
-                raise _malformed(f"The {header!r} header has no 'v1' signature.")
-            raise SignatureMismatch(
-                f"The {header!r} header holds no 'v1' signature, the only version this "
-                "verifier accepts.",
-                reason="no_supported_signature",
-                header=header,
-            )
+        # WorkOS separates entries with ", ": one space after a comma is allowed.
+        raw_ts, presented = parse_keyed_signatures(
+            value,
+            header,
+            policy,
+            separator=",",
+            timestamp_key="t",
+            signature_key="v1",
+            example="t=1700000000000, v1=<hex>",
+            space_after_separator=True,
+        )
         timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
         _check_window_ms(timestamp_ms, now, policy.tolerance, header)
         index, mac = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
