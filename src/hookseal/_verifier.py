@@ -29,6 +29,7 @@ __all__ = ["AddressPolicy", "Verifier"]
 logger = logging.getLogger("hookseal")
 _perf_counter = time.perf_counter
 _time = time.time
+_debug_enabled = logger.isEnabledFor
 
 
 class AddressPolicy(Protocol):
@@ -193,7 +194,13 @@ class Verifier:
                 # An empty replay_key means the scheme has nothing per delivery to record (a
                 # shared token): recording anything would refuse identical genuine deliveries.
                 if replay_key:
-                    expires_at = self._expiry(verified, now)
+                    timestamp = verified.timestamp
+                    # As _expiry: the window is inclusive, so keep the entry one second longer.
+                    expires_at = (
+                        float(timestamp + self.policy.tolerance + 1)
+                        if timestamp is not None
+                        else now + self.replay_retention
+                    )
                     try:
                         fresh = store.reserve(replay_key, expires_at, now)
                     except VerificationError:
@@ -205,7 +212,7 @@ class Verifier:
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
-        if custom_sink or logger.isEnabledFor(logging.DEBUG):
+        if custom_sink or _debug_enabled(logging.DEBUG):
             self._emit_acceptance(verified, remote_addr, started)
         return verified
 

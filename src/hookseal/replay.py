@@ -75,6 +75,9 @@ class MemoryNonceStore:
         self._entries: dict[bytes, float] = {}
         self._buckets: dict[int, list[bytes]] = {}
         self._bucket_heap: list[int] = []
+        # The bucket the last entry went to, and its key list (a cache of one _buckets item).
+        self._last_bucket: int | None = None
+        self._last_keys: list[bytes] = []
         self._lock = threading.Lock()
         self._full_logged = False
 
@@ -91,34 +94,49 @@ class MemoryNonceStore:
             if heap and heap[0] <= now:
                 self._purge(now)
             entries = self._entries
-            current = entries.get(key)
-            if current is not None and current >= now:
-                # Live through expires_at inclusive: the time check still passes a delivery
-                # whose timestamp + tolerance equals now, so its entry must too.
-                return False
-            if current is None and len(entries) >= self.max_entries:
-                if not self._full_logged:
-                    self._full_logged = True
-                    logger.warning(
-                        "hookseal: the in-memory nonce store holds its maximum of %d live "
-                        "entries; new deliveries are refused (503) until entries expire. "
-                        "Raise max_entries or use a shared store such as RedisNonceStore.",
-                        self.max_entries,
+            size = len(entries)
+            if size < self.max_entries:
+                # One hash probe for the common case (a new key): insert unless present.
+                current = entries.setdefault(key, expires_at)
+                if len(entries) == size:  # already present: nothing was inserted
+                    if current >= now:
+                        # Live through expires_at inclusive: the time check still passes a
+                        # delivery whose timestamp + tolerance equals now, so its entry must too.
+                        return False
+                    entries[key] = expires_at
+            else:
+                held = entries.get(key)
+                if held is not None and held >= now:
+                    return False
+                if held is None:
+                    if not self._full_logged:
+                        self._full_logged = True
+                        logger.warning(
+                            "hookseal: the in-memory nonce store holds its maximum of %d live "
+                            "entries; new deliveries are refused (503) until entries expire. "
+                            "Raise max_entries or use a shared store such as RedisNonceStore.",
+                            self.max_entries,
+                        )
+                    raise NonceStoreUnavailable(
+                        f"The in-memory replay store is full ({self.max_entries} live entries), "
+                        "so this delivery cannot be recorded and is refused. Raise max_entries, "
+                        "or use a shared store such as RedisNonceStore.",
+                        reason="nonce_store_full",
                     )
-                raise NonceStoreUnavailable(
-                    f"The in-memory replay store is full ({self.max_entries} live entries), so "
-                    "this delivery cannot be recorded and is refused. Raise max_entries, or "
-                    "use a shared store such as RedisNonceStore.",
-                    reason="nonce_store_full",
-                )
-            entries[key] = expires_at
-            bucket = (int(expires_at) // self._granularity + 1) * self._granularity
+                entries[key] = expires_at
+            granularity = self._granularity
+            bucket = (int(expires_at) // granularity + 1) * granularity
+            if bucket == self._last_bucket:
+                # Deliveries arrive in time order: most share the previous one's bucket.
+                self._last_keys.append(key)
+                return True
             keys = self._buckets.get(bucket)
             if keys is None:
-                self._buckets[bucket] = [key]
+                keys = self._buckets[bucket] = []
                 heapq.heappush(heap, bucket)
-            else:
-                keys.append(key)
+            keys.append(key)
+            self._last_bucket = bucket
+            self._last_keys = keys
             return True
 
     async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
@@ -129,7 +147,11 @@ class MemoryNonceStore:
         heap = self._bucket_heap
         entries = self._entries
         while heap and heap[0] <= now:
-            for key in self._buckets.pop(heapq.heappop(heap)):
+            bucket = heapq.heappop(heap)
+            if bucket == self._last_bucket:
+                self._last_bucket = None
+                self._last_keys = []
+            for key in self._buckets.pop(bucket):
                 expiry = entries.get(key)
                 if expiry is not None and expiry < now:
                     del entries[key]

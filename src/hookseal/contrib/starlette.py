@@ -18,10 +18,15 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from .._delivery import Delivery, Verified
+from .._delivery import Verified
 from .._errors import ConfigurationError, VerificationError
 from .._headers import Headers
 from .._verifier import Verifier
+from ..replay import MemoryNonceStore
+from ..schemes.github import GitHub
+from ..schemes.slack import Slack
+from ..schemes.standard_webhooks import StandardWebhooks
+from ..schemes.stripe import Stripe
 from ._common import (
     RejectHook,
     check_on_reject,
@@ -35,7 +40,7 @@ from ._common import (
     status_for,
 )
 
-__all__ = ["VERIFIED_BY", "HookSealMiddleware", "read_body", "request_url"]
+__all__ = ["VERIFIED_BY", "HookSealMiddleware", "read_body", "request_url", "scope_headers"]
 
 #: The ``scope["state"]`` key holding the verifier that produced ``state["webhook"]``.
 VERIFIED_BY = "hookseal.verifier"
@@ -45,6 +50,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Schemes (exactly these classes, not subclasses) whose check never reads the URL: for them
+# the URL is not rebuilt on every request.
+_URL_UNSIGNED: frozenset[type] = frozenset({GitHub, Slack, StandardWebhooks, Stripe})
+_new_headers = Headers.__new__
 
 
 class ClientDisconnected(Exception):
@@ -113,17 +123,34 @@ async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:
     being read), MalformedHeader (a repeated or non-numeric ``Content-Length``) or
     :class:`ClientDisconnected`.
     """
-    declared = declared_length(headers.one("content-length"))
+    return await _read_body(receive, headers.one("content-length"), limit)
+
+
+async def _read_body(receive: Receive, content_length: str | None, limit: int) -> bytes:
+    """:func:`read_body`, given the single ``Content-Length`` value (or None)."""
+    declared = declared_length(content_length)
     if declared is not None and declared > limit:
         raise payload_too_large(declared, limit)
+    message = await receive()
+    if message.get("type") == "http.request" and not message.get("more_body", False):
+        # The common case: the whole body in one message.
+        chunk = message.get("body") or b""
+        if len(chunk) > limit:
+            raise payload_too_large(None, limit)
+        return chunk if type(chunk) is bytes else bytes(chunk)
+    return await _read_rest(receive, message, limit)
+
+
+async def _read_rest(receive: Receive, message: Message, limit: int) -> bytes:
+    """The rest of :func:`read_body`, from its first message on."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         kind = message.get("type")
         if kind == "http.disconnect":
             raise ClientDisconnected
         if kind != "http.request":
+            message = await receive()
             continue
         chunk = message.get("body") or b""
         size += len(chunk)
@@ -132,6 +159,7 @@ async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:
         chunks.append(bytes(chunk))
         if not message.get("more_body", False):
             return b"".join(chunks)
+        message = await receive()
 
 
 def replaying_receive(body: bytes, receive: Receive) -> Receive:
@@ -183,21 +211,84 @@ async def verify_scope(
 
     Raises VerificationError (already recorded by the verifier) or ClientDisconnected.
     """
-    headers = Headers(scope.get("headers") or ())
+    raw = scope.get("headers") or ()
     remote_addr = peer_address(scope)
     method = str(scope.get("method", "POST"))
-    url = request_url(scope, public_url)
+    headers: Mapping[str, str] | None = None
+    if type(verifier.scheme) in _URL_UNSIGNED:
+        url = None
+        if verifier.allowlist is None:
+            # These schemes read headers only through read_header, for which a plain dict of
+            # lines with no repeated name is the same as Headers (and cheaper to build).
+            headers = _unrepeated_headers(raw)
+    else:
+        url = request_url(scope, public_url)
+    if headers is None:
+        headers = scope_headers(raw)
+        content_length = headers.one("content-length")
+    else:
+        content_length = headers.get("content-length")
     try:
-        body = await read_body(receive, headers, verifier.policy.max_body_bytes)
+        body = await _read_body(receive, content_length, verifier.policy.max_body_bytes)
     except VerificationError as error:
         record_early_rejection(
-            verifier, error, headers, method=method, url=url, remote_addr=remote_addr
+            verifier,
+            error,
+            headers if type(headers) is Headers else Headers(headers),
+            method=method,
+            url=url,
+            remote_addr=remote_addr,
         )
         raise
-    verified = await verifier.averify_delivery(
-        Delivery(body, headers, method=method, url=url, remote_addr=remote_addr)
-    )
+    # What averify_delivery(Delivery(...)) does, without building the Delivery. With no
+    # store, or the in-memory one (whose areserve only calls reserve), averify and verify do
+    # exactly the same work: skip the coroutine.
+    store = verifier.nonce_store
+    if store is None or type(store) is MemoryNonceStore:
+        verified = verifier.verify(body, headers, url=url, method=method, remote_addr=remote_addr)
+    else:
+        verified = await verifier.averify(
+            body, headers, url=url, method=method, remote_addr=remote_addr
+        )
     return verified, body
+
+
+def _unrepeated_headers(raw: Any) -> dict[str, str] | None:
+    """The ASGI header list as a plain dict, or None if a name repeats or a line is unusual."""
+    if type(raw) is not list:
+        return None
+    try:
+        plain = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if len(plain) != len(raw):
+        return None
+    for value in plain.values():
+        if type(value) is not str:  # a .decode() that was not bytes.decode
+            return None
+    return plain
+
+
+def scope_headers(raw: Any) -> Headers:
+    """``Headers(raw)`` for the ASGI header list, built without its per-line generality.
+
+    Anything but a list of ``bytes`` pairs without repeated names (a repeated line, ``str``
+    lines, lines that are not pairs) is handed to ``Headers`` itself, so it is kept, refused or
+    decoded exactly as ``Headers`` does.
+    """
+    if type(raw) is not list:
+        return Headers(raw)
+    try:
+        store = {
+            name.decode("latin-1").lower(): [value.decode("latin-1")] for name, value in raw
+        }
+    except (AttributeError, TypeError, ValueError):  # not pairs of bytes
+        return Headers(raw)
+    if len(store) != len(raw):
+        return Headers(raw)  # a name sent twice: Headers keeps every line, to refuse it
+    headers: Headers = _new_headers(Headers)
+    headers._lines = store
+    return headers
 
 
 class HookSealMiddleware:

@@ -30,8 +30,10 @@ from .._policy import Policy
 __all__ = [
     "Scheme",
     "check_message_id",
+    "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
+    "match_one_hmac",
     "require_header",
     "split_signatures",
 ]
@@ -203,7 +205,32 @@ def match_hmac(
                 if index != last:
                     expected = keys[last].digest_parts(prefix, body)
                 return index, expected
-    raise SignatureMismatch(
+    raise hmac_mismatch(header)
+
+
+def match_one_hmac(
+    keys: Sequence[HMACKey], presented: bytes, prefix: bytes, body: bytes, header: str
+) -> tuple[int, bytes]:
+    """:func:`match_hmac` for exactly one presented signature, the common case.
+
+    Same result and same error: keys newest first, constant-time compare, and the replay MAC
+    is always the newest key's MAC of the signed bytes.
+    """
+    last = len(keys) - 1
+    if last < 0:
+        raise hmac_mismatch(header)
+    newest = keys[last].digest_parts(prefix, body)
+    if _compare(newest, presented):
+        return last, newest
+    for index in range(last - 1, -1, -1):
+        if _compare(keys[index].digest_parts(prefix, body), presented):
+            return index, newest
+    raise hmac_mismatch(header)
+
+
+def hmac_mismatch(header: str) -> SignatureMismatch:
+    """The SignatureMismatch :func:`match_hmac` raises when no key matches."""
+    return SignatureMismatch(
         f"No signature in the {header!r} header matches the body with any configured secret. "
         "Check that the secret is the one for this endpoint and that the body reaches the "
         "verifier exactly as sent (not re-serialised JSON, no added newline).",
