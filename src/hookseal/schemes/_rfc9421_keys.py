@@ -55,8 +55,6 @@ class RFC9421Key:
             return _compare(key.digest(base), signature)
         from cryptography.exceptions import InvalidSignature
 
-        if self.private:
-            key = key.public_key()
         try:
             if algorithm == "ed25519":
                 key.verify(signature, base)
@@ -98,8 +96,7 @@ class RFC9421Key:
 def _hash(algorithm: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 
-    if algorithm.endswith("sha512"):
-        return hashes.SHA512()
+    # Only the ECDSA algorithms hash here: ecdsa-p256-sha256 and ecdsa-p384-sha384.
     if algorithm.endswith("sha384"):
         return hashes.SHA384()
     return hashes.SHA256()
