@@ -43,6 +43,12 @@ AsyncRedisClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
 
 _ASYNC_TYPES = (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster)
 _SYNC_TYPES = (redis.Redis, redis.cluster.RedisCluster)
+_PIPELINE_TYPES = (
+    redis.client.Pipeline,
+    redis.cluster.ClusterPipeline,
+    redis.asyncio.client.Pipeline,
+    redis.asyncio.cluster.ClusterPipeline,
+)
 
 
 def _ttl_ms(expires_at: float, now: float) -> int:
@@ -74,6 +80,11 @@ class _RedisStoreBase:
             raise ConfigurationError(f"prefix must be a str, not {type(prefix).__name__}.")
         if not isinstance(fail_open, bool):
             raise ConfigurationError("fail_open must be True or False.")
+        if isinstance(client, _PIPELINE_TYPES):
+            raise ConfigurationError(
+                "client is a pipeline: its commands are only queued, so no reservation could "
+                "ever be answered. Pass the redis-py client itself."
+            )
         if not callable(getattr(client, "set", None)) or not callable(getattr(client, "get", None)):
             raise ConfigurationError(
                 f"client must be a redis-py client, not {type(client).__name__}."
