@@ -160,9 +160,16 @@ def nonce_rows(rounds: int, live: int) -> list[tuple[str, float]]:
     body = make_body(4096, utf8=False)
     now = int(time.time())
     signer = Signer(StandardWebhooks(), STANDARD_SECRET)
-    batch = 20000
+    # 60,000 deliveries in all (the store grows by 6% of a million), timed in short batches:
+    # the minimum of many short samples is the one a burst of other work missed.
+    batch = 60000 // rounds
     deliveries = [
         signer.sign(body, timestamp=now, msg_id=f"msg_bench_{i}") for i in range(batch * rounds)
+    ]
+    # The row without a store verifies as many distinct deliveries, so both rows pay the same
+    # cache misses on headers never seen before and the difference is the store's alone.
+    others = [
+        signer.sign(body, timestamp=now, msg_id=f"msg_other_{i}") for i in range(batch * rounds)
     ]
     store = MemoryNonceStore(max_entries=live + batch * rounds + 10)
     for i in range(live):
@@ -170,7 +177,7 @@ def nonce_rows(rounds: int, live: int) -> list[tuple[str, float]]:
     with_store = Verifier(StandardWebhooks(), [STANDARD_SECRET], nonce_store=store)
     without = Verifier(StandardWebhooks(), [STANDARD_SECRET], nonce_store=None)
     fresh = iter(deliveries)
-    reused = deliveries[0]
+    fresh_others = iter(others)
     best_with = best_without = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
@@ -179,7 +186,7 @@ def nonce_rows(rounds: int, live: int) -> list[tuple[str, float]]:
         best_with = min(best_with, (time.perf_counter() - start) / batch)
         start = time.perf_counter()
         for _ in range(batch):
-            without.verify(body, reused, now=now)
+            without.verify(body, next(fresh_others), now=now)
         best_without = min(best_without, (time.perf_counter() - start) / batch)
     return [
         ("verify, 4 KiB, no nonce store", best_without),
@@ -434,14 +441,16 @@ NOTES = """\
   falls back to the general path, so errors stay exact; hypothesis tests in `tests/perf/`
   require both paths to give the same verdict on random and hostile input.
 - The replay key is derived only when a nonce store asks for it, so its cost is in the
-  nonce-store row, not in the no-store rows. The in-memory store inserts with one hash
-  probe; at 1,000,000 entries most of its cost is the cache misses of that probe, the
-  BLAKE2b of the replay key and the lock.
+  nonce-store row, not in the no-store rows. Both rows of that table verify distinct
+  deliveries (never one delivery again and again), so the difference is the store's own
+  cost: the BLAKE2b of the replay key, the lock, one hash probe into a dict of a million
+  entries (mostly cache misses) and an append to the expiry bucket, whose range is cached.
 - The ASGI row divides the middleware's added cost (which includes its own verify, with the
   headers as Starlette hands them over) by the core verify: making the core faster makes
-  this ratio harder, not easier. The middleware builds its header map in one comprehension,
-  rebuilds the URL only for schemes that sign it, and skips the coroutine hop when the
-  store never blocks.
+  this ratio harder, not easier. The middleware builds its header map in one pass, reusing
+  the decoded text of header names it has seen before (a bounded memo), reads a one-message
+  body inline, rebuilds the URL only for schemes that sign it, and skips the coroutine hop
+  when the store never blocks.
 - Each figure is a minimum over short samples in interleaved rounds; on a shared machine
   the noise is still a few per cent, more on the microsecond rows.
 """
@@ -502,7 +511,7 @@ def main() -> int:
     out(f"## Replay protection: the in-memory store at {live:,} live entries\n")
     out("| measurement | time per verify |")
     out("|---|---|")
-    nonce = nonce_rows(min(rounds, 3), live)
+    nonce = nonce_rows(4 * rounds, live)
     for name, seconds in nonce:
         out(f"| {name} | {fmt_time(seconds)} |")
     out("")

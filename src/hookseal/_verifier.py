@@ -30,6 +30,10 @@ logger = logging.getLogger("hookseal")
 _perf_counter = time.perf_counter
 _time = time.time
 _debug_enabled = logger.isEnabledFor
+_DEBUG = logging.DEBUG
+# The logger's own memo of isEnabledFor (cleared in place whenever levels change). A False
+# found there is what isEnabledFor would return; anything else asks isEnabledFor itself.
+_log_memo: dict[int, bool] = getattr(logger, "_cache", {})
 
 
 class AddressPolicy(Protocol):
@@ -212,7 +216,7 @@ class Verifier:
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
-        if custom_sink or _debug_enabled(logging.DEBUG):
+        if custom_sink or (_log_memo.get(_DEBUG, True) and _debug_enabled(_DEBUG)):
             self._emit_acceptance(verified, remote_addr, started)
         return verified
 

@@ -19,6 +19,8 @@ from ._errors import ConfigurationError, NonceStoreUnavailable
 __all__ = ["AsyncNonceStore", "MemoryNonceStore", "NonceStore"]
 
 logger = logging.getLogger("hookseal")
+_isfinite = math.isfinite
+_INF = math.inf
 
 
 @runtime_checkable
@@ -78,6 +80,9 @@ class MemoryNonceStore:
         # The bucket the last entry went to, and its key list (a cache of one _buckets item).
         self._last_bucket: int | None = None
         self._last_keys: list[bytes] = []
+        # The expiries [low, high) that map to _last_bucket (empty when there is none).
+        self._last_low: float = _INF
+        self._last_high: float = -_INF
         self._lock = threading.Lock()
         self._full_logged = False
 
@@ -87,9 +92,12 @@ class MemoryNonceStore:
 
     def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
         """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore)."""
-        if not math.isfinite(expires_at):
+        if not _isfinite(expires_at):
             raise NonceStoreUnavailable("The replay-store expiry is not a finite time.")
-        with self._lock:
+        # acquire/release in try/finally: the same as ``with self._lock``, for less.
+        lock = self._lock
+        lock.acquire()
+        try:
             heap = self._bucket_heap
             if heap and heap[0] <= now:
                 self._purge(now)
@@ -124,12 +132,14 @@ class MemoryNonceStore:
                         reason="nonce_store_full",
                     )
                 entries[key] = expires_at
-            granularity = self._granularity
-            bucket = (int(expires_at) // granularity + 1) * granularity
-            if bucket == self._last_bucket:
-                # Deliveries arrive in time order: most share the previous one's bucket.
+            if self._last_low <= expires_at < self._last_high:
+                # Deliveries arrive in time order: most share the previous one's bucket, whose
+                # expiry range is cached (the same bucket the formula below gives).
                 self._last_keys.append(key)
                 return True
+            granularity = self._granularity
+            # The first multiple of granularity after the expiry: purged once it has passed.
+            bucket = (int(expires_at) // granularity + 1) * granularity
             keys = self._buckets.get(bucket)
             if keys is None:
                 keys = self._buckets[bucket] = []
@@ -137,7 +147,18 @@ class MemoryNonceStore:
             keys.append(key)
             self._last_bucket = bucket
             self._last_keys = keys
+            low = bucket - granularity
+            # Every expiry in [low, bucket) maps to this bucket when low >= 0 (int() is floor
+            # there); below zero int() truncates towards zero, so no range is cached.
+            if low >= 0:
+                self._last_low = low
+                self._last_high = bucket
+            else:
+                self._last_low = _INF
+                self._last_high = -_INF
             return True
+        finally:
+            lock.release()
 
     async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
         """The asynchronous form of :meth:`reserve` (it never blocks on I/O)."""
@@ -151,6 +172,8 @@ class MemoryNonceStore:
             if bucket == self._last_bucket:
                 self._last_bucket = None
                 self._last_keys = []
+                self._last_low = _INF
+                self._last_high = -_INF
             for key in self._buckets.pop(bucket):
                 expiry = entries.get(key)
                 if expiry is not None and expiry < now:

@@ -55,6 +55,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # the URL is not rebuilt on every request.
 _URL_UNSIGNED: frozenset[type] = frozenset({GitHub, Slack, StandardWebhooks, Stripe})
 _new_headers = Headers.__new__
+# Header names as ``Headers`` spells them (Latin-1 text, lower case), per raw name: the same
+# few names arrive on every request. Bounded in count and length (names are attacker-chosen).
+_NAME_TEXT: dict[bytes, str] = {}
+_NAME_TEXT_MAX = 256
+_NAME_TEXT_LONGEST = 64
+
+
+def _name_text(name: bytes) -> str:
+    """``name`` decoded as Latin-1 and lower-cased, remembered for exact ``bytes`` names."""
+    text = name.decode("latin-1").lower()
+    if type(name) is bytes and len(name) <= _NAME_TEXT_LONGEST and len(_NAME_TEXT) < _NAME_TEXT_MAX:
+        _NAME_TEXT[name] = text
+    return text
 
 
 class ClientDisconnected(Exception):
@@ -212,7 +225,8 @@ async def verify_scope(
     Raises VerificationError (already recorded by the verifier) or ClientDisconnected.
     """
     raw = scope.get("headers") or ()
-    remote_addr = peer_address(scope)
+    client = scope.get("client")  # as peer_address(scope)
+    remote_addr = str(client[0]) if client else None
     method = str(scope.get("method", "POST"))
     headers: Mapping[str, str] | None = None
     if type(verifier.scheme) in _URL_UNSIGNED:
@@ -229,7 +243,20 @@ async def verify_scope(
     else:
         content_length = headers.get("content-length")
     try:
-        body = await _read_body(receive, content_length, verifier.policy.max_body_bytes)
+        # _read_body, with its common case (the whole body in one message) inline.
+        limit = verifier.policy.max_body_bytes
+        declared = declared_length(content_length)
+        if declared is not None and declared > limit:
+            raise payload_too_large(declared, limit)
+        message = await receive()
+        if message.get("type") == "http.request" and not message.get("more_body", False):
+            body = message.get("body") or b""
+            if len(body) > limit:
+                raise payload_too_large(None, limit)
+            if type(body) is not bytes:
+                body = bytes(body)
+        else:
+            body = await _read_rest(receive, message, limit)
     except VerificationError as error:
         record_early_rejection(
             verifier,
@@ -257,15 +284,20 @@ def _unrepeated_headers(raw: Any) -> dict[str, str] | None:
     """The ASGI header list as a plain dict, or None if a name repeats or a line is unusual."""
     if type(raw) is not list:
         return None
+    plain: dict[str, str] = {}
+    known = _NAME_TEXT.get
     try:
-        plain = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+        for name, value in raw:
+            if type(value) is not bytes:  # bytearray, str, ...: left to Headers
+                return None
+            key = known(name)
+            if key is None:
+                key = _name_text(name)
+            plain[key] = value.decode("latin-1")
     except (AttributeError, TypeError, ValueError):
         return None
     if len(plain) != len(raw):
         return None
-    for value in plain.values():
-        if type(value) is not str:  # a .decode() that was not bytes.decode
-            return None
     return plain
 
 
@@ -278,10 +310,14 @@ def scope_headers(raw: Any) -> Headers:
     """
     if type(raw) is not list:
         return Headers(raw)
+    store: dict[str, list[str]] = {}
+    known = _NAME_TEXT.get
     try:
-        store = {
-            name.decode("latin-1").lower(): [value.decode("latin-1")] for name, value in raw
-        }
+        for name, value in raw:
+            key = known(name)
+            if key is None:
+                key = _name_text(name)
+            store[key] = [value.decode("latin-1")]
     except (AttributeError, TypeError, ValueError):  # not pairs of bytes
         return Headers(raw)
     if len(store) != len(raw):
@@ -347,13 +383,15 @@ class HookSealMiddleware:
             run_on_reject(self.on_reject, scope, error)
             await send_text(send, status_for(error, self.replay_status), generic_body(error))
             return
+        state = scope.get("state")
         scope = dict(scope)
-        state = dict(scope.get("state") or {})
-        state["webhook"] = verified
-        # Which verifier produced the verdict: a FastAPI dependency built with another
-        # verifier must not take this verdict as its own.
-        state[VERIFIED_BY] = verifier
-        scope["state"] = state
+        # Which verifier produced the verdict (VERIFIED_BY): a FastAPI dependency built with
+        # another verifier must not take this verdict as its own.
+        scope["state"] = (
+            {**state, "webhook": verified, VERIFIED_BY: verifier}
+            if state
+            else {"webhook": verified, VERIFIED_BY: verifier}
+        )
         await self.app(scope, replaying_receive(body, receive), send)
 
     def __repr__(self) -> str:

@@ -33,6 +33,8 @@ _SHA1_PREFIX = "sha1="
 _NAME = "github"
 _SHA256_LOWER = "x-hub-signature-256"
 _DELIVERY_LOWER = "x-github-delivery"
+_SHA256_NAME = _SHA256_HEADER.name
+_DELIVERY_NAME = _DELIVERY_HEADER.name
 # 'sha256=' and 64 hex digits of HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 71
 _a2b_hex = binascii.a2b_hex
@@ -96,7 +98,19 @@ class GitHub(Scheme):
         """
         value: object
         msg_id: object
-        if type(headers) is Headers:
+        if type(headers) is dict:
+            # The spellings read_header tries first, in its order (without binding ``get``).
+            # An id found under neither may still be present under another spelling: the
+            # general path looks for it.
+            value = headers.get(_SHA256_LOWER)
+            if value is None:
+                value = headers.get(_SHA256_NAME)
+            msg_id = headers.get(_DELIVERY_LOWER)
+            if msg_id is None:
+                msg_id = headers.get(_DELIVERY_NAME)
+                if msg_id is None:
+                    return self._check_general(body, headers, keys, policy, now)
+        elif type(headers) is Headers:
             lines = headers._lines
             sig_lines = lines.get(_SHA256_LOWER)
             id_lines = lines.get(_DELIVERY_LOWER)
@@ -127,8 +141,8 @@ class GitHub(Scheme):
         if not (
             type(value) is str
             and len(value) == _FAST_SIGNATURE_LENGTH
-            and value.startswith("sha256=")
             and max_header >= _FAST_SIGNATURE_LENGTH
+            and value.startswith("sha256=")
             and (
                 msg_id is None
                 or (
@@ -148,15 +162,14 @@ class GitHub(Scheme):
             return self._check_general(body, headers, keys, policy, now)
         # As match_hmac: newest key first; the replay MAC is the newest key's, whichever
         # matched.
-        last = len(keys) - 1
-        if last >= 0:
-            mac = keys[last].sha256.digest(body)
+        if keys:
+            mac = keys[-1].sha256.digest(body)
             if _compare(mac, presented):
-                return _verified_deferred(body, None, msg_id, last, _NAME, mac)
-            for index in range(last - 1, -1, -1):
+                return _verified_deferred(body, None, msg_id, len(keys) - 1, _NAME, mac)
+            for index in range(len(keys) - 2, -1, -1):
                 if _compare(keys[index].sha256.digest(body), presented):
                     return _verified_deferred(body, None, msg_id, index, _NAME, mac)
-        raise hmac_mismatch(_SHA256_HEADER.name)
+        raise hmac_mismatch(_SHA256_NAME)
 
     def _check_general(
         self,
