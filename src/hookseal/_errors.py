@@ -63,7 +63,8 @@ class MalformedHeader(VerificationError):
     """A header is present but not in the form the scheme requires.
 
     Reasons include ``malformed_header``, ``malformed_timestamp``, ``duplicate_header``,
-    ``header_too_long`` and ``too_many_signatures``.
+    ``header_too_long``, ``too_many_signatures``, and for RFC 9421 ``missing_component`` and
+    ``ambiguous_signature``.
     """
 
     status_code = 400
@@ -73,8 +74,10 @@ class MalformedHeader(VerificationError):
 class SignatureMismatch(VerificationError):
     """No presented signature matches any configured key for these exact bytes.
 
-    Reasons: ``signature_mismatch`` and ``no_supported_signature`` (only signature versions
-    this verifier does not accept were presented).
+    Reasons: ``signature_mismatch``, ``no_supported_signature`` (only signature versions
+    this verifier does not accept were presented), and for RFC 9421 ``unknown_key_id``,
+    ``algorithm_mismatch`` and ``digest_mismatch`` (a covered Content-Digest does not match
+    the body).
     """
 
     status_code = 401
@@ -111,7 +114,10 @@ class ForbiddenAddress(VerificationError):
 
 
 class PayloadTooLarge(VerificationError):
-    """The body is larger than the configured limit (reason ``payload_too_large``)."""
+    """The body is larger than the configured limit (reason ``payload_too_large``).
+
+    Twilio form bodies with more parameters than the scheme allows get ``too_many_params``.
+    """
 
     status_code = 413
     default_reason = "payload_too_large"
