@@ -82,6 +82,7 @@ class Verified:
     __slots__ = (
         "_replay_key",
         "_replay_material",
+        "_reservation",
         "body",
         "key_id",
         "key_index",
@@ -89,6 +90,10 @@ class Verified:
         "scheme",
         "timestamp",
     )
+
+    # Set by the verifier when its nonce store records the delivery (store, key, expiry);
+    # taken back by Verifier.release. Unset on a Verified that was never recorded.
+    _reservation: tuple[object, bytes, float] | None
 
     def __init__(
         self,

@@ -31,6 +31,8 @@ _perf_counter = time.perf_counter
 _time = time.time
 _debug_enabled = logger.isEnabledFor
 _DEBUG = logging.DEBUG
+# Seconds before a record's expiry after which it is no longer released (see Verifier.release).
+_RELEASE_MARGIN = 1.0
 # The logger's own memo of isEnabledFor (cleared in place whenever levels change). A False
 # found there is what isEnabledFor would return; anything else asks isEnabledFor itself.
 _log_memo: dict[int, bool] = getattr(logger, "_cache", {})
@@ -213,6 +215,7 @@ class Verifier:
                         raise self._store_failure(exc) from exc
                     if not fresh:
                         raise self._replayed()
+                    verified._reservation = (store, replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -268,6 +271,7 @@ class Verifier:
                     raise self._store_failure(exc) from exc
                 if not fresh:
                     raise self._replayed()
+                verified._reservation = (store, verified.replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -285,6 +289,106 @@ class Verifier:
             remote_addr=delivery.remote_addr,
             now=now,
         )
+
+    # -- releasing a reservation -----------------------------------------------------------
+
+    def release(self, verified: Verified, *, now: float | None = None) -> bool:
+        """Forget the replay record of ``verified`` because its handling failed.
+
+        Call it when the handler could not process a delivery this verifier accepted (it
+        raised, or answered 5xx), so that the sender's retry is accepted instead of refused as
+        a replay. It matters for senders whose retries are byte-identical (Shopify, GitHub's
+        *Redeliver*, any scheme that signs no timestamp); a re-signed retry (Stripe, Standard
+        Webhooks) gets a new record anyway. The adapters call it for you (``release_on_error``).
+
+        Only the record this verifier made for this very delivery is removed, once, and only
+        while it is still live (more than a second before it expires), so a record made by
+        another delivery is never touched. Until then, the delivery can be accepted again by
+        anyone who holds its bytes: treat handler side effects made before the failure as
+        possibly repeated.
+
+        Returns:
+            True if the record was removed; False if there was nothing to remove (no nonce
+            store, a store without ``release``, already released or expired, or a
+            :class:`Verified` that this verifier's store did not record). A store failure is
+            logged as a WARNING and gives False (the retry is then refused as before); it
+            never raises, so it is safe in an error handler.
+        """
+        release = getattr(self.nonce_store, "release", None)
+        if release is None:
+            return False
+        reservation = self._take_reservation(verified)
+        if reservation is None:
+            return False
+        key, expires_at = reservation
+        if not self._still_live(expires_at, now):
+            return False
+        try:
+            release(key)
+        except Exception as exc:
+            return self._release_failed(exc)
+        return self._released(verified)
+
+    async def arelease(self, verified: Verified, *, now: float | None = None) -> bool:
+        """The asynchronous form of :meth:`release` (awaits the store's ``arelease``)."""
+        store = self.nonce_store
+        async_release = getattr(store, "arelease", None)
+        release = getattr(store, "release", None)
+        if async_release is None and release is None:
+            return False
+        reservation = self._take_reservation(verified)
+        if reservation is None:
+            return False
+        key, expires_at = reservation
+        if not self._still_live(expires_at, now):
+            return False
+        try:
+            if async_release is not None:
+                await async_release(key)
+            elif release is not None:
+                # A synchronous store may block on I/O: keep it off the event loop.
+                await asyncio.to_thread(release, key)
+        except Exception as exc:
+            return self._release_failed(exc)
+        return self._released(verified)
+
+    def _take_reservation(self, verified: Verified) -> tuple[bytes, float] | None:
+        """The (key, expiry) this verifier's store recorded for ``verified``, taken once."""
+        if not isinstance(verified, Verified):
+            raise TypeError(
+                "release() takes the Verified that verify() returned, not "
+                f"{type(verified).__name__}."
+            )
+        reservation = getattr(verified, "_reservation", None)
+        if reservation is None or reservation[0] is not self.nonce_store:
+            return None
+        verified._reservation = None
+        return reservation[1], reservation[2]
+
+    def _still_live(self, expires_at: float, now: float | None) -> bool:
+        if now is None:
+            now = _time() if self._clock is None else self._clock()
+        # A margin for the store's own clock: past it, the record may already be gone and the
+        # key taken by another delivery, which must not be released.
+        return now < expires_at - _RELEASE_MARGIN
+
+    def _released(self, verified: Verified) -> bool:
+        logger.info(
+            "hookseal: released the replay record of a delivery whose handling failed, so "
+            "its retry is accepted: scheme=%s msg_id=%s",
+            self.scheme.name,
+            escape_for_log(verified.msg_id),
+        )
+        return True
+
+    @staticmethod
+    def _release_failed(exc: Exception) -> bool:
+        logger.warning(
+            "hookseal: the replay record of a failed delivery could not be released (%s); "
+            "the sender's identical retry will be refused as a replay until it expires.",
+            type(exc).__name__,
+        )
+        return False
 
     def record_rejection(self, error: VerificationError, delivery: Delivery) -> None:
         """Emit the audit event for a rejection an adapter made before calling :meth:`verify`.

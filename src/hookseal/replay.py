@@ -36,6 +36,11 @@ class NonceStore(Protocol):
         :class:`~hookseal.NonceStoreUnavailable` when it cannot answer; the verifier then
         refuses the delivery. ``now`` is the verifier's clock, for stores that expire
         entries themselves.
+
+        A store may also offer ``release(key) -> None`` (and ``async arelease(key)``), which
+        deletes a live entry so that :meth:`hookseal.Verifier.release` can let the retry of
+        a delivery whose handling failed through. Without it, such a retry is refused as a
+        replay until the entry expires.
         """
 
 
@@ -85,6 +90,9 @@ class MemoryNonceStore:
         self._last_high: float = -_INF
         self._lock = threading.Lock()
         self._full_logged = False
+        # Entries released since the bucket lists were last rebuilt: each leaves a stale key
+        # in a bucket list until that bucket passes. Past max_entries, the lists are rebuilt.
+        self._released = 0
 
     def __len__(self) -> int:
         """The number of entries held (expired ones are dropped lazily)."""
@@ -163,6 +171,40 @@ class MemoryNonceStore:
     async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
         """The asynchronous form of :meth:`reserve` (it never blocks on I/O)."""
         return self.reserve(key, expires_at, now)
+
+    def release(self, key: bytes) -> None:
+        """Delete the entry for ``key`` (see :meth:`hookseal.Verifier.release`)."""
+        with self._lock:
+            if self._entries.pop(key, None) is None:
+                return
+            self._released += 1
+            if self._released > self.max_entries:
+                # Bound the stale keys released entries leave in the bucket lists (a poison
+                # delivery replayed and released over and over would otherwise grow them).
+                self._rebuild_buckets()
+
+    async def arelease(self, key: bytes) -> None:
+        """The asynchronous form of :meth:`release` (it never blocks on I/O)."""
+        self.release(key)
+
+    def _rebuild_buckets(self) -> None:
+        """Rebuild the bucket lists from the live entries alone (O(entries), rarely)."""
+        granularity = self._granularity
+        buckets: dict[int, list[bytes]] = {}
+        for key, expires_at in self._entries.items():
+            bucket = (int(expires_at) // granularity + 1) * granularity
+            keys = buckets.get(bucket)
+            if keys is None:
+                keys = buckets[bucket] = []
+            keys.append(key)
+        self._buckets = buckets
+        self._bucket_heap = list(buckets)
+        heapq.heapify(self._bucket_heap)
+        self._last_bucket = None
+        self._last_keys = []
+        self._last_low = _INF
+        self._last_high = -_INF
+        self._released = 0
 
     def _purge(self, now: float) -> None:
         heap = self._bucket_heap

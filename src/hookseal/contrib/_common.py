@@ -27,10 +27,12 @@ __all__ = [
     "GENERIC_BODIES",
     "RejectHook",
     "check_on_reject",
+    "check_release_on_error",
     "check_replay_status",
     "check_verifier",
     "declared_length",
     "generic_body",
+    "handler_failed",
     "payload_too_large",
     "record_early_rejection",
     "run_on_reject",
@@ -79,6 +81,22 @@ def check_on_reject(value: object) -> RejectHook | None:
     if value is not None and not callable(value):
         raise ConfigurationError("on_reject must be a callable on_reject(request, error), or None.")
     return value
+
+
+def check_release_on_error(value: object) -> bool:
+    """Validate ``release_on_error`` (True or False)."""
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"release_on_error must be True or False, not {value!r}.")
+    return value
+
+
+def handler_failed(status: int | None) -> bool:
+    """Whether the handler's answer is a failure the sender retries: 5xx, or no answer at all.
+
+    After such an answer the adapters call :meth:`~hookseal.Verifier.release` (when
+    ``release_on_error`` is on) so that the retry of the delivery is not refused as a replay.
+    """
+    return status is None or status >= 500
 
 
 def status_for(error: VerificationError, replay_status: int) -> int:

@@ -26,24 +26,27 @@ from typing import Any, TypeVar
 try:
     from asgiref.sync import iscoroutinefunction, markcoroutinefunction
     from django.conf import settings
-    from django.http import HttpRequest, HttpResponse
+    from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+    from django.http import Http404, HttpRequest, HttpResponse
     from django.utils.module_loading import import_string
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "hookseal.contrib.django needs Django: pip install 'hookseal[django]'"
     ) from exc
 
-from .._delivery import Delivery
+from .._delivery import Delivery, Verified
 from .._errors import ConfigurationError, NonceStoreUnavailable, VerificationError
 from .._headers import Headers
 from .._verifier import Verifier
 from ._common import (
     RejectHook,
     check_on_reject,
+    check_release_on_error,
     check_replay_status,
     check_verifier,
     declared_length,
     generic_body,
+    handler_failed,
     payload_too_large,
     record_early_rejection,
     run_on_reject,
@@ -145,11 +148,38 @@ async def averify_request(
 # -- the view decorator ---------------------------------------------------------------------
 
 
+# Exceptions Django answers with a 4xx: the handler refused the delivery, it did not fail.
+_CLIENT_ERRORS = (BadRequest, Http404, PermissionDenied, SuspiciousOperation)
+
+
+def _release_if_failed(
+    verifier: Verifier, verified: Verified, response: Any, exc: Exception | None
+) -> None:
+    """Release the replay record when the handler raised (not a 4xx exception) or gave 5xx."""
+    if exc is not None:
+        if not isinstance(exc, _CLIENT_ERRORS):
+            verifier.release(verified)
+    elif handler_failed(getattr(response, "status_code", None)):
+        verifier.release(verified)
+
+
+async def _arelease_if_failed(
+    verifier: Verifier, verified: Verified, response: Any, exc: Exception | None
+) -> None:
+    """The asynchronous form of :func:`_release_if_failed`."""
+    if exc is not None:
+        if not isinstance(exc, _CLIENT_ERRORS):
+            await verifier.arelease(verified)
+    elif handler_failed(getattr(response, "status_code", None)):
+        await verifier.arelease(verified)
+
+
 def webhook_view(
     verifier: Verifier,
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
+    release_on_error: bool = True,
 ) -> Callable[[F], F]:
     """Protect one view (sync or async): it runs only for deliveries ``verifier`` accepts.
 
@@ -161,10 +191,14 @@ def webhook_view(
         replay_status: the status answered to a replayed delivery (default 409).
         on_reject: ``on_reject(request, error)``, called once per rejection (for metrics);
             its failures are logged and ignored.
+        release_on_error: when the view raises (other than Django's 4xx exceptions) or
+            answers 5xx, forget the delivery's replay record
+            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted.
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
+    release = check_release_on_error(release_on_error)
 
     def decorator(view: F) -> F:
         if iscoroutinefunction(view):
@@ -174,7 +208,15 @@ def webhook_view(
                 rejection = await averify_request(request, checked, status, hook)
                 if rejection is not None:
                     return rejection
-                return await view(request, *args, **kwargs)
+                if not release:
+                    return await view(request, *args, **kwargs)
+                try:
+                    response = await view(request, *args, **kwargs)
+                except Exception as exc:
+                    await _arelease_if_failed(checked, request.webhook, None, exc)
+                    raise
+                await _arelease_if_failed(checked, request.webhook, response, None)
+                return response
 
             wrapped: Any = async_wrapper
         else:
@@ -184,7 +226,15 @@ def webhook_view(
                 rejection = verify_request(request, checked, status, hook)
                 if rejection is not None:
                     return rejection
-                return view(request, *args, **kwargs)
+                if not release:
+                    return view(request, *args, **kwargs)
+                try:
+                    response = view(request, *args, **kwargs)
+                except Exception as exc:
+                    _release_if_failed(checked, request.webhook, None, exc)
+                    raise
+                _release_if_failed(checked, request.webhook, response, None)
+                return response
 
             wrapped = wrapper
         wrapped.csrf_exempt = True  # what django's csrf_exempt sets, for this view only
@@ -232,7 +282,11 @@ class HookSealMiddleware:
       ``request.path_info`` values mapped to :class:`~hookseal.Verifier` objects or dotted
       paths to them;
     * ``HOOKSEAL_REPLAY_STATUS``: the status answered to a replay (default 409);
-    * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable or its dotted path.
+    * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable or its dotted path;
+    * ``HOOKSEAL_RELEASE_ON_ERROR``: when the response is 5xx (Django turns a view's
+      exception into a 500 before the middleware sees it), forget the delivery's replay record
+      so that the sender's retry is accepted (default True; see
+      :meth:`~hookseal.Verifier.release`).
 
     Works in sync and async stacks. Views behind it must still be CSRF-exempt
     (``@csrf_exempt``) when ``CsrfViewMiddleware`` is installed; ``@webhook_view`` does that.
@@ -250,6 +304,9 @@ class HookSealMiddleware:
         self.replay_status = check_replay_status(getattr(settings, "HOOKSEAL_REPLAY_STATUS", 409))
         hook = _load(getattr(settings, "HOOKSEAL_ON_REJECT", None), "settings.HOOKSEAL_ON_REJECT")
         self.on_reject = check_on_reject(hook)
+        self.release_on_error = check_release_on_error(
+            getattr(settings, "HOOKSEAL_RELEASE_ON_ERROR", True)
+        )
         self._async = iscoroutinefunction(get_response)
         if self._async:
             markcoroutinefunction(self)
@@ -263,6 +320,14 @@ class HookSealMiddleware:
             rejection = verify_request(request, verifier, self.replay_status, self.on_reject)
             if rejection is not None:
                 return rejection
+            if self.release_on_error:
+                try:
+                    response = self.get_response(request)
+                except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
+                    _release_if_failed(verifier, request.webhook, None, exc)
+                    raise
+                _release_if_failed(verifier, request.webhook, response, None)
+                return response
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> Any:
@@ -272,6 +337,14 @@ class HookSealMiddleware:
             rejection = await averify_request(request, verifier, self.replay_status, self.on_reject)
             if rejection is not None:
                 return rejection
+            if self.release_on_error:
+                try:
+                    response = await self.get_response(request)
+                except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
+                    await _arelease_if_failed(verifier, request.webhook, None, exc)
+                    raise
+                await _arelease_if_failed(verifier, request.webhook, response, None)
+                return response
         return await self.get_response(request)
 
 
@@ -326,6 +399,24 @@ class DjangoCacheNonceStore:
         name, timeout = self._args(key, expires_at, now)
         try:
             return bool(await self._cache().aadd(name, 1, timeout))
+        except Exception as exc:
+            raise NonceStoreUnavailable(
+                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
+            ) from exc
+
+    def release(self, key: bytes) -> None:
+        """Delete the entry for ``key`` (``cache.delete``; see ``Verifier.release``)."""
+        try:
+            self._cache().delete(self.key_prefix + key.hex())
+        except Exception as exc:
+            raise NonceStoreUnavailable(
+                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
+            ) from exc
+
+    async def arelease(self, key: bytes) -> None:
+        """The asynchronous form of :meth:`release` (``cache.adelete``)."""
+        try:
+            await self._cache().adelete(self.key_prefix + key.hex())
         except Exception as exc:
             raise NonceStoreUnavailable(
                 f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."

@@ -28,10 +28,12 @@ from .._verifier import Verifier
 from ._common import (
     RejectHook,
     check_on_reject,
+    check_release_on_error,
     check_replay_status,
     check_verifier,
     declared_length,
     generic_body,
+    handler_failed,
     payload_too_large,
     record_early_rejection,
     run_on_reject,
@@ -129,20 +131,49 @@ def _verify(verifier: Verifier, replay_status: int, on_reject: RejectHook | None
     return verified
 
 
-def _decorate(view: F, get_settings: Callable[[], tuple[Verifier, int, RejectHook | None]]) -> F:
+_Settings = tuple[Verifier, int, "RejectHook | None", bool]
+
+
+def _exception_status(exc: Exception) -> int | None:
+    """The status Flask answers ``exc`` with when it is an HTTP error, else None (a crash)."""
+    if isinstance(exc, HTTPException) and exc.code is not None:
+        return exc.code
+    return None
+
+
+def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
+    """Wrap ``view``: verify first; release the replay record if the view fails (5xx)."""
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            _verify(*get_settings())
-            return await view(*args, **kwargs)
+            verifier, status, hook, release = get_settings()
+            verified = _verify(verifier, status, hook)
+            try:
+                response = current_app.make_response(await view(*args, **kwargs))
+            except Exception as exc:
+                if release and handler_failed(_exception_status(exc)):
+                    verifier.release(verified)
+                raise
+            if release and handler_failed(response.status_code):
+                verifier.release(verified)
+            return response
 
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _verify(*get_settings())
-        return view(*args, **kwargs)
+        verifier, status, hook, release = get_settings()
+        verified = _verify(verifier, status, hook)
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except Exception as exc:
+            if release and handler_failed(_exception_status(exc)):
+                verifier.release(verified)
+            raise
+        if release and handler_failed(response.status_code):
+            verifier.release(verified)
+        return response
 
     return wrapper  # type: ignore[return-value]
 
@@ -152,6 +183,7 @@ def verify_webhook(
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
+    release_on_error: bool = True,
 ) -> Callable[[F], F]:
     """Protect one view: it runs only for deliveries ``verifier`` accepts.
 
@@ -161,15 +193,19 @@ def verify_webhook(
             Flask docs page for why not 200).
         on_reject: ``on_reject(request, error)``, called once per rejection (for metrics);
             its failures are logged and ignored.
+        release_on_error: when the view raises (other than an HTTP error below 500) or
+            answers 5xx, forget the delivery's replay record
+            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted.
 
     Works on sync and ``async def`` views (Flask's async support needs ``flask[async]``).
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
+    release = check_release_on_error(release_on_error)
 
     def decorator(view: F) -> F:
-        return _decorate(view, lambda: (checked, status, hook))
+        return _decorate(view, lambda: (checked, status, hook, release))
 
     return decorator
 
@@ -181,7 +217,9 @@ class HookSeal:
 
     * ``HOOKSEAL_VERIFIERS``: a mapping of names to :class:`~hookseal.Verifier` objects;
     * ``HOOKSEAL_REPLAY_STATUS``: the status answered to a replay (default 409);
-    * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable, or None.
+    * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable, or None;
+    * ``HOOKSEAL_RELEASE_ON_ERROR``: release the replay record when the view fails (default
+      True; see :func:`verify_webhook`).
 
     Example::
 
@@ -204,6 +242,7 @@ class HookSeal:
         app.config.setdefault("HOOKSEAL_VERIFIERS", {})
         app.config.setdefault("HOOKSEAL_REPLAY_STATUS", 409)
         app.config.setdefault("HOOKSEAL_ON_REJECT", None)
+        app.config.setdefault("HOOKSEAL_RELEASE_ON_ERROR", True)
         verifiers = app.config["HOOKSEAL_VERIFIERS"]
         if not isinstance(verifiers, Mapping):
             raise ConfigurationError("HOOKSEAL_VERIFIERS must map names to hookseal.Verifier.")
@@ -211,19 +250,25 @@ class HookSeal:
             check_verifier(verifier, f"HOOKSEAL_VERIFIERS[{name!r}]")
         check_replay_status(app.config["HOOKSEAL_REPLAY_STATUS"])
         check_on_reject(app.config["HOOKSEAL_ON_REJECT"])
+        check_release_on_error(app.config["HOOKSEAL_RELEASE_ON_ERROR"])
         app.extensions["hookseal"] = self
 
     def protect(self, name: str) -> Callable[[F], F]:
         """Protect a view with the verifier configured as ``HOOKSEAL_VERIFIERS[name]``."""
 
-        def settings() -> tuple[Verifier, int, RejectHook | None]:
+        def settings() -> _Settings:
             config = current_app.config
             if current_app.extensions.get("hookseal") is not self:
                 raise ConfigurationError("HookSeal.init_app(app) was not called for this app.")
             verifier = config["HOOKSEAL_VERIFIERS"].get(name)
             if verifier is None:
                 raise ConfigurationError(f"HOOKSEAL_VERIFIERS has no verifier named {name!r}.")
-            return verifier, config["HOOKSEAL_REPLAY_STATUS"], config["HOOKSEAL_ON_REJECT"]
+            return (
+                verifier,
+                config["HOOKSEAL_REPLAY_STATUS"],
+                config["HOOKSEAL_ON_REJECT"],
+                config["HOOKSEAL_RELEASE_ON_ERROR"],
+            )
 
         def decorator(view: F) -> F:
             return _decorate(view, settings)

@@ -30,17 +30,25 @@ from ..schemes.stripe import Stripe
 from ._common import (
     RejectHook,
     check_on_reject,
+    check_release_on_error,
     check_replay_status,
     check_verifier,
     declared_length,
     generic_body,
+    handler_failed,
     payload_too_large,
     record_early_rejection,
     run_on_reject,
     status_for,
 )
 
-__all__ = ["VERIFIED_BY", "HookSealMiddleware", "read_body", "request_url", "scope_headers"]
+__all__ = [
+    "VERIFIED_BY",
+    "HookSealMiddleware",
+    "read_body",
+    "request_url",
+    "scope_headers",
+]
 
 #: The ``scope["state"]`` key holding the verifier that produced ``state["webhook"]``.
 VERIFIED_BY = "hookseal.verifier"
@@ -327,6 +335,36 @@ def scope_headers(raw: Any) -> Headers:
     return headers
 
 
+async def _run_then_release(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    verifier: Verifier,
+    verified: Verified,
+) -> None:
+    """Run ``app`` for ``verified``, releasing its replay record if ``app`` fails.
+
+    A failure is an exception, a 5xx answer or no answer at all: the sender retries, and the
+    retry must not be refused as a replay.
+    """
+    status: int | None = None
+
+    async def watching_send(message: Message) -> None:
+        nonlocal status
+        if message.get("type") == "http.response.start":
+            status = message.get("status")
+        await send(message)
+
+    try:
+        await app(scope, receive, watching_send)
+    except Exception:
+        await verifier.arelease(verified)
+        raise
+    if handler_failed(status):
+        await verifier.arelease(verified)
+
+
 class HookSealMiddleware:
     """Verify deliveries to the listed paths before the application sees them.
 
@@ -339,6 +377,9 @@ class HookSealMiddleware:
             failures are logged and ignored.
         public_url: the public base URL the sender addresses (``"https://hooks.example.com"``),
             used to rebuild the signed URL behind a proxy; see :func:`request_url`.
+        release_on_error: when the application raises, answers 5xx or answers nothing for a
+            verified delivery, forget its replay record (:meth:`~hookseal.Verifier.arelease`)
+            so that the sender's retry is accepted (default True).
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction.
@@ -352,6 +393,7 @@ class HookSealMiddleware:
         replay_status: int = 409,
         on_reject: RejectHook | None = None,
         public_url: str | None = None,
+        release_on_error: bool = True,
     ) -> None:
         if not isinstance(routes, Mapping) or not routes:
             raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")
@@ -365,6 +407,7 @@ class HookSealMiddleware:
         self.replay_status = check_replay_status(replay_status)
         self.on_reject = check_on_reject(on_reject)
         self.public_url = check_public_url(public_url)
+        self.release_on_error = check_release_on_error(release_on_error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Verify requests to protected paths; pass everything else through untouched."""
@@ -392,7 +435,12 @@ class HookSealMiddleware:
             if state
             else {"webhook": verified, VERIFIED_BY: verifier}
         )
-        await self.app(scope, replaying_receive(body, receive), send)
+        if not self.release_on_error:
+            await self.app(scope, replaying_receive(body, receive), send)
+            return
+        await _run_then_release(
+            self.app, scope, replaying_receive(body, receive), send, verifier, verified
+        )
 
     def __repr__(self) -> str:
         return f"HookSealMiddleware(routes={sorted(self.routes)!r})"

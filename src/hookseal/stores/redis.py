@@ -13,7 +13,8 @@ recognise its own write when redis-py retried a SET whose reply was lost (the fi
 landed): that delivery is still the first one, not a replay. Servers older than Redis 7.0
 reject ``NX`` with ``GET``; the store then switches, once, to ``SET ... NX PX`` followed by
 a ``GET`` only when the SET found an entry. The key is a single Redis key (one hash slot),
-so the same commands work on a Redis Cluster.
+so the same commands work on a Redis Cluster. Releasing an entry (see
+:meth:`hookseal.Verifier.release`) is one ``DEL``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,11 @@ class _RedisStoreBase:
             "store now uses SET NX and reads the entry back only when one exists."
         )
 
+    def _release_failed(self, exc: RedisError) -> NonceStoreUnavailable:
+        return NonceStoreUnavailable(
+            f"The Redis replay store could not delete an entry ({type(exc).__name__})."
+        )
+
     @staticmethod
     def _unexpected(reply: object) -> NonceStoreUnavailable:
         return NonceStoreUnavailable(
@@ -213,6 +219,17 @@ class RedisNonceStore(_RedisStoreBase):
         except RedisError as exc:
             return self._unavailable(exc)
 
+    def release(self, key: bytes) -> None:
+        """Delete the entry for ``key`` (``DEL``; see :meth:`hookseal.Verifier.release`).
+
+        Raises:
+            NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
+        """
+        try:
+            self._client.delete(self.key_name(key))
+        except RedisError as exc:
+            raise self._release_failed(exc) from exc
+
 
 class AsyncRedisNonceStore(_RedisStoreBase):
     """The asynchronous form of :class:`RedisNonceStore`, for :meth:`hookseal.Verifier.averify`.
@@ -264,6 +281,17 @@ class AsyncRedisNonceStore(_RedisStoreBase):
             return _is_own_write(await _awaited(client.get(name)), token)
         except RedisError as exc:
             return self._unavailable(exc)
+
+    async def arelease(self, key: bytes) -> None:
+        """Delete the entry for ``key`` (``DEL``; see :meth:`hookseal.Verifier.arelease`).
+
+        Raises:
+            NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
+        """
+        try:
+            await _awaited(self._client.delete(self.key_name(key)))
+        except RedisError as exc:
+            raise self._release_failed(exc) from exc
 
 
 async def _awaited(pending: object) -> object:
