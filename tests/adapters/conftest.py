@@ -20,6 +20,8 @@ if not settings.configured:
         HOOKSEAL={
             "/mw/sync": "hookseal_django_urls.MIDDLEWARE_VERIFIER",
             "/mw/async": "hookseal_django_urls.MIDDLEWARE_VERIFIER",
+            "/mw/release-sync": "hookseal_django_urls.MIDDLEWARE_RELEASE_VERIFIER",
+            "/mw/release-async": "hookseal_django_urls.MIDDLEWARE_RELEASE_VERIFIER",
         },
         HOOKSEAL_ON_REJECT="hookseal_django_urls.record_rejection",
         CACHES={

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapter_support import forbidding_verifier, make_verifier
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -83,6 +83,50 @@ def plain_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"plain")
 
 
+# -- release on handler failure (test_release_on_error.py) ---------------------------------
+
+#: What the failing views do next: "ok", "crash" (raise), "503" or "404" (raise Http404).
+OUTCOME = {"next": "ok"}
+RELEASE_VERIFIER = make_verifier()
+KEEP_VERIFIER = make_verifier()
+MIDDLEWARE_RELEASE_VERIFIER = make_verifier()
+
+
+def _outcome(request: HttpRequest) -> HttpResponse:
+    CALLS.append(request.webhook.msg_id)  # type: ignore[attr-defined]
+    outcome = OUTCOME["next"]
+    if outcome == "crash":
+        raise RuntimeError("the handler failed")
+    if outcome == "404":
+        raise Http404("no such order")
+    return HttpResponse(b"done", status=503 if outcome == "503" else 200)
+
+
+@webhook_view(RELEASE_VERIFIER)
+def release_sync_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
+@webhook_view(RELEASE_VERIFIER)
+async def release_async_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
+@webhook_view(KEEP_VERIFIER, release_on_error=False)
+def keep_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
+@csrf_exempt
+def middleware_release_sync_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
+@csrf_exempt
+async def middleware_release_async_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
 urlpatterns = [
     path("sync", sync_view),
     path("async", async_view),
@@ -94,4 +138,9 @@ urlpatterns = [
     path("mw/sync", middleware_sync_view),
     path("mw/async", middleware_async_view),
     path("plain", plain_view),
+    path("release/sync", release_sync_view),
+    path("release/async", release_async_view),
+    path("release/keep", keep_view),
+    path("mw/release-sync", middleware_release_sync_view),
+    path("mw/release-async", middleware_release_async_view),
 ]

@@ -97,6 +97,15 @@ async def handle_async(body: bytes, headers: Headers) -> Verified:
     return await verifier.averify(body, headers, now=1_700_000_000)
 
 
+def handler_failed(verified: Verified) -> bool:
+    released: bool = verifier.release(verified)
+    return released or verifier.release(verified, now=1_700_000_000.0)
+
+
+async def handler_failed_async(verified: Verified) -> bool:
+    return await verifier.arelease(verified, now=None)
+
+
 def pairs_are_accepted() -> Verified:
     return verifier.verify(b"{}", [("X-Signature", "sha256=00"), ("X-Signature", "sha256=11")])
 

@@ -1,0 +1,89 @@
+"""Releasing a record on a real redis-server (RedisNonceStore / AsyncRedisNonceStore)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+import redis
+import redis.asyncio
+from redis_support import RedisProcess, fast_fail_client
+from replay_support import body_only_scheme, quiet_verifier, signed
+
+from hookseal import NonceStoreUnavailable, ReplayedDelivery
+from hookseal.stores.redis import AsyncRedisNonceStore, RedisNonceStore
+
+pytestmark = [pytest.mark.extras, pytest.mark.redis]
+
+NOW = 1_700_000_000
+
+
+def test_release_deletes_the_key_and_the_retry_is_accepted(
+    redis_client: redis.Redis, prefix: str
+) -> None:
+    store = RedisNonceStore(redis_client, prefix=prefix)
+    verifier = quiet_verifier(store, scheme=body_only_scheme())
+    body, headers = signed(NOW, "unused", scheme=body_only_scheme())
+    verified = verifier.verify(body, headers, now=NOW)
+    name = store.key_name(verified.replay_key)
+    assert redis_client.exists(name) == 1
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(body, headers, now=NOW)
+    assert verifier.release(verified, now=NOW) is True
+    assert redis_client.exists(name) == 0
+    verifier.verify(body, headers, now=NOW)  # the sender's identical retry
+    assert redis_client.exists(name) == 1
+    assert verifier.release(verified, now=NOW) is False  # once only: the retry's key stays
+    assert redis_client.exists(name) == 1
+
+
+def test_release_only_touches_its_own_key(redis_client: redis.Redis, prefix: str) -> None:
+    store = RedisNonceStore(redis_client, prefix=prefix)
+    verifier = quiet_verifier(store)
+    kept_body, kept_headers = signed(NOW, "msg_kept")
+    gone_body, gone_headers = signed(NOW, "msg_gone")
+    verifier.verify(kept_body, kept_headers, now=NOW)
+    verifier.release(verifier.verify(gone_body, gone_headers, now=NOW), now=NOW)
+    assert len(list(redis_client.scan_iter(match=prefix + "*"))) == 1
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(kept_body, kept_headers, now=NOW)
+
+
+def test_async_release(redis_server: RedisProcess, prefix: str) -> None:
+    async def scenario() -> None:
+        client = redis.asyncio.Redis(host="127.0.0.1", port=redis_server.port)
+        try:
+            verifier = quiet_verifier(AsyncRedisNonceStore(client, prefix=prefix))
+            body, headers = signed(NOW, "msg_async_release")
+            verified = await verifier.averify(body, headers, now=NOW)
+            with pytest.raises(ReplayedDelivery):
+                await verifier.averify(body, headers, now=NOW)
+            assert await verifier.arelease(verified, now=NOW) is True
+            await verifier.averify(body, headers, now=NOW)
+            with pytest.raises(ReplayedDelivery):
+                await verifier.averify(body, headers, now=NOW)
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_release_while_redis_is_down_is_logged_not_raised(
+    fragile_redis: RedisProcess, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = fast_fail_client(fragile_redis.port)
+    try:
+        store = RedisNonceStore(client, prefix=prefix)
+        verifier = quiet_verifier(store)
+        body, headers = signed(NOW, "msg_down")
+        verified = verifier.verify(body, headers, now=NOW)
+        fragile_redis.kill()
+        caplog.set_level(logging.WARNING, logger="hookseal")
+        assert verifier.release(verified, now=NOW) is False
+        (warning,) = [r for r in caplog.records if "could not be released" in r.getMessage()]
+        assert "NonceStoreUnavailable" in warning.getMessage()
+        with pytest.raises(NonceStoreUnavailable):
+            store.release(verified.replay_key)
+    finally:
+        client.close()
