@@ -435,7 +435,8 @@ class HookSealMiddleware:
             if state
             else {"webhook": verified, VERIFIED_BY: verifier}
         )
-        if not self.release_on_error:
+        if not self.release_on_error or getattr(verified, "_reservation", None) is None:
+            # Nothing recorded (no nonce store, or nothing per delivery): nothing to release.
             await self.app(scope, replaying_receive(body, receive), send)
             return
         await _run_then_release(
