@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +34,7 @@ _debug_enabled = logger.isEnabledFor
 _DEBUG = logging.DEBUG
 # Seconds before a record's expiry after which it is no longer released (see Verifier.release).
 _RELEASE_MARGIN = 1.0
+_reservation_lock = threading.Lock()
 # The logger's own memo of isEnabledFor (cleared in place whenever levels change). A False
 # found there is what isEnabledFor would return; anything else asks isEnabledFor itself.
 _log_memo: dict[int, bool] = getattr(logger, "_cache", {})
@@ -215,7 +217,7 @@ class Verifier:
                         raise self._store_failure(exc) from exc
                     if not fresh:
                         raise self._replayed()
-                    verified._reservation = (store, replay_key, expires_at)
+                    verified._reservation = (self, replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -271,7 +273,7 @@ class Verifier:
                     raise self._store_failure(exc) from exc
                 if not fresh:
                     raise self._replayed()
-                verified._reservation = (store, verified.replay_key, expires_at)
+                verified._reservation = (self, verified.replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -299,20 +301,24 @@ class Verifier:
         raised, or answered 5xx), so that the sender's retry is accepted instead of refused as
         a replay. It matters for senders whose retries are byte-identical (Shopify, GitHub's
         *Redeliver*, any scheme that signs no timestamp); a re-signed retry (Stripe, Standard
-        Webhooks) gets a new record anyway. The adapters call it for you (``release_on_error``).
+        Webhooks) gets a new record anyway. The adapters call it for you when you opt in with
+        ``release_on_error=True``.
 
-        Only the record this verifier made for this very delivery is removed, once, and only
-        while it is still live (more than a second before it expires), so a record made by
-        another delivery is never touched. Until then, the delivery can be accepted again by
-        anyone who holds its bytes: treat handler side effects made before the failure as
-        possibly repeated.
+        Only the record this verifier made for this very :class:`Verified` is removed, once,
+        and only while it is still live (more than a second before it expires). The trade-off:
+        once released, the delivery can be accepted again by anyone who holds its bytes, not
+        only by the sender's retry, and again after every failure: a delivery on which the
+        handler always fails can be processed as often as it is replayed, within the time
+        window (or the retention, for schemes that sign no timestamp). Make the handler's side
+        effects before a failure idempotent.
 
         Returns:
             True if the record was removed; False if there was nothing to remove (no nonce
-            store, a store without ``release``, already released or expired, or a
-            :class:`Verified` that this verifier's store did not record). A store failure is
-            logged as a WARNING and gives False (the retry is then refused as before); it
-            never raises, so it is safe in an error handler.
+            store, a store without ``release``, a store that recorded nothing, such as a Redis
+            store failing open; already released or expired; or a :class:`Verified` that this
+            verifier did not record). A store failure is logged as a WARNING and gives False
+            (the retry is then refused as before); it never raises, so it is safe in an error
+            handler.
         """
         release = getattr(self.nonce_store, "release", None)
         if release is None:
@@ -324,10 +330,10 @@ class Verifier:
         if not self._still_live(expires_at, now):
             return False
         try:
-            release(key)
+            removed = release(key)
         except Exception as exc:
             return self._release_failed(exc)
-        return self._released(verified)
+        return self._released(verified, removed)
 
     async def arelease(self, verified: Verified, *, now: float | None = None) -> bool:
         """The asynchronous form of :meth:`release` (awaits the store's ``arelease``)."""
@@ -344,13 +350,14 @@ class Verifier:
             return False
         try:
             if async_release is not None:
-                await async_release(key)
-            elif release is not None:
+                removed = await async_release(key)
+            else:
+                assert release is not None  # one of the two exists (checked above)
                 # A synchronous store may block on I/O: keep it off the event loop.
-                await asyncio.to_thread(release, key)
+                removed = await asyncio.to_thread(release, key)
         except Exception as exc:
             return self._release_failed(exc)
-        return self._released(verified)
+        return self._released(verified, removed)
 
     def _take_reservation(self, verified: Verified) -> tuple[bytes, float] | None:
         """The (key, expiry) this verifier's store recorded for ``verified``, taken once."""
@@ -359,10 +366,11 @@ class Verifier:
                 "release() takes the Verified that verify() returned, not "
                 f"{type(verified).__name__}."
             )
-        reservation = getattr(verified, "_reservation", None)
-        if reservation is None or reservation[0] is not self.nonce_store:
-            return None
-        verified._reservation = None
+        with _reservation_lock:  # taken once, even by two threads releasing at the same time
+            reservation = getattr(verified, "_reservation", None)
+            if reservation is None or reservation[0] is not self:
+                return None
+            verified._reservation = None
         return reservation[1], reservation[2]
 
     def _still_live(self, expires_at: float, now: float | None) -> bool:
@@ -372,7 +380,9 @@ class Verifier:
         # key taken by another delivery, which must not be released.
         return now < expires_at - _RELEASE_MARGIN
 
-    def _released(self, verified: Verified) -> bool:
+    def _released(self, verified: Verified, removed: object) -> bool:
+        if removed is False:  # the store declined (e.g. it recorded nothing): not released
+            return False
         logger.info(
             "hookseal: released the replay record of a delivery whose handling failed, so "
             "its retry is accepted: scheme=%s msg_id=%s",

@@ -37,10 +37,10 @@ class NonceStore(Protocol):
         refuses the delivery. ``now`` is the verifier's clock, for stores that expire
         entries themselves.
 
-        A store may also offer ``release(key) -> None`` (and ``async arelease(key)``), which
+        A store may also offer ``release(key) -> bool`` (and ``async arelease(key)``), which
         deletes a live entry so that :meth:`hookseal.Verifier.release` can let the retry of
-        a delivery whose handling failed through. Without it, such a retry is refused as a
-        replay until the entry expires.
+        a delivery whose handling failed through, returning False when it removed nothing.
+        Without it, such a retry is refused as a replay until the entry expires.
         """
 
 
@@ -172,20 +172,21 @@ class MemoryNonceStore:
         """The asynchronous form of :meth:`reserve` (it never blocks on I/O)."""
         return self.reserve(key, expires_at, now)
 
-    def release(self, key: bytes) -> None:
-        """Delete the entry for ``key`` (see :meth:`hookseal.Verifier.release`)."""
+    def release(self, key: bytes) -> bool:
+        """Delete the entry for ``key``; True if there was one (see ``Verifier.release``)."""
         with self._lock:
             if self._entries.pop(key, None) is None:
-                return
+                return False
             self._released += 1
             if self._released > self.max_entries:
                 # Bound the stale keys released entries leave in the bucket lists (a poison
                 # delivery replayed and released over and over would otherwise grow them).
                 self._rebuild_buckets()
+            return True
 
-    async def arelease(self, key: bytes) -> None:
+    async def arelease(self, key: bytes) -> bool:
         """The asynchronous form of :meth:`release` (it never blocks on I/O)."""
-        self.release(key)
+        return self.release(key)
 
     def _rebuild_buckets(self) -> None:
         """Rebuild the bucket lists from the live entries alone (O(entries), rarely)."""

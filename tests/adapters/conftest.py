@@ -24,6 +24,7 @@ if not settings.configured:
             "/mw/release-async": "hookseal_django_urls.MIDDLEWARE_RELEASE_VERIFIER",
         },
         HOOKSEAL_ON_REJECT="hookseal_django_urls.record_rejection",
+        HOOKSEAL_RELEASE_ON_ERROR=True,
         CACHES={
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         },

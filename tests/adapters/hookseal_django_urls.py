@@ -6,6 +6,7 @@ from typing import Any
 
 from adapter_support import forbidding_verifier, make_verifier
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -85,7 +86,8 @@ def plain_view(request: HttpRequest) -> HttpResponse:
 
 # -- release on handler failure (test_release_on_error.py) ---------------------------------
 
-#: What the failing views do next: "ok", "crash" (raise), "503" or "404" (raise Http404).
+#: What the failing views do next: "ok", "crash" (raise), "503", "404" (raise Http404) or
+#: "400" (raise MultiPartParserError).
 OUTCOME = {"next": "ok"}
 RELEASE_VERIFIER = make_verifier()
 KEEP_VERIFIER = make_verifier()
@@ -99,20 +101,22 @@ def _outcome(request: HttpRequest) -> HttpResponse:
         raise RuntimeError("the handler failed")
     if outcome == "404":
         raise Http404("no such order")
+    if outcome == "400":
+        raise MultiPartParserError("a malformed upload")
     return HttpResponse(b"done", status=503 if outcome == "503" else 200)
 
 
-@webhook_view(RELEASE_VERIFIER)
+@webhook_view(RELEASE_VERIFIER, release_on_error=True)
 def release_sync_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(RELEASE_VERIFIER)
+@webhook_view(RELEASE_VERIFIER, release_on_error=True)
 async def release_async_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(KEEP_VERIFIER, release_on_error=False)
+@webhook_view(KEEP_VERIFIER)  # release_on_error is off by default
 def keep_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 

@@ -14,6 +14,7 @@ from adapter_support import (
     Case,
     Request,
     assert_generic,
+    make_verifier,
     rejection_logs,
     signed,
 )
@@ -200,11 +201,33 @@ async def test_django_cache_nonce_store_async() -> None:
     assert len(urls.CALLS) == 1
 
 
+@pytest.mark.asyncio
+async def test_django_cache_nonce_store_release() -> None:
+    caches["default"].clear()
+    store = DjangoCacheNonceStore(key_prefix="rel:")
+    verifier = make_verifier(nonce_store=store)
+    req = signed()
+    verified = verifier.verify(req.body, req.headers)
+    assert caches["default"].get("rel:" + verified.replay_key.hex()) == 1
+    assert verifier.release(verified) is True
+    assert caches["default"].get("rel:" + verified.replay_key.hex()) is None
+    again = await verifier.averify(req.body, req.headers)  # the retry is accepted
+    assert await verifier.arelease(again) is True
+    assert await store.arelease(again.replay_key) is False  # nothing left to delete
+    assert store.release(again.replay_key) is False
+
+
 class _BrokenCache:
     def add(self, *args: Any) -> bool:
         raise ConnectionError("down")
 
     async def aadd(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+    def delete(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+    async def adelete(self, *args: Any) -> bool:
         raise ConnectionError("down")
 
 
@@ -218,6 +241,10 @@ async def test_django_cache_nonce_store_fails_closed(monkeypatch: pytest.MonkeyP
         await store.areserve(b"k", 10.0, 0.0)
     with pytest.raises(NonceStoreUnavailable):
         store.reserve(b"k", float("inf"), 0.0)
+    with pytest.raises(NonceStoreUnavailable):
+        store.release(b"k")
+    with pytest.raises(NonceStoreUnavailable):
+        await store.arelease(b"k")
 
 
 def test_django_cache_nonce_store_expires_entries_at_expiry() -> None:

@@ -4,8 +4,8 @@ Every adapter, through its framework's own test client. The scenario: the handle
 (500), then answers 503, then succeeds; the same delivery is sent each time, as a sender that
 retries byte-identical deliveries does (Shopify, GitHub's Redeliver). Each failure releases
 the record, so each retry reaches the handler; once it succeeded, the same bytes are a
-replay (409). A handler that refuses the delivery itself (an HTTP 4xx exception) keeps the
-record, and so does ``release_on_error=False``.
+replay (409). A handler that refuses the delivery itself (an HTTP 4xx) keeps the record, and
+so does every adapter by default (``release_on_error`` is opt-in).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from adapter_support import Request, make_verifier, signed
 
 from hookseal import ConfigurationError, Verified
+from hookseal.replay import MemoryNonceStore
 
 pytestmark = pytest.mark.extras
 
@@ -48,7 +49,7 @@ def refused_by_handler_is_kept(send: Send, outcome: dict[str, str], calls: list[
     assert len(calls) == 1
 
 
-def kept_when_turned_off(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
+def kept_by_default(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
     req = signed()
     outcome["next"] = "crash"
     assert send(req) == 500
@@ -60,15 +61,24 @@ def kept_when_turned_off(send: Send, outcome: dict[str, str], calls: list[Any]) 
 # -- Flask ---------------------------------------------------------------------------------
 
 
+class Refused(Exception):
+    """An application exception that an error handler answers with 422."""
+
+
 def flask_app(outcome: dict[str, str], calls: list[Any]) -> Any:
-    from flask import Flask, abort, g
+    from flask import Flask, abort, g, make_response
 
     from hookseal.contrib.flask import HookSeal, verify_webhook
 
     app = Flask("hookseal_release_tests")
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash is a 500, as in production
     app.config["HOOKSEAL_VERIFIERS"] = {"ext": make_verifier()}
+    app.config["HOOKSEAL_RELEASE_ON_ERROR"] = True
     extension = HookSeal(app)
+
+    @app.errorhandler(Refused)
+    def refused(error: Refused) -> Any:
+        return "unprocessable", 422
 
     def handle() -> Any:
         calls.append(g.webhook.msg_id)
@@ -76,15 +86,19 @@ def flask_app(outcome: dict[str, str], calls: list[Any]) -> Any:
             raise RuntimeError("the handler failed")
         if outcome["next"] == "404":
             abort(404)
+        if outcome["next"] == "400-response":
+            abort(make_response("bad order", 400))  # an HTTPException whose code is None
+        if outcome["next"] == "422-handler":
+            raise Refused
         return ("done", 503) if outcome["next"] == "503" else "done"
 
     @app.post("/sync")
-    @verify_webhook(make_verifier())
+    @verify_webhook(make_verifier(), release_on_error=True)
     def sync_view() -> Any:
         return handle()
 
     @app.post("/async")
-    @verify_webhook(make_verifier())
+    @verify_webhook(make_verifier(), release_on_error=True)
     async def async_view() -> Any:
         return handle()
 
@@ -93,9 +107,9 @@ def flask_app(outcome: dict[str, str], calls: list[Any]) -> Any:
     def ext_view() -> Any:
         return handle()
 
-    @app.post("/keep")
-    @verify_webhook(make_verifier(), release_on_error=False)
-    def keep_view() -> Any:
+    @app.post("/default")
+    @verify_webhook(make_verifier())
+    def default_view() -> Any:
         return handle()
 
     return app
@@ -123,8 +137,38 @@ def test_flask_keeps_the_record_when_the_view_refuses(path: str) -> None:
     refused_by_handler_is_kept(*flask_sender(path))
 
 
-def test_flask_release_can_be_turned_off() -> None:
-    kept_when_turned_off(*flask_sender("/keep"))
+@pytest.mark.parametrize(("outcome", "status"), [("400-response", 400), ("422-handler", 422)])
+def test_flask_judges_the_final_response(outcome: str, status: int) -> None:
+    """abort(Response) and an errorhandler's 4xx are verdicts, not failures: kept."""
+    send, outcomes, calls = flask_sender("/sync")
+    req = signed()
+    outcomes["next"] = outcome
+    assert send(req) == status
+    outcomes["next"] = "ok"
+    assert send(req) == 409
+    assert len(calls) == 1
+
+
+def test_flask_keeps_the_record_by_default() -> None:
+    kept_by_default(*flask_sender("/default"))
+
+
+def test_flask_view_result_is_untouched() -> None:
+    """The decorator hands back whatever the view returned (no conversion on the way)."""
+    from flask import Flask
+
+    from hookseal.contrib.flask import verify_webhook
+
+    app = Flask("hookseal_release_passthrough")
+    sentinel = ("body", 201, {"X-Test": "1"})
+
+    @verify_webhook(make_verifier(), release_on_error=True)
+    def view() -> Any:
+        return sentinel
+
+    req = signed()
+    with app.test_request_context("/", method="POST", data=req.body, headers=req.headers):
+        assert view() is sentinel
 
 
 def test_flask_release_setting_is_validated() -> None:
@@ -145,6 +189,7 @@ def test_flask_release_setting_is_validated() -> None:
 
 def starlette_sender(**options: Any) -> tuple[Send, dict[str, str], list[Any]]:
     from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
     from starlette.exceptions import HTTPException
     from starlette.requests import Request as StarletteRequest
     from starlette.responses import Response
@@ -156,12 +201,17 @@ def starlette_sender(**options: Any) -> tuple[Send, dict[str, str], list[Any]]:
     outcome: dict[str, str] = {"next": "ok"}
     calls: list[Any] = []
 
+    def fail_later() -> None:
+        raise RuntimeError("the background task failed after the 200 was sent")
+
     async def hook(request: StarletteRequest) -> Response:
         calls.append(request.state.webhook.msg_id)
         if outcome["next"] == "crash":
             raise RuntimeError("the handler failed")
         if outcome["next"] == "404":
             raise HTTPException(404)
+        if outcome["next"] == "200-then-crash":
+            return Response(b"done", background=BackgroundTask(fail_later))
         return Response(b"done", status_code=503 if outcome["next"] == "503" else 200)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
@@ -175,31 +225,33 @@ def starlette_sender(**options: Any) -> tuple[Send, dict[str, str], list[Any]]:
 
 
 def test_starlette_releases_on_failure() -> None:
-    retried_until_success(*starlette_sender())
+    retried_until_success(*starlette_sender(release_on_error=True))
 
 
 def test_starlette_keeps_the_record_when_the_app_refuses() -> None:
-    refused_by_handler_is_kept(*starlette_sender())
+    refused_by_handler_is_kept(*starlette_sender(release_on_error=True))
 
 
-def test_starlette_release_can_be_turned_off() -> None:
-    kept_when_turned_off(*starlette_sender(release_on_error=False))
+def test_starlette_keeps_the_record_by_default() -> None:
+    kept_by_default(*starlette_sender())
 
 
-def test_starlette_releases_when_the_app_answers_nothing() -> None:
-    from hookseal.contrib.starlette import HookSealMiddleware
-
-    verifier = make_verifier()
-    runs: list[str] = []
-
-    async def silent_app(scope: Any, receive: Any, send: Any) -> None:
-        runs.append(scope["state"]["webhook"].msg_id)
-
-    middleware = HookSealMiddleware(silent_app, routes={"/hook": verifier})
+def test_starlette_keeps_the_record_when_a_failure_follows_a_200() -> None:
+    """The sender saw success and will not retry: a later failure must not reopen the bytes."""
+    send, outcome, calls = starlette_sender(release_on_error=True)
     req = signed()
+    outcome["next"] = "200-then-crash"
+    assert send(req) == 200
+    outcome["next"] = "ok"
+    assert send(req) == 409
+    assert len(calls) == 1
 
-    async def deliver() -> list[int]:
-        sent: list[Any] = []
+
+def asgi_delivery(middleware: Any, req: Request) -> list[dict[str, Any]]:
+    """Send ``req`` straight through ``middleware`` (no test client); return what it sent."""
+
+    async def deliver() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
         delivered = False
 
         async def receive() -> dict[str, Any]:
@@ -220,19 +272,70 @@ def test_starlette_releases_when_the_app_answers_nothing() -> None:
             "client": ("127.0.0.1", 50000),
         }
         await middleware(scope, receive, send)
-        return [m["status"] for m in sent if m["type"] == "http.response.start"]
+        return sent
 
-    assert asyncio.run(deliver()) == []  # the app answered nothing: released
-    assert asyncio.run(deliver()) == []  # so the retry reached it again
-    assert len(runs) == 2
+    return asyncio.run(deliver())
+
+
+def test_starlette_releases_before_the_5xx_reaches_the_sender() -> None:
+    """A sender retrying at once, as soon as it reads the 503, must find the record gone."""
+    from hookseal.contrib.starlette import HookSealMiddleware
+
+    store = MemoryNonceStore()
+    held_when_answered: list[int] = []
+
+    async def failing_app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"busy"})
+
+    async def recording_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            held_when_answered.append(len(store))
+
+    middleware = HookSealMiddleware(
+        failing_app, routes={"/hook": make_verifier(nonce_store=store)}, release_on_error=True
+    )
+
+    async def outer(scope: Any, receive: Any, send: Any) -> None:
+        async def both(message: dict[str, Any]) -> None:
+            await recording_send(message)
+            await send(message)
+
+        await middleware(scope, receive, both)
+
+    req = signed()
+    sent = asgi_delivery(outer, req)
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [503]
+    assert held_when_answered == [0]
+
+
+def test_starlette_releases_when_the_app_answers_nothing_or_is_cancelled() -> None:
+    from hookseal.contrib.starlette import HookSealMiddleware
+
+    runs: list[str] = []
+    mode = {"cancel": False}
+
+    async def silent_app(scope: Any, receive: Any, send: Any) -> None:
+        runs.append(scope["state"]["webhook"].msg_id)
+        if mode["cancel"]:
+            raise asyncio.CancelledError
+
+    verifier = make_verifier()
+    middleware = HookSealMiddleware(silent_app, routes={"/hook": verifier}, release_on_error=True)
+    req = signed()
+    assert asgi_delivery(middleware, req) == []  # nothing answered: released
+    mode["cancel"] = True
+    with pytest.raises(asyncio.CancelledError):
+        asgi_delivery(middleware, req)  # so the retry ran; cancelled before answering
+    mode["cancel"] = False
+    assert asgi_delivery(middleware, req) == []  # released again: the retry ran again
+    assert len(runs) == 3
 
 
 # -- FastAPI -------------------------------------------------------------------------------
 
 
-def fastapi_sender(
-    *, middleware: bool = False, **options: Any
-) -> tuple[Send, dict[str, str], list[Any]]:
+def fastapi_sender(*, middleware: bool = False) -> tuple[Send, dict[str, str], list[Any]]:
     from fastapi import Depends, FastAPI, HTTPException, Response
     from fastapi.testclient import TestClient
 
@@ -253,12 +356,11 @@ def fastapi_sender(
         return Response(b"done", status_code=503 if outcome["next"] == "503" else 200)
 
     # Real objects, not the strings `from __future__ import annotations` leaves behind.
-    dependency = Depends(verified_webhook(verifier, **options))
+    dependency = Depends(verified_webhook(verifier))
     hook.__annotations__ = {"webhook": Annotated[Verified, dependency], "return": Response}
     app.post("/hook")(hook)
-
     if middleware:
-        app.add_middleware(HookSealMiddleware, routes={"/hook": verifier})
+        app.add_middleware(HookSealMiddleware, routes={"/hook": verifier}, release_on_error=True)
     client = TestClient(app, raise_server_exceptions=False)
 
     def send(req: Request) -> int:
@@ -267,38 +369,17 @@ def fastapi_sender(
     return send, outcome, calls
 
 
-def test_fastapi_dependency_releases_when_the_endpoint_raises() -> None:
-    send, outcome, calls = fastapi_sender()
-    req = signed()
-    outcome["next"] = "crash"
-    assert send(req) == 500
-    outcome["next"] = "ok"
-    assert send(req) == 200
-    assert send(req) == 409
-    assert len(calls) == 2
+def test_fastapi_dependency_alone_never_releases() -> None:
+    """Documented: a dependency cannot see how the request ended."""
+    kept_by_default(*fastapi_sender())
 
 
-def test_fastapi_dependency_cannot_see_a_returned_5xx() -> None:
-    """Documented: a dependency sees exceptions, not responses; the middleware sees both."""
-    send, outcome, calls = fastapi_sender()
-    req = signed()
-    outcome["next"] = "503"
-    assert send(req) == 503
-    outcome["next"] = "ok"
-    assert send(req) == 409
-    assert len(calls) == 1
-
-
-def test_fastapi_behind_the_middleware_releases_on_any_failure() -> None:
+def test_fastapi_behind_the_middleware_releases_on_failure() -> None:
     retried_until_success(*fastapi_sender(middleware=True))
 
 
-def test_fastapi_keeps_the_record_when_the_endpoint_refuses() -> None:
-    refused_by_handler_is_kept(*fastapi_sender())
-
-
-def test_fastapi_release_can_be_turned_off() -> None:
-    kept_when_turned_off(*fastapi_sender(release_on_error=False))
+def test_fastapi_behind_the_middleware_keeps_the_record_when_the_endpoint_refuses() -> None:
+    refused_by_handler_is_kept(*fastapi_sender(middleware=True))
 
 
 # -- Django --------------------------------------------------------------------------------
@@ -354,8 +435,20 @@ def test_django_keeps_the_record_when_the_view_refuses(path: str, asynchronous: 
     refused_by_handler_is_kept(*django_sender(path, asynchronous=asynchronous))
 
 
-def test_django_release_can_be_turned_off() -> None:
-    kept_when_turned_off(*django_sender("/release/keep"))
+def test_django_keeps_the_record_by_default() -> None:
+    kept_by_default(*django_sender("/release/keep"))
+
+
+@pytest.mark.parametrize(("path", "asynchronous"), DJANGO_RELEASING, ids=DJANGO_IDS)
+def test_django_keeps_the_record_on_a_multipart_error(path: str, asynchronous: bool) -> None:
+    """Django answers MultiPartParserError with 400: a verdict, not a failure."""
+    send, outcome, calls = django_sender(path, asynchronous=asynchronous)
+    req = signed()
+    outcome["next"] = "400"
+    assert send(req) == 400
+    outcome["next"] = "ok"
+    assert send(req) == 409
+    assert len(calls) == 1
 
 
 def test_django_release_settings_are_validated() -> None:

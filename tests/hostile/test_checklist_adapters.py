@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,20 +323,15 @@ def _fastapi() -> tuple[Holder, Send]:
     def make(holder: Holder) -> Any:
         app = FastAPI()
 
-        async def dependency(request: FastAPIRequest) -> AsyncIterator[Verified]:
-            # The verifier changes per case: build the real dependency per request.
-            async for verified in verified_webhook(holder.verifier)(request):
-                yield verified
+        async def dependency(request: FastAPIRequest) -> Verified:
+            return await verified_webhook(holder.verifier)(request)
 
         async def hook(request: FastAPIRequest, webhook: Verified = Depends(dependency)) -> str:  # noqa: B008
             holder.calls.append((webhook, await request.body()))
             return "ok"
 
         # Real classes, not the strings `from __future__ import annotations` leaves behind.
-        dependency.__annotations__ = {
-            "request": FastAPIRequest,
-            "return": AsyncIterator[Verified],
-        }
+        dependency.__annotations__ = {"request": FastAPIRequest, "return": Verified}
         hook.__annotations__ = {"request": FastAPIRequest, "webhook": Verified, "return": str}
         app.post("/webhooks/in", response_class=PlainTextResponse)(hook)
 

@@ -87,3 +87,36 @@ def test_release_while_redis_is_down_is_logged_not_raised(
             store.release(verified.replay_key)
     finally:
         client.close()
+
+
+def test_fail_open_store_never_releases(fragile_redis: RedisProcess, prefix: str) -> None:
+    """A delivery accepted while Redis failed has no record: the key's record is another's."""
+    client = fast_fail_client(fragile_redis.port)
+    try:
+        store = RedisNonceStore(client, prefix=prefix, fail_open=True)
+        verifier = quiet_verifier(store)
+        body, headers = signed(NOW, "msg_fail_open")
+        verified = verifier.verify(body, headers, now=NOW)  # recorded while Redis is up
+        name = store.key_name(verified.replay_key)
+        assert client.exists(name) == 1
+        assert verifier.release(verified, now=NOW) is False  # fail_open: never released
+        assert client.exists(name) == 1
+        assert store.release(verified.replay_key) is False
+    finally:
+        client.close()
+
+
+def test_async_fail_open_store_never_releases(redis_server: RedisProcess, prefix: str) -> None:
+    async def scenario() -> None:
+        client = redis.asyncio.Redis(host="127.0.0.1", port=redis_server.port)
+        try:
+            store = AsyncRedisNonceStore(client, prefix=prefix, fail_open=True)
+            verifier = quiet_verifier(store)
+            body, headers = signed(NOW, "msg_fail_open_async")
+            verified = await verifier.averify(body, headers, now=NOW)
+            assert await verifier.arelease(verified, now=NOW) is False
+            assert await client.exists(store.key_name(verified.replay_key)) == 1
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from replay_support import SECRET, body_only_scheme, quiet_verifier, signed
 
-from hookseal import NonceStoreUnavailable, ReplayedDelivery, Verified
+from hookseal import NonceStoreUnavailable, ReplayedDelivery, Verified, Verifier
 from hookseal.replay import MemoryNonceStore
 
 NOW = 1_700_000_000
@@ -97,6 +97,15 @@ def test_nothing_to_release() -> None:
     assert second.release(verified, now=NOW) is False
     assert len(first_store) == 1
     assert first.release(verified, now=NOW) is True  # untouched by the refused attempt
+    # Two verifiers sharing one store: still only the one that recorded it may release it.
+    shared = MemoryNonceStore()
+    recorder = quiet_verifier(shared)
+    neighbour = quiet_verifier(shared)
+    other_body, other_headers = signed(NOW, "msg_shared")
+    recorded = recorder.verify(other_body, other_headers, now=NOW)
+    assert neighbour.release(recorded, now=NOW) is False
+    assert len(shared) == 1
+    assert recorder.release(recorded, now=NOW) is True
     # A Verified built by hand was never recorded.
     made = Verified(body, timestamp=NOW, msg_id="x", key_index=0, scheme="s", replay_key=b"k")
     assert first.release(made, now=NOW) is False
@@ -242,3 +251,58 @@ def test_memory_store_stays_bounded_under_repeated_release() -> None:
     # The purge still finds every bucket after the rebuild.
     assert store.reserve(b"after-expiry", NOW + 900, NOW + 600) is True
     assert len(store) == 1
+
+
+class DecliningStore(MemoryNonceStore):
+    """A store that answers release() with False: it removed nothing."""
+
+    def release(self, key: bytes) -> bool:
+        return False
+
+
+def test_a_store_that_removed_nothing_is_not_reported_as_released(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="hookseal")
+    verifier = quiet_verifier(DecliningStore())
+    body, headers = signed(NOW, "msg_declined")
+    assert verifier.release(verifier.verify(body, headers, now=NOW), now=NOW) is False
+    assert not [r for r in caplog.records if "released" in r.getMessage()]
+
+
+def test_concurrent_releases_of_one_delivery_release_once() -> None:
+    import threading
+
+    class CountingStore(MemoryNonceStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.releases = 0
+
+        def release(self, key: bytes) -> bool:
+            self.releases += 1
+            return super().release(key)
+
+    for attempt in range(20):
+        store = CountingStore()
+        verifier = quiet_verifier(store)
+        body, headers = signed(NOW, f"msg_race_{attempt}")
+        verified = verifier.verify(body, headers, now=NOW)
+        barrier = threading.Barrier(8)
+        results: list[bool] = []
+
+        def release(
+            barrier: threading.Barrier = barrier,
+            verifier: Verifier = verifier,
+            verified: Verified = verified,
+            results: list[bool] = results,
+        ) -> None:
+            barrier.wait()
+            results.append(verifier.release(verified, now=NOW))
+
+        threads = [threading.Thread(target=release) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * 7 + [True]
+        assert store.releases == 1

@@ -28,6 +28,7 @@ try:
     from django.conf import settings
     from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
     from django.http import Http404, HttpRequest, HttpResponse
+    from django.http.multipartparser import MultiPartParserError
     from django.utils.module_loading import import_string
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -148,8 +149,9 @@ async def averify_request(
 # -- the view decorator ---------------------------------------------------------------------
 
 
-# Exceptions Django answers with a 4xx: the handler refused the delivery, it did not fail.
-_CLIENT_ERRORS = (BadRequest, Http404, PermissionDenied, SuspiciousOperation)
+# Exceptions Django answers with a 4xx (django.core.handlers.exception): the handler refused
+# the delivery, it did not fail.
+_CLIENT_ERRORS = (BadRequest, Http404, MultiPartParserError, PermissionDenied, SuspiciousOperation)
 
 
 def _release_if_failed(
@@ -179,7 +181,7 @@ def webhook_view(
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
-    release_on_error: bool = True,
+    release_on_error: bool = False,
 ) -> Callable[[F], F]:
     """Protect one view (sync or async): it runs only for deliveries ``verifier`` accepts.
 
@@ -191,9 +193,12 @@ def webhook_view(
         replay_status: the status answered to a replayed delivery (default 409).
         on_reject: ``on_reject(request, error)``, called once per rejection (for metrics);
             its failures are logged and ignored.
-        release_on_error: when the view raises (other than Django's 4xx exceptions) or
-            answers 5xx, forget the delivery's replay record
-            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted.
+        release_on_error: when the view raises (other than the exceptions Django answers
+            with a 4xx) or answers 5xx, forget the delivery's replay record
+            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted. Off
+            by default: read the trade-off there first. An exception that a middleware's
+            ``process_exception`` turns into a 4xx still counts as a failure here; the
+            middleware form sees the final response instead.
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)
@@ -285,7 +290,7 @@ class HookSealMiddleware:
     * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable or its dotted path;
     * ``HOOKSEAL_RELEASE_ON_ERROR``: when the response is 5xx (Django turns a view's
       exception into a 500 before the middleware sees it), forget the delivery's replay record
-      so that the sender's retry is accepted (default True; see
+      so that the sender's retry is accepted (default False; see
       :meth:`~hookseal.Verifier.release`).
 
     Works in sync and async stacks. Views behind it must still be CSRF-exempt
@@ -305,7 +310,7 @@ class HookSealMiddleware:
         hook = _load(getattr(settings, "HOOKSEAL_ON_REJECT", None), "settings.HOOKSEAL_ON_REJECT")
         self.on_reject = check_on_reject(hook)
         self.release_on_error = check_release_on_error(
-            getattr(settings, "HOOKSEAL_RELEASE_ON_ERROR", True)
+            getattr(settings, "HOOKSEAL_RELEASE_ON_ERROR", False)
         )
         self._async = iscoroutinefunction(get_response)
         if self._async:
@@ -404,19 +409,19 @@ class DjangoCacheNonceStore:
                 f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
             ) from exc
 
-    def release(self, key: bytes) -> None:
+    def release(self, key: bytes) -> bool:
         """Delete the entry for ``key`` (``cache.delete``; see ``Verifier.release``)."""
         try:
-            self._cache().delete(self.key_prefix + key.hex())
+            return bool(self._cache().delete(self.key_prefix + key.hex()))
         except Exception as exc:
             raise NonceStoreUnavailable(
                 f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
             ) from exc
 
-    async def arelease(self, key: bytes) -> None:
+    async def arelease(self, key: bytes) -> bool:
         """The asynchronous form of :meth:`release` (``cache.adelete``)."""
         try:
-            await self._cache().adelete(self.key_prefix + key.hex())
+            return bool(await self._cache().adelete(self.key_prefix + key.hex()))
         except Exception as exc:
             raise NonceStoreUnavailable(
                 f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."

@@ -1,4 +1,4 @@
-"""FastAPI integration: ``Depends(verified_webhook(verifier))`` provides the ``Verified``.
+"""FastAPI integration: ``Depends(verified_webhook(verifier))`` returns the ``Verified``.
 
 The dependency reads the body up to the verifier's limit (``Content-Length`` first, then
 chunk by chunk, stopping as soon as the limit is passed), verifies it with
@@ -10,16 +10,18 @@ Declare no body parameter (``payload: Model``) on a protected endpoint: FastAPI 
 the whole body before any dependency runs. Parse ``webhook.json()`` instead, or put
 :class:`hookseal.contrib.starlette.HookSealMiddleware` in front, which bounds the body before
 FastAPI sees it (the dependency then returns the middleware's result without verifying twice).
+
+A dependency cannot see how the request ends, so it never releases the replay record of a
+delivery whose endpoint failed; put the middleware in front with ``release_on_error=True`` for
+that (see :meth:`hookseal.Verifier.release`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 
 try:
     from fastapi import HTTPException, Request
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -32,11 +34,9 @@ from .._verifier import Verifier
 from ._common import (
     RejectHook,
     check_on_reject,
-    check_release_on_error,
     check_replay_status,
     check_verifier,
     generic_body,
-    handler_failed,
     run_on_reject,
     status_for,
 )
@@ -81,24 +81,14 @@ def _stream_receive(request: Request) -> Receive:
     return receive
 
 
-def _failure(exc: Exception) -> bool:
-    """Whether the endpoint's exception is a failure (not an HTTP error below 500 or a 422)."""
-    if isinstance(exc, RequestValidationError):
-        return False
-    if isinstance(exc, StarletteHTTPException):
-        return handler_failed(exc.status_code)
-    return True
-
-
 def verified_webhook(
     verifier: Verifier,
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
     public_url: str | None = None,
-    release_on_error: bool = True,
-) -> Callable[[Request], AsyncIterator[Verified]]:
-    """Build a dependency that verifies the delivery and provides the :class:`~hookseal.Verified`.
+) -> Callable[[Request], Awaitable[Verified]]:
+    """Build a dependency that verifies the delivery and returns the :class:`~hookseal.Verified`.
 
     Args:
         verifier: the :class:`~hookseal.Verifier` for this endpoint's sender.
@@ -107,11 +97,6 @@ def verified_webhook(
             failures are logged and ignored.
         public_url: the public base URL the sender addresses, to rebuild a signed URL behind a
             proxy (see :func:`hookseal.contrib.starlette.request_url`).
-        release_on_error: when the endpoint raises (other than an ``HTTPException`` below 500),
-            forget the delivery's replay record (:meth:`~hookseal.Verifier.arelease`) so that
-            the sender's retry is accepted. A dependency cannot see a 5xx response the endpoint
-            returns without raising; put :class:`hookseal.contrib.starlette.HookSealMiddleware`
-            in front to cover that too.
 
     Raises:
         ConfigurationError: for any configuration mistake, when called.
@@ -120,15 +105,12 @@ def verified_webhook(
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
     base_url = check_public_url(public_url)
-    release = check_release_on_error(release_on_error)
 
-    async def dependency(request: Request) -> AsyncIterator[Verified]:
+    async def dependency(request: Request) -> Verified:
         state = request.scope.get("state") or {}
         already = state.get("webhook")
         if isinstance(already, Verified) and state.get(VERIFIED_BY) is checked:
-            # Verified by HookSealMiddleware with this very verifier, which also releases.
-            yield already
-            return
+            return already  # verified by HookSealMiddleware with this very verifier
         try:
             verified, body = await verify_scope(
                 request.scope, _stream_receive(request), checked, base_url
@@ -139,11 +121,6 @@ def verified_webhook(
             run_on_reject(hook, request, error)
             raise WebhookRejected(error, status_for(error, status)) from error
         request._body = body  # Starlette's body cache: request.body() returns these bytes
-        try:
-            yield verified
-        except Exception as exc:
-            if release and _failure(exc):
-                await checked.arelease(verified)
-            raise
+        return verified
 
     return dependency

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 try:
-    from flask import Flask, current_app, g, request
+    from flask import Flask, Response, after_this_request, current_app, g, request
     from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("hookseal.contrib.flask needs Flask: pip install 'hookseal[flask]'") from exc
@@ -134,30 +134,34 @@ def _verify(verifier: Verifier, replay_status: int, on_reject: RejectHook | None
 _Settings = tuple[Verifier, int, "RejectHook | None", bool]
 
 
-def _exception_status(exc: Exception) -> int | None:
-    """The status Flask answers ``exc`` with when it is an HTTP error, else None (a crash)."""
-    if isinstance(exc, HTTPException) and exc.code is not None:
-        return exc.code
-    return None
+def _release_on_failure(verifier: Verifier, verified: Verified) -> None:
+    """Release the record if the response this request ends with is a 5xx.
+
+    Registered with ``after_this_request``, so it sees the final response: the view's, or the
+    one an error handler made of its exception (``abort(400)`` or an ``errorhandler`` answering
+    4xx keeps the record; an unhandled exception is a 500 and releases it). It runs before the
+    response is sent, so the sender's retry finds the record gone.
+    """
+
+    def check(response: Response) -> Response:
+        if handler_failed(response.status_code):
+            verifier.release(verified)
+        return response
+
+    after_this_request(check)
 
 
 def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
-    """Wrap ``view``: verify first; release the replay record if the view fails (5xx)."""
+    """Wrap ``view``: it runs only after the delivery is verified."""
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             verifier, status, hook, release = get_settings()
             verified = _verify(verifier, status, hook)
-            try:
-                response = current_app.make_response(await view(*args, **kwargs))
-            except Exception as exc:
-                if release and handler_failed(_exception_status(exc)):
-                    verifier.release(verified)
-                raise
-            if release and handler_failed(response.status_code):
-                verifier.release(verified)
-            return response
+            if release:
+                _release_on_failure(verifier, verified)
+            return await view(*args, **kwargs)
 
         return async_wrapper  # type: ignore[return-value]
 
@@ -165,15 +169,9 @@ def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         verifier, status, hook, release = get_settings()
         verified = _verify(verifier, status, hook)
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except Exception as exc:
-            if release and handler_failed(_exception_status(exc)):
-                verifier.release(verified)
-            raise
-        if release and handler_failed(response.status_code):
-            verifier.release(verified)
-        return response
+        if release:
+            _release_on_failure(verifier, verified)
+        return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -183,7 +181,7 @@ def verify_webhook(
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
-    release_on_error: bool = True,
+    release_on_error: bool = False,
 ) -> Callable[[F], F]:
     """Protect one view: it runs only for deliveries ``verifier`` accepts.
 
@@ -193,9 +191,12 @@ def verify_webhook(
             Flask docs page for why not 200).
         on_reject: ``on_reject(request, error)``, called once per rejection (for metrics);
             its failures are logged and ignored.
-        release_on_error: when the view raises (other than an HTTP error below 500) or
-            answers 5xx, forget the delivery's replay record
-            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted.
+        release_on_error: when the request ends in a 5xx (the view answered one, or raised
+            an exception no error handler turned into something else), forget the delivery's
+            replay record (:meth:`~hookseal.Verifier.release`) so that the sender's retry is
+            accepted. Off by default: read the trade-off there first. When exceptions
+            propagate (``PROPAGATE_EXCEPTIONS``, testing or debug mode) there is no response
+            and nothing is released.
 
     Works on sync and ``async def`` views (Flask's async support needs ``flask[async]``).
     """
@@ -218,8 +219,8 @@ class HookSeal:
     * ``HOOKSEAL_VERIFIERS``: a mapping of names to :class:`~hookseal.Verifier` objects;
     * ``HOOKSEAL_REPLAY_STATUS``: the status answered to a replay (default 409);
     * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable, or None;
-    * ``HOOKSEAL_RELEASE_ON_ERROR``: release the replay record when the view fails (default
-      True; see :func:`verify_webhook`).
+    * ``HOOKSEAL_RELEASE_ON_ERROR``: release the replay record when the request ends in a
+      5xx (default False; see :func:`verify_webhook`).
 
     Example::
 
@@ -242,7 +243,7 @@ class HookSeal:
         app.config.setdefault("HOOKSEAL_VERIFIERS", {})
         app.config.setdefault("HOOKSEAL_REPLAY_STATUS", 409)
         app.config.setdefault("HOOKSEAL_ON_REJECT", None)
-        app.config.setdefault("HOOKSEAL_RELEASE_ON_ERROR", True)
+        app.config.setdefault("HOOKSEAL_RELEASE_ON_ERROR", False)
         verifiers = app.config["HOOKSEAL_VERIFIERS"]
         if not isinstance(verifiers, Mapping):
             raise ConfigurationError("HOOKSEAL_VERIFIERS must map names to hookseal.Verifier.")

@@ -345,23 +345,28 @@ async def _run_then_release(
 ) -> None:
     """Run ``app`` for ``verified``, releasing its replay record if ``app`` fails.
 
-    A failure is an exception, a 5xx answer or no answer at all: the sender retries, and the
-    retry must not be refused as a replay.
+    A failure is a 5xx answer (released before it is passed on, so the sender's retry finds
+    the record gone), or an exception or cancellation before any answer, or no answer at all.
+    An exception after a non-5xx answer started (a background task failing after a 200)
+    releases nothing: the sender saw success and will not retry.
     """
-    status: int | None = None
+    started = False
 
     async def watching_send(message: Message) -> None:
-        nonlocal status
-        if message.get("type") == "http.response.start":
-            status = message.get("status")
+        nonlocal started
+        if message.get("type") == "http.response.start" and not started:
+            started = True
+            if handler_failed(message.get("status")):
+                await verifier.arelease(verified)
         await send(message)
 
     try:
         await app(scope, receive, watching_send)
-    except Exception:
-        await verifier.arelease(verified)
+    except BaseException:  # cancellation too: the sender got no answer and will retry
+        if not started:
+            await verifier.arelease(verified)
         raise
-    if handler_failed(status):
+    if not started:
         await verifier.arelease(verified)
 
 
@@ -377,9 +382,10 @@ class HookSealMiddleware:
             failures are logged and ignored.
         public_url: the public base URL the sender addresses (``"https://hooks.example.com"``),
             used to rebuild the signed URL behind a proxy; see :func:`request_url`.
-        release_on_error: when the application raises, answers 5xx or answers nothing for a
-            verified delivery, forget its replay record (:meth:`~hookseal.Verifier.arelease`)
-            so that the sender's retry is accepted (default True).
+        release_on_error: when the application answers 5xx, or raises or answers nothing
+            before answering, forget the delivery's replay record
+            (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. Off
+            by default: read the trade-off there first.
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction.
@@ -393,7 +399,7 @@ class HookSealMiddleware:
         replay_status: int = 409,
         on_reject: RejectHook | None = None,
         public_url: str | None = None,
-        release_on_error: bool = True,
+        release_on_error: bool = False,
     ) -> None:
         if not isinstance(routes, Mapping) or not routes:
             raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")

@@ -219,14 +219,20 @@ class RedisNonceStore(_RedisStoreBase):
         except RedisError as exc:
             return self._unavailable(exc)
 
-    def release(self, key: bytes) -> None:
+    def release(self, key: bytes) -> bool:
         """Delete the entry for ``key`` (``DEL``; see :meth:`hookseal.Verifier.release`).
+
+        Returns False, deleting nothing, when the store fails open: a delivery accepted while
+        Redis was failing has no entry of its own, and the entry under its key belongs to an
+        earlier acceptance of the same bytes, which must stay.
 
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
+        if self.fail_open:
+            return False
         try:
-            self._client.delete(self.key_name(key))
+            return bool(self._client.delete(self.key_name(key)))
         except RedisError as exc:
             raise self._release_failed(exc) from exc
 
@@ -282,14 +288,16 @@ class AsyncRedisNonceStore(_RedisStoreBase):
         except RedisError as exc:
             return self._unavailable(exc)
 
-    async def arelease(self, key: bytes) -> None:
-        """Delete the entry for ``key`` (``DEL``; see :meth:`hookseal.Verifier.arelease`).
+    async def arelease(self, key: bytes) -> bool:
+        """Delete the entry for ``key`` (``DEL``), as :meth:`RedisNonceStore.release` does.
 
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
+        if self.fail_open:
+            return False
         try:
-            await _awaited(self._client.delete(self.key_name(key)))
+            return bool(await _awaited(self._client.delete(self.key_name(key))))
         except RedisError as exc:
             raise self._release_failed(exc) from exc
 
