@@ -5,9 +5,11 @@ of forged ones from one address, and prints the alert and the counts. In an appl
 the monitor as ``Verifier(..., on_event=monitor)`` (or to an adapter, which passes it through)
 and send ``alert`` to your paging or chat system instead of the log.
 
-The monitor only sees what an event holds (outcome, reason, scheme, peer, escaped message id,
-signed timestamp, key index, duration): never a body, a header value, a signature or a secret,
-so it is safe to forward events to any log store.
+The monitor only sees what an event holds (outcome, reason, scheme, peer and resolved client,
+escaped message id, signed timestamp, key index, duration): never a body, a header value, a
+signature or a secret, so it is safe to forward events to any log store. "Peer" here is the
+client the allowlist resolved when the verifier has one (behind a proxy, the forwarded
+client), else the socket peer.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class RejectionMonitor:
 
     def __call__(self, event: VerificationEvent) -> None:
         """Record one event (called by the verifier after every verification)."""
-        peer = event.remote_addr or "unknown"
+        # Behind a proxy the peer is the proxy: key on the client the allowlist resolved.
+        peer = event.client_addr or event.remote_addr or "unknown"
         with self._lock:
             if event.outcome == "accepted":
                 self.accepted += 1

@@ -80,6 +80,7 @@ class Verified:
     """
 
     __slots__ = (
+        "_client_addr",
         "_replay_key",
         "_replay_material",
         "_reservation",
@@ -91,9 +92,19 @@ class Verified:
         "timestamp",
     )
 
-    # Set by the verifier when its nonce store records the delivery (store, key, expiry);
+    # Set by the verifier when its nonce store records the delivery (verifier, key, expiry);
     # taken back by Verifier.release. Unset on a Verified that was never recorded.
     _reservation: tuple[object, bytes, float] | None
+    # Set by the verifier when an allowlist resolved the client; unset otherwise.
+    _client_addr: str | None
+
+    @property
+    def client_addr(self) -> str | None:
+        """The client address the verifier's allowlist resolved, or None without an allowlist.
+
+        Behind trusted proxies it is the forwarded client, not the proxy.
+        """
+        return getattr(self, "_client_addr", None)
 
     def __init__(
         self,

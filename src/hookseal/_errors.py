@@ -38,10 +38,14 @@ class VerificationError(Exception):
         reason: a stable, machine-readable code such as ``"signature_mismatch"``.
         status_code: the HTTP status an adapter answers with (400, 401, 403, 409, 413 or 503).
         header: the name of the header at fault, when there is one.
+        client_addr: the client address an allowlist resolved for this delivery (behind
+            trusted proxies, the forwarded client), when the verifier has an allowlist and got
+            that far; otherwise None.
     """
 
     status_code: ClassVar[int] = 400
     default_reason: ClassVar[str] = "verification_failed"
+    client_addr: str | None = None
 
     def __init__(self, message: str, *, reason: str | None = None, header: str | None = None):
         super().__init__(message)

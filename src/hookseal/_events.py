@@ -58,6 +58,10 @@ class VerificationEvent:
         duration: seconds spent verifying.
         status_code: the HTTP status an adapter answers with (200 when accepted).
         at: when the event was emitted (Unix seconds, wall clock).
+        client_addr: the client address the verifier's allowlist resolved (behind trusted
+            proxies, the forwarded client; escaped), or None when the verifier has no
+            allowlist or it could not resolve one. Count and alert on this, not on
+            ``remote_addr``, behind a proxy or load balancer.
     """
 
     outcome: Literal["accepted", "rejected"]
@@ -70,6 +74,7 @@ class VerificationEvent:
     duration: float
     status_code: int
     at: float = field(default_factory=time.time)
+    client_addr: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The event as a JSON-ready dict."""
@@ -80,8 +85,24 @@ EventSink = Callable[[VerificationEvent], None]
 
 
 def log_event(event: VerificationEvent) -> None:
-    """The default sink: rejections at WARNING, acceptances at DEBUG, on the ``hookseal`` logger."""
+    """The default sink: rejections at WARNING, acceptances at DEBUG, on the ``hookseal`` logger.
+
+    A rejection names the client the allowlist resolved (``client=``) when it differs from the
+    socket peer.
+    """
     if event.outcome == "rejected":
+        if event.client_addr is not None and event.client_addr != event.remote_addr:
+            logger.warning(
+                "hookseal: rejected delivery: reason=%s status=%d scheme=%s peer=%s client=%s "
+                "msg_id=%s",
+                event.reason,
+                event.status_code,
+                event.scheme,
+                event.remote_addr,
+                event.client_addr,
+                event.msg_id,
+            )
+            return
         logger.warning(
             "hookseal: rejected delivery: reason=%s status=%d scheme=%s peer=%s msg_id=%s",
             event.reason,

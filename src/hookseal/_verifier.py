@@ -197,7 +197,7 @@ class Verifier:
             store = self.nonce_store
             if store is not None:
                 if self._sync_reserve is None:
-                    raise self._async_only_store()
+                    raise self._for_client(self._async_only_store(), verified)
                 replay_key = verified.replay_key
                 # An empty replay_key means the scheme has nothing per delivery to record (a
                 # shared token): recording anything would refuse identical genuine deliveries.
@@ -211,12 +211,13 @@ class Verifier:
                     )
                     try:
                         fresh = store.reserve(replay_key, expires_at, now)
-                    except VerificationError:
+                    except VerificationError as exc:
+                        self._for_client(exc, verified)
                         raise
                     except Exception as exc:
-                        raise self._store_failure(exc) from exc
+                        raise self._for_client(self._store_failure(exc), verified) from exc
                     if not fresh:
-                        raise self._replayed()
+                        raise self._for_client(self._replayed(), verified)
                     verified._reservation = (self, replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
@@ -267,12 +268,13 @@ class Verifier:
                         fresh = await asyncio.to_thread(
                             store.reserve, verified.replay_key, expires_at, now
                         )
-                except VerificationError:
+                except VerificationError as exc:
+                    self._for_client(exc, verified)
                     raise
                 except Exception as exc:
-                    raise self._store_failure(exc) from exc
+                    raise self._for_client(self._store_failure(exc), verified) from exc
                 if not fresh:
-                    raise self._replayed()
+                    raise self._for_client(self._replayed(), verified)
                 verified._reservation = (self, verified.replay_key, expires_at)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
@@ -428,9 +430,17 @@ class Verifier:
             raise _too_large(len(body), policy.max_body_bytes)
         if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
-        if self.allowlist is not None:
-            self.allowlist.check(remote_addr, headers)
-        return self.scheme.check(body, headers, self._keys, policy, now, url, method)
+        if self.allowlist is None:
+            return self.scheme.check(body, headers, self._keys, policy, now, url, method)
+        resolved = self.allowlist.check(remote_addr, headers)
+        client = resolved if isinstance(resolved, str) else None
+        try:
+            verified = self.scheme.check(body, headers, self._keys, policy, now, url, method)
+        except VerificationError as exc:
+            exc.client_addr = client
+            raise
+        verified._client_addr = client
+        return verified
 
     def _expiry(self, verified: Verified, now: float) -> float:
         if verified.timestamp is not None:
@@ -438,6 +448,12 @@ class Verifier:
             # treat an entry as expired once now >= expires_at: keep it one second longer.
             return float(verified.timestamp + self.policy.tolerance + 1)
         return now + self.replay_retention
+
+    @staticmethod
+    def _for_client(error: VerificationError, verified: Verified) -> VerificationError:
+        """``error``, carrying the client address the allowlist resolved for ``verified``."""
+        error.client_addr = verified.client_addr
+        return error
 
     @staticmethod
     def _replayed() -> ReplayedDelivery:
@@ -501,6 +517,7 @@ class Verifier:
                 remote_addr=escape_for_log(remote_addr),
                 duration=_perf_counter() - started if started else 0.0,
                 status_code=exc.status_code,
+                client_addr=escape_for_log(exc.client_addr),
             )
         )
 
@@ -516,6 +533,7 @@ class Verifier:
                 remote_addr=escape_for_log(remote_addr),
                 duration=_perf_counter() - started if started else 0.0,
                 status_code=200,
+                client_addr=escape_for_log(verified.client_addr),
             )
         )
 

@@ -402,11 +402,12 @@ class IPAllowlist:
                     if not proxies.contains(family, value):
                         break
                 via = " (forwarded)"
+        client = format_address(family, value)
         if not self._allow_all and not self._networks.contains(family, value):
-            raise ForbiddenAddress(
-                f"The client address {format_address(family, value)}{via} is not in the allowlist.",
-            )
-        return format_address(family, value)
+            error = ForbiddenAddress(f"The client address {client}{via} is not in the allowlist.")
+            error.client_addr = client
+            raise error
+        return client
 
     def _chain(self, headers: Mapping[str, str] | None) -> list[Hop]:
         if headers is None:

@@ -434,7 +434,9 @@ def test_json_lines_sink_writes_one_object_per_verification() -> None:
         "duration",
         "status_code",
         "at",
+        "client_addr",
     }
+    assert records[0]["client_addr"] is None  # no allowlist, so no resolved client
     assert abs(records[0]["at"] - time.time()) < 60  # wall-clock time of the event
     assert records[0]["outcome"] == "accepted"
     assert records[0]["timestamp"] == NOW

@@ -97,6 +97,11 @@ async def handle_async(body: bytes, headers: Headers) -> Verified:
     return await verifier.averify(body, headers, now=1_700_000_000)
 
 
+def client_of(verified: Verified, error: VerificationError, event: VerificationEvent) -> str:
+    addresses: list[str | None] = [verified.client_addr, error.client_addr, event.client_addr]
+    return next((a for a in addresses if a is not None), "unknown")
+
+
 def handler_failed(verified: Verified) -> bool:
     released: bool = verifier.release(verified)
     return released or verifier.release(verified, now=1_700_000_000.0)

@@ -330,6 +330,7 @@ def test_json_lines_sink(make_scheme, sign):
         "duration",
         "status_code",
         "at",
+        "client_addr",
     }
     assert lines[0]["msg_id"] == "msg1"
     assert lines[0]["timestamp"] == NOW
