@@ -325,11 +325,8 @@ class Verifier:
         release = getattr(self.nonce_store, "release", None)
         if release is None:
             return False
-        reservation = self._take_reservation(verified)
-        if reservation is None:
-            return False
-        key, expires_at = reservation
-        if not self._still_live(expires_at, now):
+        key = self._take_live_reservation(verified, now)
+        if key is None:
             return False
         try:
             removed = release(key)
@@ -344,11 +341,8 @@ class Verifier:
         release = getattr(store, "release", None)
         if async_release is None and release is None:
             return False
-        reservation = self._take_reservation(verified)
-        if reservation is None:
-            return False
-        key, expires_at = reservation
-        if not self._still_live(expires_at, now):
+        key = self._take_live_reservation(verified, now)
+        if key is None:
             return False
         try:
             if async_release is not None:
@@ -361,26 +355,27 @@ class Verifier:
             return self._release_failed(exc)
         return self._released(verified, removed)
 
-    def _take_reservation(self, verified: Verified) -> tuple[bytes, float] | None:
-        """The (key, expiry) this verifier's store recorded for ``verified``, taken once."""
+    def _take_live_reservation(self, verified: Verified, now: float | None) -> bytes | None:
+        """The key this verifier recorded for ``verified``, taken once; None if not live."""
         if not isinstance(verified, Verified):
             raise TypeError(
                 "release() takes the Verified that verify() returned, not "
                 f"{type(verified).__name__}."
             )
         with _reservation_lock:  # taken once, even by two threads releasing at the same time
-            reservation = getattr(verified, "_reservation", None)
+            reservation: tuple[object, bytes, float] | None = getattr(
+                verified, "_reservation", None
+            )
             if reservation is None or reservation[0] is not self:
                 return None
             verified._reservation = None
-        return reservation[1], reservation[2]
-
-    def _still_live(self, expires_at: float, now: float | None) -> bool:
         if now is None:
             now = _time() if self._clock is None else self._clock()
         # A margin for the store's own clock: past it, the record may already be gone and the
         # key taken by another delivery, which must not be released.
-        return now < expires_at - _RELEASE_MARGIN
+        if not now < reservation[2] - _RELEASE_MARGIN:
+            return None
+        return reservation[1]
 
     def _released(self, verified: Verified, removed: object) -> bool:
         if removed is False:  # the store declined (e.g. it recorded nothing): not released

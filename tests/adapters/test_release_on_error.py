@@ -39,23 +39,25 @@ def retried_until_success(send: Send, outcome: dict[str, str], calls: list[Any])
     assert calls == [msg_id] * 3
 
 
-def refused_by_handler_is_kept(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
-    """The handler's own 4xx is a verdict on the delivery, not a failure: no release."""
+def kept_after(
+    send: Send, outcome: dict[str, str], calls: list[Any], first: str, status: int
+) -> None:
+    """The first attempt ends with ``status``; the record stays, so the retry is a replay."""
     req = signed()
-    outcome["next"] = "404"
-    assert send(req) == 404
+    outcome["next"] = first
+    assert send(req) == status
     outcome["next"] = "ok"
     assert send(req) == 409
     assert len(calls) == 1
+
+
+def refused_by_handler_is_kept(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
+    """The handler's own 4xx is a verdict on the delivery, not a failure: no release."""
+    kept_after(send, outcome, calls, "404", 404)
 
 
 def kept_by_default(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
-    req = signed()
-    outcome["next"] = "crash"
-    assert send(req) == 500
-    outcome["next"] = "ok"
-    assert send(req) == 409
-    assert len(calls) == 1
+    kept_after(send, outcome, calls, "crash", 500)
 
 
 # -- Flask ---------------------------------------------------------------------------------
@@ -140,13 +142,7 @@ def test_flask_keeps_the_record_when_the_view_refuses(path: str) -> None:
 @pytest.mark.parametrize(("outcome", "status"), [("400-response", 400), ("422-handler", 422)])
 def test_flask_judges_the_final_response(outcome: str, status: int) -> None:
     """abort(Response) and an errorhandler's 4xx are verdicts, not failures: kept."""
-    send, outcomes, calls = flask_sender("/sync")
-    req = signed()
-    outcomes["next"] = outcome
-    assert send(req) == status
-    outcomes["next"] = "ok"
-    assert send(req) == 409
-    assert len(calls) == 1
+    kept_after(*flask_sender("/sync"), outcome, status)
 
 
 def test_flask_keeps_the_record_by_default() -> None:
@@ -238,13 +234,7 @@ def test_starlette_keeps_the_record_by_default() -> None:
 
 def test_starlette_keeps_the_record_when_a_failure_follows_a_200() -> None:
     """The sender saw success and will not retry: a later failure must not reopen the bytes."""
-    send, outcome, calls = starlette_sender(release_on_error=True)
-    req = signed()
-    outcome["next"] = "200-then-crash"
-    assert send(req) == 200
-    outcome["next"] = "ok"
-    assert send(req) == 409
-    assert len(calls) == 1
+    kept_after(*starlette_sender(release_on_error=True), "200-then-crash", 200)
 
 
 def asgi_delivery(middleware: Any, req: Request) -> list[dict[str, Any]]:
@@ -442,13 +432,7 @@ def test_django_keeps_the_record_by_default() -> None:
 @pytest.mark.parametrize(("path", "asynchronous"), DJANGO_RELEASING, ids=DJANGO_IDS)
 def test_django_keeps_the_record_on_a_multipart_error(path: str, asynchronous: bool) -> None:
     """Django answers MultiPartParserError with 400: a verdict, not a failure."""
-    send, outcome, calls = django_sender(path, asynchronous=asynchronous)
-    req = signed()
-    outcome["next"] = "400"
-    assert send(req) == 400
-    outcome["next"] = "ok"
-    assert send(req) == 409
-    assert len(calls) == 1
+    kept_after(*django_sender(path, asynchronous=asynchronous), "400", 400)
 
 
 def test_django_release_settings_are_validated() -> None:
