@@ -113,9 +113,10 @@ def log_event(event: VerificationEvent) -> None:
         )
     elif logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "hookseal: accepted delivery: scheme=%s peer=%s msg_id=%s key_index=%s",
+            "hookseal: accepted delivery: scheme=%s peer=%s client=%s msg_id=%s key_index=%s",
             event.scheme,
             event.remote_addr,
+            event.client_addr,
             event.msg_id,
             event.key_index,
         )

@@ -454,7 +454,9 @@ class Verifier:
     def _replayed() -> ReplayedDelivery:
         return ReplayedDelivery(
             "This delivery was already accepted once and is refused as a replay. A sender's "
-            "genuine retry is re-signed with a new timestamp or id and is not affected.",
+            "retry re-signed with a new timestamp or id is not affected; one that resends the "
+            "identical bytes after your handler failed is, unless the failed delivery's record "
+            "was released (Verifier.release, or release_on_error=True in the adapters).",
         )
 
     @staticmethod

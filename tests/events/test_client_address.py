@@ -160,3 +160,12 @@ def test_default_log_names_the_client_when_it_is_not_the_peer(
     assert f"peer={PROXY} client={CLIENT} msg_id=k" in proxied
     assert "client=" not in direct
     assert "peer=10.9.9.9 msg_id=l" in direct
+
+
+def test_debug_acceptance_line_names_the_client(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hookseal")
+    allowlist = IPAllowlist(["203.0.113.0/24"], trusted_proxies=[PROXY])
+    verifier = Verifier(SCHEME, SECRET, allowlist=allowlist, nonce_store=None)
+    verifier.verify(BODY, signed("m"), remote_addr=PROXY, now=NOW)
+    (line,) = [r.getMessage() for r in caplog.records if "accepted delivery" in r.getMessage()]
+    assert f"peer={PROXY} client={CLIENT} msg_id=m" in line
