@@ -447,3 +447,56 @@ def test_django_release_settings_are_validated() -> None:
         pytest.raises(ConfigurationError, match="release_on_error"),
     ):
         HookSealMiddleware(lambda request: None)
+
+
+# -- through real servers on 127.0.0.1 -----------------------------------------------------
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("framework", ["starlette-uvicorn", "flask-werkzeug"])
+def test_identical_retry_through_a_real_server(framework: str) -> None:
+    """A Shopify-style sender over real sockets: crash 500, identical retry 200, then 409."""
+    import contextlib
+
+    import httpx
+    from test_servers import serve_uvicorn, serve_werkzeug
+
+    outcome: dict[str, str] = {"next": "crash"}
+    calls: list[Any] = []
+    if framework == "starlette-uvicorn":
+        from starlette.applications import Starlette
+        from starlette.requests import Request as StarletteRequest
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        from hookseal.contrib.starlette import HookSealMiddleware
+
+        async def hook(request: StarletteRequest) -> Response:
+            calls.append(request.state.webhook.msg_id)
+            if outcome["next"] == "crash":
+                raise RuntimeError("the handler failed")
+            return Response(b"done")
+
+        app: Any = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+        app.add_middleware(
+            HookSealMiddleware, routes={"/hook": make_verifier()}, release_on_error=True
+        )
+        serve = contextlib.contextmanager(serve_uvicorn)
+    else:
+        app = flask_app(outcome, calls)
+        serve = contextlib.contextmanager(serve_werkzeug)
+    req = signed()
+    path = "/hook" if framework == "starlette-uvicorn" else "/sync"
+    with serve(app) as base:
+
+        def send() -> int:
+            # A new connection per attempt, as a sender's retry makes (uvicorn closes the
+            # connection after an application error).
+            with httpx.Client(base_url=base) as client:
+                return client.post(path, content=req.body, headers=req.headers).status_code
+
+        assert send() == 500
+        outcome["next"] = "ok"
+        assert send() == 200
+        assert send() == 409
+    assert calls == [req.header_dict()["webhook-id"]] * 2
