@@ -159,6 +159,12 @@ class Verifier:
         if clock is not None and not callable(clock):
             raise ConfigurationError("clock must be a callable returning Unix seconds.")
         self._clock: Callable[[], float] | None = clock
+        # The scheme's check prepared for these keys and limits, tried first on every delivery
+        # (after the allowlist, when there is one); it leaves anything unusual to scheme.check.
+        self._fast_check = scheme.prepare_fast_check(self._keys, self.policy)
+        # What verify() itself calls when nothing needs to run before the scheme.
+        self._fast_verify = self._fast_check if allowlist is None else None
+        self._max_body_bytes = self.policy.max_body_bytes
 
     # -- synchronous -------------------------------------------------------------------
 
@@ -193,7 +199,17 @@ class Verifier:
             clock = self._clock
             now = _time() if clock is None else clock()
         try:
-            verified = self._check(body, headers, url, method, remote_addr, now)
+            fast = self._fast_verify
+            # The common call (raw bytes, a dict of headers, no allowlist): straight to the
+            # prepared check, which returns None for anything it leaves to _check.
+            if (
+                fast is None
+                or type(body) is not bytes
+                or type(headers) is not dict
+                or len(body) > self._max_body_bytes
+                or (verified := fast(body, headers, now)) is None
+            ):
+                verified = self._check(body, headers, url, method, remote_addr, now)
             store = self.nonce_store
             if store is not None:
                 if self._sync_reserve is None:
@@ -425,12 +441,16 @@ class Verifier:
             raise _too_large(len(body), policy.max_body_bytes)
         if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
+        fast = self._fast_check
         if self.allowlist is None:
+            if fast is not None and (verified := fast(body, headers, now)) is not None:
+                return verified
             return self.scheme.check(body, headers, self._keys, policy, now, url, method)
         resolved = self.allowlist.check(remote_addr, headers)
         client = resolved if isinstance(resolved, str) else None
         try:
-            verified = self.scheme.check(body, headers, self._keys, policy, now, url, method)
+            if fast is None or (verified := fast(body, headers, now)) is None:
+                verified = self.scheme.check(body, headers, self._keys, policy, now, url, method)
         except VerificationError as exc:
             exc.client_addr = client
             raise

@@ -233,27 +233,58 @@ def test_row09_non_utf8_body(profile: Profile, mode: str, log: object) -> None:
 # -- row 10: many signatures and huge headers, with zero crypto ------------------------------
 
 
+class _CountedState:
+    """A key's prepared inner hash state whose copies, one per MAC computed, are counted."""
+
+    def __init__(self, state: object, counter: CryptoCounter) -> None:
+        self._state = state
+        self._counter = counter
+
+    def copy(self) -> object:
+        self._counter.count += self._counter.active
+        return self._state.copy()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._state, name)
+
+
 class CryptoCounter:
-    """Counts MAC and public-key operations by wrapping the key classes' methods."""
+    """Counts MAC and public-key operations made while a verifier checks a delivery.
+
+    Every HMAC, on any path (the schemes' prepared fast checks included), starts by copying
+    its key's prepared inner state: keys built after the counter count those copies.
+    """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
         self.active = False
-        original_check = Verifier._check
+        original_verify = Verifier.verify
+        original_averify = Verifier.averify
 
-        def check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def verify(*args, **kwargs):  # type: ignore[no-untyped-def]
             # Only operations made while the verifier checks a delivery count (not signing).
             self.active = True
             try:
-                return original_check(*args, **kwargs)
+                return original_verify(*args, **kwargs)
             finally:
                 self.active = False
 
-        monkeypatch.setattr(Verifier, "_check", check)
+        async def averify(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.active = True
+            try:
+                return await original_averify(*args, **kwargs)
+            finally:
+                self.active = False
 
-        for name in ("digest", "digest_parts"):
-            original = getattr(HMACKey, name)
-            monkeypatch.setattr(HMACKey, name, self._wrap(original))
+        monkeypatch.setattr(Verifier, "verify", verify)
+        monkeypatch.setattr(Verifier, "averify", averify)
+        original_init = HMACKey.__init__
+
+        def init(key, *args, **kwargs):  # type: ignore[no-untyped-def]
+            original_init(key, *args, **kwargs)
+            key._inner = _CountedState(key._inner, self)
+
+        monkeypatch.setattr(HMACKey, "__init__", init)
         monkeypatch.setattr(
             _rfc9421_keys.RFC9421Key, "verify", self._wrap(_rfc9421_keys.RFC9421Key.verify)
         )

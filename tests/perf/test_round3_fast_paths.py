@@ -21,11 +21,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookseal import Headers, Signer, TimestampOutOfTolerance, VerificationError, Verifier
+from hookseal import (
+    Headers,
+    MalformedHeader,
+    Signer,
+    TimestampOutOfTolerance,
+    VerificationError,
+    Verifier,
+)
 from hookseal._policy import Policy
 from hookseal.contrib import starlette as asgi
 from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import StandardWebhooks
+
+from ._paths import fast_then_check
 
 NOW = 1_700_000_000
 SECRET = "whsec_" + base64.b64encode(b"r" * 32).decode()
@@ -48,7 +57,7 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
 
 
 def both(body: bytes, headers: dict[str, str], policy: Policy, now: float) -> tuple[Any, Any]:
-    fast = outcome(SCHEME.check, body, headers, KEYS, policy, now, None, None)
+    fast = outcome(fast_then_check, SCHEME, body, headers, KEYS, policy, now)
     general = outcome(SCHEME._check_general, body, headers, KEYS, policy, now)
     return fast, general
 
@@ -200,10 +209,19 @@ def test_name_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plain["x-name-300"] == "v"  # past the bound: decoded, not remembered
 
 
-def test_values_that_are_not_bytes_are_left_to_headers() -> None:
-    raw = [(b"webhook-id", bytearray(b"msg_1"))]
-    assert asgi._unrepeated_headers(raw) is None
+def test_values_that_are_not_bytes_are_decoded_as_headers_does_or_left_to_it() -> None:
+    raw: list[tuple[Any, Any]] = [(b"webhook-id", bytearray(b"msg_\xe9"))]
+    plain = asgi._unrepeated_headers(raw)
+    assert plain is not None
+    assert {k: [v] for k, v in plain.items()} == _lines(Headers(raw))
     assert _lines(asgi.scope_headers(raw)) == _lines(Headers(raw))
+    for odd in ([(b"webhook-id", "msg_1")], [("webhook-id", b"msg_1")]):
+        assert asgi._unrepeated_headers(odd) is None
+        assert _lines(asgi.scope_headers(odd)) == _lines(Headers(odd))
+    not_a_pair: list[Any] = [(b"webhook-id",)]
+    assert asgi._unrepeated_headers(not_a_pair) is None
+    with pytest.raises(MalformedHeader):
+        asgi.scope_headers(not_a_pair)
 
 
 # -- Verifier: the logger's memo ---------------------------------------------------------------

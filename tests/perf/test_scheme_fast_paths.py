@@ -1,7 +1,7 @@
-"""GitHub, Stripe and Slack: the fast path of ``check`` and the general path agree on every input.
+"""GitHub, Stripe and Slack: the prepared fast check and the general path agree on every input.
 
-Each of these schemes takes a shortcut for the common delivery (one signature, the canonical
-header names, every value well formed) and hands everything else to ``_check_general``. The
+Each of these schemes prepares a shortcut for the common delivery (one signature, the canonical
+header names, every value well formed) and leaves everything else to ``_check_general``. The
 tests feed both paths the same genuine, mutated and hostile deliveries, under several key sets
 (rotation, wrong key) and policies, and require the same verdict: the same accepted fields
 (including the replay key, which must not depend on which key matched), or the same error
@@ -20,6 +20,8 @@ from hookseal import Headers, Signer, VerificationError
 from hookseal._policy import Policy
 from hookseal.schemes import GitHub, Slack, Stripe
 from hookseal.schemes._base import Scheme
+
+from ._paths import fast_then_check
 
 NOW = 1_700_000_000
 SECRET_A = "whsec_fast_path_secret_a"
@@ -73,7 +75,7 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
 
 def both(scheme: Scheme, body: bytes, headers: Any, secrets: list[str], policy: Policy) -> Any:
     keys = scheme.load_keys(secrets)
-    fast = outcome(scheme.check, body, headers, keys, policy, NOW, None, None)
+    fast = outcome(fast_then_check, scheme, body, headers, keys, policy, NOW)
     general = outcome(scheme._check_general, body, headers, keys, policy, NOW)  # type: ignore[attr-defined]
     return fast, general
 
@@ -234,9 +236,11 @@ def test_the_common_delivery_takes_the_fast_path(
 
     monkeypatch.setattr(type(scheme), "_check_general", refuse)
     keys = scheme.load_keys([SECRET_B, SECRET_A])
+    fast = scheme.prepare_fast_check(keys, Policy())
+    assert fast is not None
     lower = {k.lower(): v for k, v in headers.items()}
     for shaped in (headers, lower, Headers(list(headers.items()))):
-        assert outcome(scheme.check, body, shaped, keys, Policy(), NOW, None, None) == expected
+        assert outcome(fast, body, shaped, NOW) == expected
     assert expected[0] == "accepted"
     assert expected[4] == 1  # the older key matched; the replay key is still the newest's
 

@@ -1,7 +1,7 @@
-"""Standard Webhooks: the fast path of ``check`` and the general path agree on every input.
+"""Standard Webhooks: the prepared fast check and the general path agree on every input.
 
-``StandardWebhooks.check`` takes a shortcut for the common delivery (one ``v1`` signature,
-``webhook-*`` headers, every value well formed) and hands everything else to
+``StandardWebhooks.prepare_fast_check`` gives a shortcut for the common delivery (one ``v1``
+signature, ``webhook-*`` headers, every value well formed) that leaves everything else to
 ``_check_general``. These tests feed both the same genuine, mutated and hostile deliveries
 and require the same verdict: the same accepted fields (including the replay key), or the same
 error class, reason and header.
@@ -21,6 +21,8 @@ from hookseal import Headers, Signer, VerificationError
 from hookseal._policy import Policy
 from hookseal.schemes import StandardWebhooks
 from hookseal.schemes._base import make_replay_key
+
+from ._paths import fast_then_check
 
 NOW = 1_700_000_000
 SECRET_A = "whsec_" + base64.b64encode(b"a" * 32).decode()
@@ -77,7 +79,7 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
 
 def both(body: bytes, headers: Any, secrets: list[str], policy: Policy) -> tuple[Any, Any]:
     keys = SCHEME.load_keys(secrets)
-    fast = outcome(SCHEME.check, body, headers, keys, policy, NOW, None, None)
+    fast = outcome(fast_then_check, SCHEME, body, headers, keys, policy, NOW)
     general = outcome(SCHEME._check_general, body, headers, keys, policy, NOW)
     return fast, general
 
@@ -234,8 +236,11 @@ def test_the_common_delivery_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
         raise AssertionError("the general path was used")
 
     monkeypatch.setattr(StandardWebhooks, "_check_general", refuse)
+    fast = SCHEME.prepare_fast_check(keys, Policy())
+    assert fast is not None
     for shaped in (headers, Headers(list(headers.items()))):
-        verified = SCHEME.check(body, shaped, keys, Policy(), NOW, None, None)
+        verified = fast(body, shaped, NOW)
+        assert verified is not None
         assert verified.key_index == 1
         assert verified.body is body
         assert verified.replay_key == make_replay_key(

@@ -289,19 +289,18 @@ async def verify_scope(
 
 
 def _unrepeated_headers(raw: Any) -> dict[str, str] | None:
-    """The ASGI header list as a plain dict, or None if a name repeats or a line is unusual."""
+    """The ASGI header list as a plain dict, or None if a name repeats or a line is unusual.
+
+    Values are decoded as Latin-1, as ``Headers`` decodes ``bytes`` (a ``bytearray`` value
+    decodes the same; a ``str`` value or name, or a line that is not a pair, gives None).
+    """
     if type(raw) is not list:
         return None
-    plain: dict[str, str] = {}
     known = _NAME_TEXT.get
     try:
-        for name, value in raw:
-            if type(value) is not bytes:  # bytearray, str, ...: left to Headers
-                return None
-            key = known(name)
-            if key is None:
-                key = _name_text(name)
-            plain[key] = value.decode("latin-1")
+        plain = {
+            known(name) or _name_text(name): value.decode("latin-1") for name, value in raw
+        }
     except (AttributeError, TypeError, ValueError):
         return None
     if len(plain) != len(raw):
@@ -318,14 +317,11 @@ def scope_headers(raw: Any) -> Headers:
     """
     if type(raw) is not list:
         return Headers(raw)
-    store: dict[str, list[str]] = {}
     known = _NAME_TEXT.get
     try:
-        for name, value in raw:
-            key = known(name)
-            if key is None:
-                key = _name_text(name)
-            store[key] = [value.decode("latin-1")]
+        store = {
+            known(name) or _name_text(name): [value.decode("latin-1")] for name, value in raw
+        }
     except (AttributeError, TypeError, ValueError):  # not pairs of bytes
         return Headers(raw)
     if len(store) != len(raw):

@@ -12,7 +12,7 @@ import abc
 import hashlib
 import hmac
 import secrets as _secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from .._delivery import Verified
@@ -28,17 +28,23 @@ from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
 
 __all__ = [
+    "FastCheck",
     "Scheme",
     "check_message_id",
     "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
-    "match_one_hmac",
+    "prepare_one_hmac_match",
     "require_header",
     "split_signatures",
 ]
 
 _compare = hmac.compare_digest
+
+#: A check prepared for one configuration (see :meth:`Scheme.prepare_fast_check`): called as
+#: ``fast(body, headers, now)``, it returns the :class:`Verified` for the common delivery, raises
+#: the error :meth:`Scheme.check` would raise, or returns None to leave the delivery to ``check``.
+FastCheck = Callable[[bytes, Mapping[str, str], float], Verified | None]
 
 
 class Scheme(abc.ABC):
@@ -66,6 +72,16 @@ class Scheme(abc.ABC):
     def load_signing_key(self, secret: object) -> Any:
         """Turn the signer's secret into a signing key."""
         return self.load_key(secret)
+
+    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+        """A check specialised for these keys and this policy, or None (the default).
+
+        The :class:`~hookseal.Verifier` prepares it once and calls it first for every delivery
+        (when no allowlist is configured); whenever it returns None, :meth:`check` decides. It
+        must run the same checks in the same order and reach the same verdict as :meth:`check`
+        on every input: the test suite compares both on random and hostile deliveries.
+        """
+        return None
 
     @abc.abstractmethod
     def check(
@@ -208,24 +224,41 @@ def match_hmac(
     raise hmac_mismatch(header)
 
 
-def match_one_hmac(
-    keys: Sequence[HMACKey], presented: bytes, prefix: bytes, body: bytes, header: str
-) -> tuple[int, bytes]:
-    """:func:`match_hmac` for exactly one presented signature, the common case.
+def prepare_one_hmac_match(
+    keys: Sequence[HMACKey],
+) -> Callable[[bytes, bytes, bytes], tuple[int, bytes] | None]:
+    """:func:`match_hmac` for one presented signature, bound to these keys' prepared states.
 
-    Same result and same error: keys newest first, constant-time compare, and the replay MAC
-    is always the newest key's MAC of the signed bytes.
+    The returned ``match(prefix, body, presented)`` tries the keys newest first with a
+    constant-time compare and gives ``(key index, replay MAC)``, the replay MAC always being
+    the newest key's MAC of the signed bytes; None when no key matches (the caller raises
+    :func:`hmac_mismatch` for its header).
     """
-    last = len(keys) - 1
-    if last < 0:
-        raise hmac_mismatch(header)
-    newest = keys[last].digest_parts(prefix, body)
-    if _compare(newest, presented):
-        return last, newest
-    for index in range(last - 1, -1, -1):
-        if _compare(keys[index].digest_parts(prefix, body), presented):
-            return index, newest
-    raise hmac_mismatch(header)
+    states = [(index, key._inner.copy, key._outer.copy) for index, key in enumerate(keys)]
+    states.reverse()  # newest (last configured) first, as match_hmac tries them
+    newest_index, newest_inner, newest_outer = states[0]
+    older = tuple(states[1:])
+
+    def match(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
+        inner = newest_inner()
+        inner.update(prefix)
+        inner.update(body)
+        outer = newest_outer()
+        outer.update(inner.digest())
+        newest = outer.digest()
+        if _compare(newest, presented):
+            return newest_index, newest
+        for index, inner_copy, outer_copy in older:
+            inner = inner_copy()
+            inner.update(prefix)
+            inner.update(body)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            if _compare(outer.digest(), presented):
+                return index, newest
+        return None
+
+    return match
 
 
 def hmac_mismatch(header: str) -> SignatureMismatch:

@@ -21,7 +21,14 @@ from .._errors import ConfigurationError, MalformedHeader, MissingHeader
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
-from ._base import Scheme, check_message_id, hmac_mismatch, match_hmac
+from ._base import (
+    FastCheck,
+    Scheme,
+    check_message_id,
+    hmac_mismatch,
+    match_hmac,
+    prepare_one_hmac_match,
+)
 
 __all__ = ["GitHub"]
 
@@ -90,86 +97,81 @@ class GitHub(Scheme):
         url: str | None,
         method: str | None,
     ) -> Verified:
-        """Check the signature header (SHA-256, or SHA-1 when opted in) against the body.
+        """Check the signature header (SHA-256, or SHA-1 when opted in) against the body."""
+        return self._check_general(body, headers, keys, policy, now)
 
-        The common delivery (one ``X-Hub-Signature-256: sha256=<64 hex>``, a well-formed
-        ``X-GitHub-Delivery``) takes a fast path doing the same checks with fewer calls;
-        anything else goes through :meth:`_check_general`, which produces the precise error.
+    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+        """The common delivery's check: one ``X-Hub-Signature-256: sha256=<64 hex>``.
+
+        It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
+        states prepared once per secret; anything unusual is left to :meth:`check`, which
+        produces the precise error.
         """
-        value: object
-        msg_id: object
-        if type(headers) is dict:
-            # The spellings read_header tries first, in its order (without binding ``get``).
-            # An id found under neither may still be present under another spelling: the
-            # general path looks for it.
-            value = headers.get(_SHA256_LOWER)
-            if value is None:
-                value = headers.get(_SHA256_NAME)
-            msg_id = headers.get(_DELIVERY_LOWER)
-            if msg_id is None:
-                msg_id = headers.get(_DELIVERY_NAME)
-                if msg_id is None:
-                    return self._check_general(body, headers, keys, policy, now)
-        elif type(headers) is Headers:
-            lines = headers._lines
-            sig_lines = lines.get(_SHA256_LOWER)
-            id_lines = lines.get(_DELIVERY_LOWER)
-            if sig_lines is None or len(sig_lines) != 1:
-                return self._check_general(body, headers, keys, policy, now)
-            value = sig_lines[0]
-            if id_lines is None:
-                msg_id = None
-            elif len(id_lines) == 1:
-                msg_id = id_lines[0]
-            else:
-                return self._check_general(body, headers, keys, policy, now)
-        else:
-            # The spellings read_header tries first, in its order. An id found under neither
-            # may still be present under another spelling: the general path looks for it.
-            get = headers.get
-            value = get(_SHA256_LOWER)
-            if value is None:
-                value = get(_SHA256_HEADER.name)
-            msg_id = get(_DELIVERY_LOWER)
-            if msg_id is None:
-                msg_id = get(_DELIVERY_HEADER.name)
-                if msg_id is None:
-                    return self._check_general(body, headers, keys, policy, now)
-        # Fast-path preconditions, all before any crypto: 'sha256=' + 64 characters, an id
-        # (when sent) of printable ASCII without space, both within the policy's limits.
         max_header = policy.max_header_bytes
-        if not (
-            type(value) is str
-            and len(value) == _FAST_SIGNATURE_LENGTH
-            and max_header >= _FAST_SIGNATURE_LENGTH
-            and value.startswith("sha256=")
-            and (
-                msg_id is None
-                or (
-                    type(msg_id) is str
-                    and 0 < len(msg_id) <= policy.max_id_length
-                    and len(msg_id) <= max_header
-                    and msg_id.isascii()
-                    and msg_id.isprintable()
-                    and " " not in msg_id
+        if not keys or max_header < _FAST_SIGNATURE_LENGTH:
+            return None
+        match = prepare_one_hmac_match([key.sha256 for key in keys])
+        max_id = min(policy.max_id_length, max_header)
+
+        def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
+            value: object
+            msg_id: object
+            if type(headers) is Headers:
+                lines = headers._lines
+                sig_lines = lines.get(_SHA256_LOWER)
+                id_lines = lines.get(_DELIVERY_LOWER)
+                if sig_lines is None or len(sig_lines) != 1:
+                    return None
+                value = sig_lines[0]
+                if id_lines is None:
+                    msg_id = None
+                elif len(id_lines) == 1:
+                    msg_id = id_lines[0]
+                else:
+                    return None
+            else:
+                # The spellings read_header tries first, in its order. An id found under
+                # neither may still be present under another spelling: the general path
+                # looks for it.
+                get = headers.get
+                value = get(_SHA256_LOWER)
+                if value is None:
+                    value = get(_SHA256_NAME)
+                msg_id = get(_DELIVERY_LOWER)
+                if msg_id is None:
+                    msg_id = get(_DELIVERY_NAME)
+                    if msg_id is None:
+                        return None
+            # Before any crypto: 'sha256=' + 64 hex digits; an id (when sent) of printable
+            # ASCII without space, within the policy's limits. Anything else is left to the
+            # general path.
+            if not (
+                type(value) is str
+                and len(value) == _FAST_SIGNATURE_LENGTH
+                and value.startswith("sha256=")
+                and (
+                    msg_id is None
+                    or (
+                        type(msg_id) is str
+                        and 0 < len(msg_id) <= max_id
+                        and msg_id.isascii()
+                        and msg_id.isprintable()
+                        and " " not in msg_id
+                    )
                 )
-            )
-        ):
-            return self._check_general(body, headers, keys, policy, now)
-        try:
-            presented = _a2b_hex(value[7:])
-        except (binascii.Error, ValueError):
-            return self._check_general(body, headers, keys, policy, now)
-        # As match_hmac: newest key first; the replay MAC is the newest key's, whichever
-        # matched.
-        if keys:
-            mac = keys[-1].sha256.digest(body)
-            if _compare(mac, presented):
-                return _verified_deferred(body, None, msg_id, len(keys) - 1, _NAME, mac)
-            for index in range(len(keys) - 2, -1, -1):
-                if _compare(keys[index].sha256.digest(body), presented):
-                    return _verified_deferred(body, None, msg_id, index, _NAME, mac)
-        raise hmac_mismatch(_SHA256_NAME)
+            ):
+                return None
+            try:
+                presented = _a2b_hex(value[7:])
+            except (binascii.Error, ValueError):
+                return None
+            matched = match(b"", body, presented)
+            if matched is None:
+                raise hmac_mismatch(_SHA256_NAME)
+            # The replay MAC is the newest key's, whichever matched (as match_hmac).
+            return _verified_deferred(body, None, msg_id, matched[0], _NAME, matched[1])
+
+        return fast_check
 
     def _check_general(
         self,

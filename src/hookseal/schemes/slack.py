@@ -14,7 +14,14 @@ from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._headers import HeaderName, Headers
 from .._policy import Policy
-from ._base import Scheme, match_hmac, match_one_hmac, require_header
+from ._base import (
+    FastCheck,
+    Scheme,
+    hmac_mismatch,
+    match_hmac,
+    prepare_one_hmac_match,
+    require_header,
+)
 
 __all__ = ["Slack"]
 
@@ -54,57 +61,71 @@ class Slack(Scheme):
         url: str | None,
         method: str | None,
     ) -> Verified:
-        """Check both headers, the timestamp window, then the signature.
+        """Check both headers, the timestamp window, then the signature."""
+        return self._check_general(body, headers, keys, policy, now)
 
-        The common request (one ``v0=<64 hex>`` signature, a well-formed timestamp inside the
-        window) takes a fast path doing the same checks with fewer calls; anything else goes
-        through :meth:`_check_general`, which produces the precise error.
+    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+        """The common request's check: one ``v0=<64 hex>``, a timestamp inside the window.
+
+        It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
+        states prepared once per secret; anything unusual is left to :meth:`check`, which
+        produces the precise error.
         """
-        value: object
-        raw_ts: object
-        if type(headers) is Headers:
-            lines = headers._lines
-            sig_lines = lines.get(_SIGNATURE_LOWER)
-            ts_lines = lines.get(_TIMESTAMP_LOWER)
-            if sig_lines is None or ts_lines is None or len(sig_lines) != 1 or len(ts_lines) != 1:
-                return self._check_general(body, headers, keys, policy, now)
-            value = sig_lines[0]
-            raw_ts = ts_lines[0]
-        else:
-            # The spellings read_header tries first, in its order.
-            get = headers.get
-            value = get(_SIGNATURE_LOWER)
-            if value is None:
-                value = get(_SIGNATURE)
-            raw_ts = get(_TIMESTAMP_LOWER)
-            if raw_ts is None:
-                raw_ts = get(_TIMESTAMP)
-        # Fast-path preconditions, all before any crypto: 'v0=' + 64 characters, a timestamp
-        # of ASCII digits without a leading zero, both within max_header_bytes.
-        if not (
-            type(value) is str
-            and type(raw_ts) is str
-            and len(value) == _FAST_SIGNATURE_LENGTH
-            and value.startswith("v0=")
-            and raw_ts.isdigit()
-            and raw_ts.isascii()
-            and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-            and raw_ts[0] != "0"
-            and policy.max_header_bytes >= _FAST_SIGNATURE_LENGTH
-        ):
-            return self._check_general(body, headers, keys, policy, now)
-        try:
-            presented = _a2b_hex(value[3:])
-        except (binascii.Error, ValueError):
-            return self._check_general(body, headers, keys, policy, now)
-        timestamp = int(raw_ts)
+        if not keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
+            return None
+        match = prepare_one_hmac_match(keys)
         tolerance = policy.tolerance
-        if not now - tolerance <= timestamp <= now + tolerance:
-            return self._check_general(body, headers, keys, policy, now)
-        index, mac = match_one_hmac(
-            keys, presented, f"v0:{raw_ts}:".encode(), body, self._signature.name
-        )
-        return _verified_deferred(body, timestamp, None, index, _NAME, mac)
+
+        def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
+            value: object
+            raw_ts: object
+            if type(headers) is Headers:
+                lines = headers._lines
+                sig_lines = lines.get(_SIGNATURE_LOWER)
+                ts_lines = lines.get(_TIMESTAMP_LOWER)
+                if (
+                    sig_lines is None
+                    or ts_lines is None
+                    or len(sig_lines) != 1
+                    or len(ts_lines) != 1
+                ):
+                    return None
+                value = sig_lines[0]
+                raw_ts = ts_lines[0]
+            else:
+                # The spellings read_header tries first, in its order.
+                get = headers.get
+                value = get(_SIGNATURE_LOWER)
+                if value is None:
+                    value = get(_SIGNATURE)
+                raw_ts = get(_TIMESTAMP_LOWER)
+                if raw_ts is None:
+                    raw_ts = get(_TIMESTAMP)
+            # Before any crypto: 'v0=' + 64 hex digits; a timestamp of 1 to 12 ASCII digits
+            # without a leading zero, inside the window (a NaN clock fails). Anything else is
+            # left to the general path.
+            if not (
+                type(value) is str
+                and type(raw_ts) is str
+                and len(value) == _FAST_SIGNATURE_LENGTH
+                and value.startswith("v0=")
+                and raw_ts.isdigit()
+                and raw_ts.isascii()
+                and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+                and raw_ts[0] != "0"
+                and abs((timestamp := int(raw_ts)) - now) <= tolerance
+            ):
+                return None
+            try:
+                presented = _a2b_hex(value[3:])
+            except (binascii.Error, ValueError):
+                return None
+            matched = match(f"v0:{raw_ts}:".encode(), body, presented)
+            if matched is None:
+                raise hmac_mismatch(_SIGNATURE)
+            return _verified_deferred(body, timestamp, None, matched[0], _NAME, matched[1])
+
+        return fast_check
 
     def _check_general(
         self,

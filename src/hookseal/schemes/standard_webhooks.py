@@ -28,7 +28,7 @@ from .._errors import (
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
-from ._base import Scheme, check_message_id, split_signatures
+from ._base import FastCheck, Scheme, check_message_id, split_signatures
 
 __all__ = ["StandardWebhooks"]
 
@@ -206,91 +206,89 @@ class StandardWebhooks(Scheme):
         url: str | None,
         method: str | None,
     ) -> Verified:
-        """Check headers, the timestamp window and then the signatures, in that order.
+        """Check headers, the timestamp window and then the signatures, in that order."""
+        return self._check_general(body, headers, keys, policy, now)
 
-        The common delivery (``webhook-*`` headers, one ``v1`` signature, every value well
-        formed) takes a fast path doing the same checks with fewer calls. Anything else, and
-        every rejection before the signature check, goes through :meth:`_check_general`, which
+    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+        """The common delivery's check: ``webhook-*`` headers, one well-formed ``v1`` signature.
+
+        It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
+        states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
-        value: object
-        raw_id: object
-        raw_ts: object
-        if type(headers) is dict:
-            # The shape adapters and most callers pass: read without binding ``get``.
-            value = headers.get("webhook-signature")
-            raw_id = headers.get("webhook-id")
-            raw_ts = headers.get("webhook-timestamp")
-        elif type(headers) is Headers:
-            lines = headers._lines
-            sig_lines = lines.get("webhook-signature")
-            id_lines = lines.get("webhook-id")
-            ts_lines = lines.get("webhook-timestamp")
-            if (
-                sig_lines is None
-                or id_lines is None
-                or ts_lines is None
-                or len(sig_lines) != 1
-                or len(id_lines) != 1
-                or len(ts_lines) != 1
-            ):
-                return self._check_general(body, headers, keys, policy, now)
-            value = sig_lines[0]
-            raw_id = id_lines[0]
-            raw_ts = ts_lines[0]
-        else:
-            get = headers.get
-            value = get("webhook-signature")
-            raw_id = get("webhook-id")
-            raw_ts = get("webhook-timestamp")
-        # Fast-path preconditions: one ``v1,<44 chars>`` entry (its characters, a space among
-        # them, are checked by the comparison, or when it fails by the general path or the
-        # strict decode), an id of printable ASCII without space or '.', a timestamp of ASCII
-        # digits without a leading zero, every length within the policy. Each is also
-        # enforced, with its own error, by the general path, which handles everything else.
-        # All are checked before any crypto; the lengths before the id is copied into the
-        # signed prefix, whose ASCII and printable checks cover the id and the timestamp.
-        max_header = policy.max_header_bytes
-        if not (
-            type(value) is str
-            and type(raw_id) is str
-            and type(raw_ts) is str
-            and len(value) == _FAST_SIGNATURE_LENGTH
-            and max_header >= _FAST_SIGNATURE_LENGTH
-            and 0 < len(raw_id) <= policy.max_id_length
-            and len(raw_id) <= max_header
-            and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-            and value.startswith("v1,")
-            and (signed := f"{raw_id}.{raw_ts}.").isascii()
-            and raw_ts.isdigit()
-            and raw_ts[0] != "0"
-            and signed.isprintable()
-            and " " not in raw_id
-            and "." not in raw_id
-        ):
-            return self._check_general(body, headers, keys, policy, now)
-        timestamp = int(raw_ts)
-        # The window now ± tolerance, as policy.check_window checks it (a NaN clock fails).
-        if not abs(timestamp - now) <= policy.tolerance:
-            # The general path checks the signature's syntax before the window: let it decide.
-            return self._check_general(body, headers, keys, policy, now)
-        # Comparing the canonical base64 text of the expected MAC with the presented text is
-        # the same as strictly decoding the presented value and comparing bytes (canonical
-        # base64 is one-to-one); a non-matching value is decoded strictly below to tell a
-        # malformed header from a wrong signature, exactly as the general path would.
-        presented = value[3:].encode()
-        prefix = signed.encode()
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
-        for position, key in ring.hmac_keys:
-            if _compare(_b2a_base64(key.digest_parts(prefix, body), newline=False), presented):
-                # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if a
-                # nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
-                return _verified_deferred(body, timestamp, raw_id, position, _NAME)
-        if " " in value:
-            # Several entries after all: the general path splits, bounds and decodes them.
-            return self._check_general(body, headers, keys, policy, now)
-        decode_base64(value[3:], "webhook-signature")
-        raise _mismatch("webhook-signature")
+        if not ring.hmac_keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
+            return None
+        states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
+        tolerance = policy.tolerance
+        max_id = min(policy.max_id_length, policy.max_header_bytes)
+
+        def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
+            value: object
+            raw_id: object
+            raw_ts: object
+            if type(headers) is dict:
+                value = headers.get("webhook-signature")
+                raw_id = headers.get("webhook-id")
+                raw_ts = headers.get("webhook-timestamp")
+            elif type(headers) is Headers:
+                lines = headers._lines
+                value = _single(lines.get("webhook-signature"))
+                raw_id = _single(lines.get("webhook-id"))
+                raw_ts = _single(lines.get("webhook-timestamp"))
+            else:
+                get = headers.get
+                value = get("webhook-signature")
+                raw_id = get("webhook-id")
+                raw_ts = get("webhook-timestamp")
+            # Before any crypto: one 'v1,' entry of the length of a canonical base64 MAC (its
+            # characters are checked by the comparison with the canonical text, or when that
+            # fails by the strict decode below or the general path); what check_message_id,
+            # read_header and parse_timestamp accept: an id of 1 to max_id characters and a
+            # timestamp of 1 to 12, together printable ASCII with no space and exactly the two
+            # '.' of the template (so none in the id); the timestamp ASCII digits without a
+            # leading zero, inside the window (a NaN clock fails). Anything else is left to
+            # the general path.
+            if not (
+                type(value) is str
+                and type(raw_id) is str
+                and type(raw_ts) is str
+                and len(value) == _FAST_SIGNATURE_LENGTH
+                and value.startswith("v1,")
+                and 0 < len(raw_id) <= max_id
+                and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+                and (signed := f"{raw_id}.{raw_ts}.").isascii()
+                and signed.isprintable()
+                and " " not in signed
+                and signed.count(".") == 2
+                and raw_ts.isdigit()
+                and raw_ts[0] != "0"
+            ):
+                return None
+            timestamp = int(raw_ts)
+            if not abs(timestamp - now) <= tolerance:
+                return None
+            try:
+                presented = value.encode()
+            except UnicodeEncodeError:  # a lone surrogate: the general path refuses it
+                return None
+            prefix = signed.encode()
+            for index, inner_copy, outer_copy in states:
+                inner = inner_copy()
+                inner.update(prefix)
+                inner.update(body)
+                outer = outer_copy()
+                outer.update(inner.digest())
+                if _compare(b"v1," + _b2a_base64(outer.digest(), newline=False), presented):
+                    # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if
+                    # a nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
+                    return _verified_deferred(body, timestamp, raw_id, index, _NAME)
+            if " " in value:
+                return None  # several entries after all: the general path splits and bounds them
+            decode_base64(value[3:], "webhook-signature")  # malformed_header, as check says
+            raise _mismatch("webhook-signature")
+
+        return fast_check
 
     def _check_general(
         self,
@@ -421,6 +419,11 @@ class StandardWebhooks(Scheme):
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature,
         }
+
+
+def _single(lines: list[str] | None) -> str | None:
+    """The one line sent for a header, or None when it is absent or repeated."""
+    return lines[0] if lines is not None and len(lines) == 1 else None
 
 
 def _match_ed25519(keys: Sequence[tuple[int, Any]], presented: list[bytes], message: bytes) -> int:

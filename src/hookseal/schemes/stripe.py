@@ -18,7 +18,14 @@ from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, Headers
 from .._policy import Policy
-from ._base import Scheme, match_hmac, match_one_hmac, require_header
+from ._base import (
+    FastCheck,
+    Scheme,
+    hmac_mismatch,
+    match_hmac,
+    prepare_one_hmac_match,
+    require_header,
+)
 
 __all__ = ["Stripe"]
 
@@ -60,51 +67,61 @@ class Stripe(Scheme):
         url: str | None,
         method: str | None,
     ) -> Verified:
-        """Parse the header, check the timestamp window, then the ``v1`` signatures.
+        """Parse the header, check the timestamp window, then the ``v1`` signatures."""
+        return self._check_general(body, headers, keys, policy, now)
 
-        The common header (``t=<ts>,v1=<64 hex>``, the timestamp well formed and inside the
-        window) takes a fast path doing the same checks with fewer calls; anything else (a
-        rotation's second ``v1``, a test-mode ``v0``, any defect) goes through
-        :meth:`_check_general`, which produces the precise error.
+    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+        """The common header's check: ``t=<ts>,v1=<64 hex>``, the timestamp inside the window.
+
+        It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
+        states prepared once per secret; anything else (a rotation's second ``v1``, a
+        test-mode ``v0``, any defect) is left to :meth:`check`, which produces the precise
+        error.
         """
-        value: object
-        if type(headers) is Headers:
-            lines = headers._lines.get(_HEADER_LOWER)
-            if lines is None or len(lines) != 1:
-                return self._check_general(body, headers, keys, policy, now)
-            value = lines[0]
-        else:
-            # The spellings read_header tries first, in its order.
-            value = headers.get(_HEADER_LOWER)
-            if value is None:
-                value = headers.get(_HEADER)
-        # Fast-path preconditions, all before any crypto: exactly 't=' + digits (no leading
-        # zero) + ',v1=' + 64 characters, within max_header_bytes; the 64 must be hex.
-        if not (
-            type(value) is str
-            and value.startswith("t=")
-            and value[-_FAST_TAIL:-64] == ",v1="
-            and len(value) <= policy.max_header_bytes
-        ):
-            return self._check_general(body, headers, keys, policy, now)
-        raw_ts = value[2:-_FAST_TAIL]
-        if not (
-            raw_ts.isdigit()
-            and raw_ts.isascii()
-            and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-            and raw_ts[0] != "0"
-        ):
-            return self._check_general(body, headers, keys, policy, now)
-        try:
-            presented = _a2b_hex(value[-64:])
-        except (binascii.Error, ValueError):
-            return self._check_general(body, headers, keys, policy, now)
-        timestamp = int(raw_ts)
+        if not keys:
+            return None
+        match = prepare_one_hmac_match(keys)
+        max_header = policy.max_header_bytes
         tolerance = policy.tolerance
-        if not now - tolerance <= timestamp <= now + tolerance:
-            return self._check_general(body, headers, keys, policy, now)
-        index, mac = match_one_hmac(keys, presented, (raw_ts + ".").encode(), body, _HEADER)
-        return _verified_deferred(body, timestamp, None, index, _NAME, mac)
+
+        def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
+            value: object
+            if type(headers) is Headers:
+                lines = headers._lines.get(_HEADER_LOWER)
+                if lines is None or len(lines) != 1:
+                    return None
+                value = lines[0]
+            else:
+                # The spellings read_header tries first, in its order.
+                value = headers.get(_HEADER_LOWER)
+                if value is None:
+                    value = headers.get(_HEADER)
+            # Before any crypto: exactly 't=' + 1 to 12 ASCII digits (no leading zero) +
+            # ',v1=' + 64 hex digits, within max_header_bytes, the timestamp inside the window
+            # (a NaN clock fails). Anything else is left to the general path.
+            if not (
+                type(value) is str
+                and len(value) <= max_header
+                and value.startswith("t=")
+                and value[-_FAST_TAIL:-64] == ",v1="
+                and (raw_ts := value[2:-_FAST_TAIL]).isdigit()
+                and raw_ts.isascii()
+                and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+                and raw_ts[0] != "0"
+                and abs((timestamp := int(raw_ts)) - now) <= tolerance
+            ):
+                return None
+            try:
+                presented = _a2b_hex(value[-64:])
+            except (binascii.Error, ValueError):
+                return None
+            matched = match((raw_ts + ".").encode(), body, presented)
+            if matched is None:
+                raise hmac_mismatch(_HEADER)
+            # replay_key == make_replay_key(_NAME, newest MAC), derived only if a store asks.
+            return _verified_deferred(body, timestamp, None, matched[0], _NAME, matched[1])
+
+        return fast_check
 
     def _check_general(
         self,
