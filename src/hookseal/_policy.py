@@ -8,11 +8,22 @@ from ._errors import ConfigurationError, TimestampOutOfTolerance
 
 __all__ = ["Policy"]
 
+# The largest tolerance: beyond it the window arithmetic on float clocks loses exactness and,
+# far beyond, overflows. (Tests of old published vectors use windows of decades.)
+_MAX_TOLERANCE = 2**53 - 1
+
 
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
     return value
+
+
+def _read_only() -> AttributeError:
+    return AttributeError(
+        "A Policy is read-only: the verifier prepared its checks from these limits. Build a "
+        "new Verifier with the limits you need."
+    )
 
 
 def _out_of_window(timestamp: int, error: TimestampOutOfTolerance) -> TimestampOutOfTolerance:
@@ -39,6 +50,12 @@ class Policy:
         "tolerance",
     )
 
+    tolerance: int
+    max_body_bytes: int
+    max_header_bytes: int
+    max_signatures: int
+    max_id_length: int
+
     def __init__(
         self,
         *,
@@ -50,11 +67,31 @@ class Policy:
     ) -> None:
         if isinstance(tolerance, float) and math.isfinite(tolerance) and tolerance % 1 == 0:
             tolerance = int(tolerance)
-        self.tolerance = _positive_int("tolerance", tolerance)
-        self.max_body_bytes = _positive_int("max_body_bytes", max_body_bytes)
-        self.max_header_bytes = _positive_int("max_header_bytes", max_header_bytes)
-        self.max_signatures = _positive_int("max_signatures", max_signatures)
-        self.max_id_length = _positive_int("max_id_length", max_id_length)
+        tolerance = _positive_int("tolerance", tolerance)
+        if tolerance > _MAX_TOLERANCE:
+            raise ConfigurationError(
+                f"tolerance must be at most {_MAX_TOLERANCE} seconds (2**53 - 1), so that "
+                "the window arithmetic stays exact; a window that wide bounds nothing anyway."
+            )
+        # Fixed once built: a verifier prepares its checks from these values.
+        _set = object.__setattr__
+        _set(self, "tolerance", tolerance)
+        _set(self, "max_body_bytes", _positive_int("max_body_bytes", max_body_bytes))
+        _set(self, "max_header_bytes", _positive_int("max_header_bytes", max_header_bytes))
+        _set(self, "max_signatures", _positive_int("max_signatures", max_signatures))
+        _set(self, "max_id_length", _positive_int("max_id_length", max_id_length))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise _read_only()
+
+    def __delattr__(self, name: str) -> None:
+        raise _read_only()
+
+    def __copy__(self) -> Policy:
+        return self  # read-only: a copy would be the same
+
+    def __deepcopy__(self, memo: object) -> Policy:
+        return self
 
     def check_window(self, timestamp: int, now: float, header: str) -> None:
         """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``."""

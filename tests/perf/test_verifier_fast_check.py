@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import pytest
 
-from hookseal import Headers, SignatureMismatch, Signer, Verifier
+from hookseal import (
+    ConfigurationError,
+    Headers,
+    SignatureMismatch,
+    Signer,
+    TimestampOutOfTolerance,
+    VerificationError,
+    Verifier,
+)
+from hookseal._keys import HMACKey
 from hookseal.network import IPAllowlist
 from hookseal.schemes import GitHub, Slack, StandardWebhooks, Stripe
 from hookseal.schemes._base import Scheme
@@ -114,3 +124,98 @@ def test_a_stale_delivery_is_left_to_check_for_its_exact_error() -> None:
     with pytest.raises(Exception) as raised:
         verifier.verify(BODY, headers, now=NOW + 301)
     assert getattr(raised.value, "reason", None) == "timestamp_too_old"
+
+
+# -- found by review: each of these once diverged from the general path ------------------------
+
+
+@pytest.mark.parametrize("name", ["standard-webhooks", "stripe", "slack"])
+def test_the_window_is_compared_exactly_as_check_window_does_with_any_clock(name: str) -> None:
+    """abs(ts - now) rounds differently from 'ts <= now + tolerance' for some negative clocks."""
+    headers = Signer(SCHEMES[name](), SECRETS[name]).sign(BODY, timestamp=59, msg_id="msg_w")
+    verifier = Verifier(SCHEMES[name](), SECRETS[name], tolerance=1024, nonce_store=None)
+    now = -965.0000000000001
+    assert not now + 1024 >= 59  # outside the window, by the arithmetic of check_window
+    with pytest.raises(TimestampOutOfTolerance) as raised:
+        verifier.verify(BODY, headers, now=now)
+    assert raised.value.reason == "timestamp_in_future"
+
+
+class _CountedState:
+    def __init__(self, state: Any, copies: list[int]) -> None:
+        self._state = state
+        self._copies = copies
+
+    def copy(self) -> Any:
+        self._copies.append(1)
+        return self._state.copy()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "v1," + "!" * 44,
+        "v1," + "\u00e9" * 44,
+        "v1," + "\x00" * 44,
+        "v1,=" + "A" * 43,  # padding first
+        "v1," + "A" * 43 + " ",  # a trailing space
+        "v1," + "A" * 42 + "B=",  # non-zero trailing bits: not canonical
+        "v1,AAAA v1," + "A" * 36,  # two entries
+    ],
+)
+def test_no_mac_before_the_standard_webhooks_signature_header_is_validated(
+    signature: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {**signed("standard-webhooks"), "webhook-signature": signature}
+    copies: list[int] = []
+    original_init = HMACKey.__init__
+
+    def init(key: HMACKey, *args: Any, **kwargs: Any) -> None:
+        original_init(key, *args, **kwargs)
+        key._inner = _CountedState(key._inner, copies)
+
+    monkeypatch.setattr(HMACKey, "__init__", init)
+    verifier = Verifier(StandardWebhooks(), SECRETS["standard-webhooks"], nonce_store=None)
+    with pytest.raises(VerificationError) as raised:
+        verifier.verify(BODY, headers, now=NOW)
+    if " " not in signature:
+        assert raised.value.reason == "malformed_header"
+        assert copies == []  # refused before any MAC
+    else:
+        assert len(copies) <= 1  # the general path computes one MAC per key, once
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMES))
+def test_a_subclass_that_overrides_check_decides_alone(name: str) -> None:
+    class Stricter(SCHEMES[name]):  # type: ignore[valid-type, misc]
+        def check(self, *args: object) -> Any:
+            raise SignatureMismatch("refused by the subclass")
+
+    verifier = Verifier(Stricter(), SECRETS[name], nonce_store=None)
+    with pytest.raises(SignatureMismatch, match="refused by the subclass"):
+        verifier.verify(BODY, signed(name), now=NOW)
+
+
+def test_huge_limits_still_build_a_fast_check() -> None:
+    verifier = Verifier(
+        StandardWebhooks(),
+        SECRETS["standard-webhooks"],
+        nonce_store=None,
+        max_id_length=2**40,
+        max_header_bytes=2**40,
+    )
+    assert verifier._fast_check is not None
+    assert verifier.verify(BODY, signed("standard-webhooks"), now=NOW).msg_id == "msg_fast_check"
+
+
+def test_the_policy_cannot_change_under_a_prepared_check() -> None:
+    verifier = Verifier(Stripe(), SECRETS["stripe"], nonce_store=None)
+    with pytest.raises(AttributeError, match="read-only"):
+        verifier.policy.tolerance = 10  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="read-only"):
+        del verifier.policy.max_header_bytes  # type: ignore[misc]
+    with pytest.raises(ConfigurationError, match="2\\*\\*53"):
+        Verifier(Stripe(), SECRETS["stripe"], tolerance=10**400)

@@ -34,6 +34,7 @@ __all__ = [
     "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
+    "overrides_check",
     "prepare_one_hmac_match",
     "require_header",
     "split_signatures",
@@ -222,6 +223,17 @@ def match_hmac(
                     expected = keys[last].digest_parts(prefix, body)
                 return index, expected
     raise hmac_mismatch(header)
+
+
+def overrides_check(scheme: Scheme, base: type[Scheme]) -> bool:
+    """Whether ``scheme``'s class replaces ``base``'s ``check`` or ``_check_general``.
+
+    A built-in scheme prepares no fast check for such a subclass: its own ``check`` decides.
+    """
+    kind = type(scheme)
+    return kind.check is not base.check or getattr(kind, "_check_general", None) is not getattr(
+        base, "_check_general", None
+    )
 
 
 def prepare_one_hmac_match(

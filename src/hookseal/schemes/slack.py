@@ -19,6 +19,7 @@ from ._base import (
     Scheme,
     hmac_mismatch,
     match_hmac,
+    overrides_check,
     prepare_one_hmac_match,
     require_header,
 )
@@ -71,6 +72,8 @@ class Slack(Scheme):
         states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
+        if overrides_check(self, Slack):
+            return None
         if not keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
             return None
         match = prepare_one_hmac_match(keys)
@@ -102,18 +105,18 @@ class Slack(Scheme):
                 if raw_ts is None:
                     raw_ts = get(_TIMESTAMP)
             # Before any crypto: 'v0=' + 64 hex digits; a timestamp of 1 to 12 ASCII digits
-            # without a leading zero, inside the window (a NaN clock fails). Anything else is
-            # left to the general path.
+            # without a leading zero, inside the window as Policy.check_window compares it (a
+            # NaN clock fails). Anything else is left to the general path.
             if not (
                 type(value) is str
                 and type(raw_ts) is str
                 and len(value) == _FAST_SIGNATURE_LENGTH
                 and value.startswith("v0=")
+                and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
                 and raw_ts.isdigit()
                 and raw_ts.isascii()
-                and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
                 and raw_ts[0] != "0"
-                and abs((timestamp := int(raw_ts)) - now) <= tolerance
+                and now - tolerance <= (timestamp := int(raw_ts)) <= now + tolerance
             ):
                 return None
             try:

@@ -29,7 +29,7 @@ from .._errors import (
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
-from ._base import FastCheck, Scheme, check_message_id, split_signatures
+from ._base import FastCheck, Scheme, check_message_id, overrides_check, split_signatures
 
 __all__ = ["StandardWebhooks"]
 
@@ -46,6 +46,7 @@ _b2a_base64 = binascii.b2a_base64
 _MAX_TIMESTAMP_DIGITS = 12
 # 'v1,' and the 44 characters of canonical base64 for a 32-byte HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 47
+_FAST_BASE64_LENGTH = 44
 
 
 def _decode_key_text(secret: str, prefix: str) -> bytes:
@@ -217,17 +218,23 @@ class StandardWebhooks(Scheme):
         states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
+        if overrides_check(self, StandardWebhooks):
+            return None
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
         if not ring.hmac_keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
             return None
         states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
         tolerance = policy.tolerance
-        # The signed prefix 'id.timestamp.' of a delivery check_message_id, read_header and
-        # parse_timestamp accept: an id of 1 to max_id printable ASCII characters without
-        # space or '.', and a timestamp of 1 to 12 ASCII digits without a leading zero (a
-        # timestamp of 0 is left to the general path).
         max_id = min(policy.max_id_length, policy.max_header_bytes)
-        signed_accepted = re.compile(rf"[!-\-/-~]{{1,{max_id}}}\.[1-9][0-9]{{0,11}}\.").fullmatch
+        # 'id.timestamp.' + the signature header of a common delivery, as check_message_id,
+        # read_header, parse_timestamp and decode_base64 accept it: an id of printable ASCII
+        # without space or '.' (its length is checked before this text is built); a
+        # timestamp of 1 to 12 ASCII digits without a leading zero (0 is left to the general
+        # path); one 'v1,' entry holding the canonical base64 of a 32-byte MAC (the last
+        # character before the padding has its two unused bits clear).
+        delivery_accepted = re.compile(
+            r"[!-\-/-~]+\.[1-9][0-9]{0,11}\.v1,[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]="
+        ).fullmatch
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -247,43 +254,34 @@ class StandardWebhooks(Scheme):
                 value = get("webhook-signature")
                 raw_id = get("webhook-id")
                 raw_ts = get("webhook-timestamp")
-            # Before any crypto: one 'v1,' entry of the length of a canonical base64 MAC (its
-            # characters are checked by the comparison with the canonical text, or when that
-            # fails by the strict decode below or the general path), and a signed prefix
-            # signed_accepted accepts, its fields' lengths checked before it is built.
-            # Anything else is left to the general path.
+            # Before any crypto, and before anything is copied, the lengths; then the whole
+            # text delivery_accepted accepts, and the window exactly as Policy.check_window
+            # compares it (a NaN clock fails). Anything else is left to the general path.
             if not (
                 type(value) is str
                 and type(raw_id) is str
                 and type(raw_ts) is str
                 and len(value) == _FAST_SIGNATURE_LENGTH
-                and value.startswith("v1,")
-                and len(raw_id) <= max_id  # bounded before the prefix copies it
+                and 0 < len(raw_id) <= max_id
                 and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-                and signed_accepted(signed := f"{raw_id}.{raw_ts}.")
+                and delivery_accepted(text := f"{raw_id}.{raw_ts}.{value}")
             ):
                 return None
             timestamp = int(raw_ts)
-            if not abs(timestamp - now) <= tolerance:  # outside the window, or a NaN clock
+            if not now - tolerance <= timestamp <= now + tolerance:
                 return None
-            try:
-                presented = value.encode()
-            except UnicodeEncodeError:  # a lone surrogate: the general path refuses it
-                return None
-            prefix = signed.encode()
+            prefix = text[:-_FAST_SIGNATURE_LENGTH].encode()
+            presented = text[-_FAST_BASE64_LENGTH:].encode()
             for index, inner_copy, outer_copy in states:
                 inner = inner_copy()
                 inner.update(prefix)
                 inner.update(body)
                 outer = outer_copy()
                 outer.update(inner.digest())
-                if _compare(b"v1," + _b2a_base64(outer.digest(), newline=False), presented):
+                if _compare(_b2a_base64(outer.digest(), newline=False), presented):
                     # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if
                     # a nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
                     return _verified_deferred(body, timestamp, raw_id, index, _NAME)
-            if " " in value:
-                return None  # several entries after all: the general path splits and bounds them
-            decode_base64(value[3:], "webhook-signature")  # malformed_header, as check says
             raise _mismatch("webhook-signature")
 
         return fast_check
