@@ -46,7 +46,6 @@ _b2a_base64 = binascii.b2a_base64
 _MAX_TIMESTAMP_DIGITS = 12
 # 'v1,' and the 44 characters of canonical base64 for a 32-byte HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 47
-_FAST_BASE64_LENGTH = 44
 
 
 def _decode_key_text(secret: str, prefix: str) -> bytes:
@@ -226,15 +225,11 @@ class StandardWebhooks(Scheme):
         states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
         tolerance = policy.tolerance
         max_id = min(policy.max_id_length, policy.max_header_bytes)
-        # 'id.timestamp.' + the signature header of a common delivery, as check_message_id,
-        # read_header, parse_timestamp and decode_base64 accept it: an id of printable ASCII
-        # without space or '.' (its length is checked before this text is built); a
-        # timestamp of 1 to 12 ASCII digits without a leading zero (0 is left to the general
-        # path); one 'v1,' entry holding the canonical base64 of a 32-byte MAC (the last
-        # character before the padding has its two unused bits clear).
-        delivery_accepted = re.compile(
-            r"[!-\-/-~]+\.[1-9][0-9]{0,11}\.v1,[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]="
-        ).fullmatch
+        # The signed prefix 'id.timestamp.' of a delivery check_message_id, read_header and
+        # parse_timestamp accept: an id of printable ASCII without space or '.' (its length is
+        # checked before the prefix is built), a timestamp of 1 to 12 ASCII digits without a
+        # leading zero (0 is left to the general path).
+        prefix_accepted = re.compile(r"[!-\-/-~]+\.[1-9][0-9]{0,11}\.").fullmatch
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -254,34 +249,46 @@ class StandardWebhooks(Scheme):
                 value = get("webhook-signature")
                 raw_id = get("webhook-id")
                 raw_ts = get("webhook-timestamp")
-            # Before any crypto, and before anything is copied, the lengths; then the whole
-            # text delivery_accepted accepts, and the window exactly as Policy.check_window
-            # compares it (a NaN clock fails). Anything else is left to the general path.
+            # Before any crypto, and before anything is copied, the lengths: one 'v1,' entry
+            # (no space) of the length of a canonical base64 MAC, and the id and timestamp;
+            # then a prefix prefix_accepted accepts, and the window exactly as
+            # Policy.check_window compares it (a NaN clock fails). Anything else is left to
+            # the general path. The entry's characters are checked by the constant-time
+            # comparison with the canonical text of the MAC; when it fails, the strict decode
+            # below tells a malformed header from a wrong signature, as the general path does
+            # in step 6 of the security model's check order (decode, then compare). A malformed
+            # entry thus costs one MAC per key, as a well-formed forgery does, never more.
             if not (
                 type(value) is str
                 and type(raw_id) is str
                 and type(raw_ts) is str
                 and len(value) == _FAST_SIGNATURE_LENGTH
-                and 0 < len(raw_id) <= max_id
+                and value.startswith("v1,")
+                and " " not in value
+                and len(raw_id) <= max_id  # at least 1: prefix_accepted requires it
                 and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-                and delivery_accepted(text := f"{raw_id}.{raw_ts}.{value}")
+                and prefix_accepted(signed := f"{raw_id}.{raw_ts}.")
             ):
                 return None
             timestamp = int(raw_ts)
             if not now - tolerance <= timestamp <= now + tolerance:
                 return None
-            prefix = text[:-_FAST_SIGNATURE_LENGTH].encode()
-            presented = text[-_FAST_BASE64_LENGTH:].encode()
+            try:
+                presented = value.encode()
+            except UnicodeEncodeError:  # a lone surrogate: the general path refuses it
+                return None
+            prefix = signed.encode()
             for index, inner_copy, outer_copy in states:
                 inner = inner_copy()
                 inner.update(prefix)
                 inner.update(body)
                 outer = outer_copy()
                 outer.update(inner.digest())
-                if _compare(_b2a_base64(outer.digest(), newline=False), presented):
+                if _compare(b"v1," + _b2a_base64(outer.digest(), newline=False), presented):
                     # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if
                     # a nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
                     return _verified_deferred(body, timestamp, raw_id, index, _NAME)
+            decode_base64(value[3:], "webhook-signature")  # malformed_header, as check says
             raise _mismatch("webhook-signature")
 
         return fast_check
