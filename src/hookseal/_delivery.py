@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._headers import Headers
@@ -73,15 +73,11 @@ class Verified:
         key_index: the position, in the configured secrets, of the key that matched.
         key_id: the key id that matched, for schemes that name keys (RFC 9421), else None.
         scheme: the name of the scheme that verified the delivery.
-        replay_key: the digest of the signed material that identifies this delivery in the
-            nonce store (no secret; an opaque value). Empty (``b""``) when the scheme has no
-            per-delivery material (a shared token): nothing is recorded and replays are not
-            detected.
     """
 
     __slots__ = (
         "_client_addr",
-        "_replay_key",
+        "_replay_keys",
         "_replay_material",
         "_reservation",
         "body",
@@ -92,9 +88,9 @@ class Verified:
         "timestamp",
     )
 
-    # Set by the verifier when its nonce store records the delivery (verifier, key, expiry);
+    # Set by the verifier when its nonce store records the delivery (verifier, keys, expiry);
     # taken back by Verifier.release. Unset on a Verified that was never recorded.
-    _reservation: tuple[object, bytes, float] | None
+    _reservation: tuple[object, tuple[bytes, ...], float] | None
     # Set by the verifier when an allowlist resolved the client; unset otherwise.
     _client_addr: str | None
 
@@ -114,7 +110,8 @@ class Verified:
         msg_id: str | None,
         key_index: int,
         scheme: str,
-        replay_key: bytes,
+        replay_key: bytes | None = None,
+        replay_material: Sequence[bytes] | None = None,
         key_id: str | None = None,
     ) -> None:
         self.body = body
@@ -123,29 +120,50 @@ class Verified:
         self.key_index = key_index
         self.key_id = key_id
         self.scheme = scheme
-        self._replay_key: bytes | None = replay_key
-        self._replay_material: bytes | None = None
+        if replay_material is not None:
+            self._replay_keys: tuple[bytes, ...] | None = None
+            self._replay_material: bytes | tuple[bytes, ...] | None = tuple(replay_material)
+        else:
+            self._replay_keys = (replay_key,) if replay_key else ()
+            self._replay_material = None
 
     @property
-    def replay_key(self) -> bytes:
-        """The nonce-store key (see the class docstring); derived on first use when deferred."""
-        key = self._replay_key
-        if key is None:
-            # Deferred (see ``_verified_deferred``): the same digest make_replay_key computes.
+    def replay_keys(self) -> tuple[bytes, ...]:
+        """The nonce-store keys that identify this delivery, sorted; empty to record nothing.
+
+        One per configured key that verified the delivery: each is a digest of the scheme's
+        name and of what that key signed (its MAC of the signed bytes, or the signed id and
+        timestamp bound to a public key), never of which keys are configured, their order or
+        which of several signatures was checked first. The verifier records every one and
+        refuses the delivery if any is already recorded, so a delivery captured during a key
+        rotation is refused on workers holding either key set, and stripping one of several
+        signatures changes nothing. Keys of different secrets never collide, so endpoints
+        sharing one store never refuse each other's deliveries. Empty (``()``) when the
+        scheme has no per-delivery material (a shared token): replays are then not detected.
+        """
+        keys = self._replay_keys
+        if keys is None:
             material = self._replay_material
-            if material is None:
-                material = f"{self.msg_id}\n{self.timestamp}".encode("ascii")
+            if type(material) is bytes:
+                material = (material,)
+            assert material is not None  # set whenever _replay_keys is None
             prepared = _replay_hashes.get(self.scheme)
             if prepared is None:
                 prepared = _replay_hash(self.scheme)
-            digest = prepared.copy()
-            digest.update(material)
-            key = self._replay_key = digest.digest()
-        return key
+            digests = []
+            for item in material:
+                digest = prepared.copy()
+                digest.update(item)
+                digests.append(digest.digest())
+            digests.sort()
+            keys = self._replay_keys = tuple(dict.fromkeys(digests))
+        return keys
 
-    @replay_key.setter
-    def replay_key(self, value: bytes) -> None:
-        self._replay_key = value
+    @property
+    def replay_key(self) -> bytes:
+        """The first of :attr:`replay_keys` (``b""`` when there is none)."""
+        keys = self.replay_keys
+        return keys[0] if keys else b""
 
     def json(self) -> Any:
         """Parse the verified body as JSON (raises ``ValueError`` if it is not JSON)."""
@@ -167,14 +185,12 @@ def _verified_deferred(
     msg_id: str | None,
     key_index: int,
     scheme: str,
-    material: bytes | None = None,
+    material: bytes | tuple[bytes, ...],
 ) -> Verified:
-    r"""A :class:`Verified` built without keyword parsing, its replay key derived on first use.
+    """A :class:`Verified` built without keyword parsing, its replay keys derived on first use.
 
-    ``replay_key`` is then ``make_replay_key(scheme, material)``, the same bytes an eager
-    construction holds, computed only when a nonce store (or anyone) reads it. ``material``
-    is the signed material (e.g. the matched MAC); ``None`` means ``f"{msg_id}\n{timestamp}"``,
-    for schemes signing both, whose ``timestamp`` prints back exactly as it was signed.
+    ``material`` is what each matching key signed (its MAC of the signed bytes), one item per
+    matching key; :attr:`Verified.replay_keys` digests it only when a nonce store asks.
     """
     verified: Verified = _new_object(Verified)
     verified.body = body
@@ -183,6 +199,6 @@ def _verified_deferred(
     verified.key_index = key_index
     verified.key_id = None
     verified.scheme = scheme
-    verified._replay_key = None
+    verified._replay_keys = None
     verified._replay_material = material
     return verified

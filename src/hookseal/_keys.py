@@ -82,8 +82,10 @@ def hash_constructor(algorithm: str, *, allow_sha1: bool = False) -> Callable[..
     try:
         return _HASHES[algorithm]
     except (KeyError, TypeError):
+        # The value is not echoed: a secret passed in the wrong place must not reach a log.
         raise ConfigurationError(
-            f"Unknown algorithm {algorithm!r}: use one of 'sha256', 'sha384', 'sha512'."
+            "Unknown algorithm: use one of 'sha256', 'sha384', 'sha512' (or 'sha1' with "
+            "allow_sha1=True)."
         ) from None
 
 

@@ -11,6 +11,16 @@ __all__ = ["Policy"]
 # The largest tolerance: beyond it the window arithmetic on float clocks loses exactness and,
 # far beyond, overflows. (Tests of old published vectors use windows of decades.)
 _MAX_TOLERANCE = 2**53 - 1
+#: The earliest signed timestamp accepted whatever the tolerance (2001-09-09T01:46:40Z): a
+#: sender's clock is never earlier, and 0, 1 or a negative value is a forged or broken field.
+#: Only a clock that itself reads earlier (a test's frozen clock replaying a provider's old
+#: published example) lowers it, to 1: a non-positive timestamp is never accepted.
+EARLIEST_TIMESTAMP = 1_000_000_000
+
+
+def earliest_timestamp(now: float) -> int:
+    """The earliest timestamp accepted at ``now`` whatever the tolerance (see above)."""
+    return EARLIEST_TIMESTAMP if now >= EARLIEST_TIMESTAMP else 1
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -93,9 +103,32 @@ class Policy:
     def __deepcopy__(self, memo: object) -> Policy:
         return self
 
-    def check_window(self, timestamp: int, now: float, header: str) -> None:
-        """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``."""
+    def in_window(self, timestamp: int, now: float) -> bool:
+        """Whether :meth:`check_window` accepts ``timestamp`` at ``now`` (a NaN clock: False)."""
         tolerance = self.tolerance
+        return (
+            timestamp >= (EARLIEST_TIMESTAMP if now >= EARLIEST_TIMESTAMP else 1)
+            and now - tolerance <= timestamp <= now + tolerance
+        )
+
+    def check_window(self, timestamp: int, now: float, header: str) -> None:
+        """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``.
+
+        Whatever the tolerance, a timestamp before :data:`EARLIEST_TIMESTAMP` (2001) is refused
+        as ``timestamp_too_old``: no sender's clock is that early.
+        """
+        tolerance = self.tolerance
+        if timestamp < earliest_timestamp(now):
+            raise _out_of_window(
+                timestamp,
+                TimestampOutOfTolerance(
+                    f"The {header!r} timestamp is before 2001-09-09, which no sender's clock "
+                    "sends: the field is forged or broken. Check that the sender signs Unix "
+                    "seconds.",
+                    reason="timestamp_too_old",
+                    header=header,
+                ),
+            )
         # Written as 'not >=' so that a NaN clock fails closed instead of passing.
         if not timestamp >= now - tolerance:
             raise _out_of_window(

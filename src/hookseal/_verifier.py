@@ -6,7 +6,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._delivery import Delivery, Verified
@@ -23,7 +24,7 @@ from ._policy import Policy
 from .replay import MemoryNonceStore
 
 if TYPE_CHECKING:
-    from .schemes._base import Scheme
+    from .schemes._base import FastCheck, Scheme
 
 __all__ = ["AddressPolicy", "Verifier"]
 
@@ -54,6 +55,36 @@ class _Default:
 
 DEFAULT_STORE: Any = _Default()
 _warned_default_store = False
+_default_store: MemoryNonceStore | None = None
+_default_store_lock = threading.Lock()
+
+
+def default_nonce_store() -> MemoryNonceStore:
+    """The process-wide store every :class:`Verifier` built without ``nonce_store`` shares.
+
+    Sharing it means a verifier built per request (a common mistake) still refuses replays
+    within the process: its records do not vanish with the verifier. Replay keys are digests
+    of what each secret signed, so verifiers of different endpoints never collide in it.
+    """
+    global _default_store  # noqa: PLW0603
+    store = _default_store
+    if store is None:
+        with _default_store_lock:
+            if _default_store is None:
+                _default_store = MemoryNonceStore()
+            store = _default_store
+    return store
+
+
+def reset_default_nonce_store() -> None:
+    """Forget every record of the shared default store (for test isolation only).
+
+    The pytest plugin (``hookseal.testing``) calls it before each test, so a delivery one test
+    accepted is not refused as a replay in the next.
+    """
+    global _default_store  # noqa: PLW0603
+    with _default_store_lock:
+        _default_store = None
 
 
 def _warn_default_store_once() -> None:
@@ -93,7 +124,44 @@ class Verifier:
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction.
+
+    The configuration is read-only once built (assigning an attribute raises
+    ``AttributeError``): the checks are prepared from it.
     """
+
+    __slots__ = (
+        "__weakref__",
+        "_allowlist",
+        "_async_reserve",
+        "_clock",
+        "_custom_sink",
+        "_fast_check",
+        "_fast_verify",
+        "_keys",
+        "_max_body_bytes",
+        "_nonce_store",
+        "_on_event",
+        "_policy",
+        "_replay_retention",
+        "_scheme",
+        "_sink_failure_logged",
+        "_sync_reserve",
+    )
+    _allowlist: AddressPolicy | None
+    _async_reserve: Callable[[bytes, float, float], Awaitable[bool]] | None
+    _clock: Callable[[], float] | None
+    _custom_sink: bool
+    _fast_check: FastCheck | None
+    _fast_verify: FastCheck | None
+    _keys: tuple[Any, ...]
+    _max_body_bytes: int
+    _nonce_store: Any
+    _on_event: EventSink
+    _policy: Policy
+    _replay_retention: int
+    _scheme: Scheme
+    _sink_failure_logged: bool
+    _sync_reserve: Callable[[bytes, float, float], bool] | None
 
     def __init__(
         self,
@@ -113,31 +181,38 @@ class Verifier:
     ) -> None:
         from .schemes._base import Scheme
 
+        set_ = object.__setattr__
         if not isinstance(scheme, Scheme):
             raise ConfigurationError(
                 f"scheme must be a hookseal scheme such as GitHub() or HMACScheme(...), not "
                 f"{type(scheme).__name__}."
             )
-        self.scheme = scheme
-        self.policy = Policy(
+        set_(self, "_scheme", scheme)
+        set_(self, "_policy", Policy(
             tolerance=tolerance,
             max_body_bytes=max_body_bytes,
             max_header_bytes=max_header_bytes,
             max_signatures=max_signatures,
             max_id_length=max_id_length,
-        )
+        ))
         if secrets is None:
             raise ConfigurationError("No secrets configured: give at least one secret.")
-        self._keys = scheme.load_keys(secrets)
+        if isinstance(secrets, AbstractSet):
+            raise ConfigurationError(
+                "secrets must be ordered: give a list such as [old, new] (newest last), not a "
+                "set, whose order changes from one process to the next."
+            )
+        keys = scheme.load_keys(secrets)
+        set_(self, "_keys", keys if isinstance(keys, tuple) else tuple(keys))
         if (
             isinstance(replay_retention, bool)
             or not isinstance(replay_retention, int)
             or (replay_retention <= 0)
         ):
             raise ConfigurationError("replay_retention must be a positive number of seconds.")
-        self.replay_retention = replay_retention
+        set_(self, "_replay_retention", replay_retention)
         if nonce_store is DEFAULT_STORE:
-            nonce_store = MemoryNonceStore()
+            nonce_store = default_nonce_store()
             _warn_default_store_once()
         elif nonce_store is not None and not (
             hasattr(nonce_store, "reserve") or hasattr(nonce_store, "areserve")
@@ -145,26 +220,63 @@ class Verifier:
             raise ConfigurationError(
                 "nonce_store must have a reserve() or areserve() method (see hookseal.replay)."
             )
-        self.nonce_store = nonce_store
-        self._sync_reserve = getattr(nonce_store, "reserve", None)
-        self._async_reserve = getattr(nonce_store, "areserve", None)
+        set_(self, "_nonce_store", nonce_store)
+        set_(self, "_sync_reserve", getattr(nonce_store, "reserve", None))
+        set_(self, "_async_reserve", getattr(nonce_store, "areserve", None))
         if allowlist is not None and not callable(getattr(allowlist, "check", None)):
             raise ConfigurationError("allowlist must be an IPAllowlist (or have a check method).")
-        self.allowlist = allowlist
+        set_(self, "_allowlist", allowlist)
         if on_event is not None and not callable(on_event):
             raise ConfigurationError("on_event must be callable.")
-        self._on_event: EventSink = on_event if on_event is not None else log_event
-        self._custom_sink = on_event is not None
-        self._sink_failure_logged = False
+        set_(self, "_on_event", on_event if on_event is not None else log_event)
+        set_(self, "_custom_sink", on_event is not None)
+        set_(self, "_sink_failure_logged", False)
         if clock is not None and not callable(clock):
             raise ConfigurationError("clock must be a callable returning Unix seconds.")
-        self._clock: Callable[[], float] | None = clock
+        set_(self, "_clock", clock)
         # The scheme's check prepared for these keys and limits, tried first on every delivery
-        # (after the allowlist, when there is one); it leaves anything unusual to scheme.check.
-        self._fast_check = scheme.prepare_fast_check(self._keys, self.policy)
+        # (after the allowlist, when there is one); it accepts or declines, never refuses.
+        fast_check = scheme.prepare_fast_check(self._keys, self._policy)
+        set_(self, "_fast_check", fast_check)
         # What verify() itself calls when nothing needs to run before the scheme.
-        self._fast_verify = self._fast_check if allowlist is None else None
-        self._max_body_bytes = self.policy.max_body_bytes
+        set_(self, "_fast_verify", fast_check if allowlist is None else None)
+        set_(self, "_max_body_bytes", self._policy.max_body_bytes)
+
+    # -- configuration (read-only: the checks were prepared from it) ---------------------
+
+    @property
+    def scheme(self) -> Scheme:
+        """The scheme this verifier checks deliveries with."""
+        return self._scheme
+
+    @property
+    def policy(self) -> Policy:
+        """The limits and tolerance (read-only)."""
+        return self._policy
+
+    @property
+    def nonce_store(self) -> Any:
+        """Where accepted deliveries are recorded, or None when replay protection is off."""
+        return self._nonce_store
+
+    @property
+    def allowlist(self) -> AddressPolicy | None:
+        """The address policy checked before any signature work, or None."""
+        return self._allowlist
+
+    @property
+    def replay_retention(self) -> int:
+        """Seconds a delivery is remembered when its scheme signs no timestamp."""
+        return self._replay_retention
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            f"Verifier.{name} cannot be set: a Verifier's configuration is read-only, because "
+            "its checks are prepared from it at construction. Build a new Verifier instead."
+        )
+
+    def __delattr__(self, name: str) -> None:
+        self.__setattr__(name, None)
 
     # -- synchronous -------------------------------------------------------------------
 
@@ -201,40 +313,24 @@ class Verifier:
         try:
             fast = self._fast_verify
             # The common call (raw bytes, a dict of headers, no allowlist): straight to the
-            # prepared check, which returns None for anything it leaves to _check.
+            # prepared check, which accepts or declines; a declined delivery goes to the
+            # scheme's general check alone (the fast check is not tried twice).
             if (
-                fast is None
-                or type(body) is not bytes
-                or type(headers) is not dict
-                or len(body) > self._max_body_bytes
-                or (verified := fast(body, headers, now)) is None
+                fast is not None
+                and type(body) is bytes
+                and type(headers) is dict
+                and len(body) <= self._max_body_bytes
             ):
+                verified_fast = fast(body, headers, now)
+                verified = (
+                    verified_fast
+                    if verified_fast is not None
+                    else self._check(body, headers, url, method, remote_addr, now, tried=True)
+                )
+            else:
                 verified = self._check(body, headers, url, method, remote_addr, now)
-            store = self.nonce_store
-            if store is not None:
-                if self._sync_reserve is None:
-                    raise self._for_client(self._async_only_store(), verified)
-                replay_key = verified.replay_key
-                # An empty replay_key means the scheme has nothing per delivery to record (a
-                # shared token): recording anything would refuse identical genuine deliveries.
-                if replay_key:
-                    timestamp = verified.timestamp
-                    # As _expiry: the window is inclusive, so keep the entry one second longer.
-                    expires_at = (
-                        float(timestamp + self.policy.tolerance + 1)
-                        if timestamp is not None
-                        else now + self.replay_retention
-                    )
-                    try:
-                        fresh = store.reserve(replay_key, expires_at, now)
-                    except VerificationError as exc:
-                        self._for_client(exc, verified)
-                        raise
-                    except Exception as exc:
-                        raise self._for_client(self._store_failure(exc), verified) from exc
-                    if not fresh:
-                        raise self._for_client(self._replayed(), verified)
-                    verified._reservation = (self, replay_key, expires_at)
+            if self._nonce_store is not None:
+                self._reserve(verified, now)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -271,27 +367,8 @@ class Verifier:
             now = _time() if self._clock is None else self._clock()
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
-            store = self.nonce_store
-            # An empty replay_key means the scheme has nothing per delivery to record (a
-            # shared token): recording anything would refuse identical genuine deliveries.
-            if store is not None and verified.replay_key:
-                expires_at = self._expiry(verified, now)
-                try:
-                    if self._async_reserve is not None:
-                        fresh = await self._async_reserve(verified.replay_key, expires_at, now)
-                    else:
-                        # A synchronous store may block on I/O: keep it off the event loop.
-                        fresh = await asyncio.to_thread(
-                            store.reserve, verified.replay_key, expires_at, now
-                        )
-                except VerificationError as exc:
-                    self._for_client(exc, verified)
-                    raise
-                except Exception as exc:
-                    raise self._for_client(self._store_failure(exc), verified) from exc
-                if not fresh:
-                    raise self._for_client(self._replayed(), verified)
-                verified._reservation = (self, verified.replay_key, expires_at)
+            if self._nonce_store is not None:
+                await self._areserve(verified, now)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
@@ -338,59 +415,64 @@ class Verifier:
             (the retry is then refused as before); it never raises, so it is safe in an error
             handler.
         """
-        release = getattr(self.nonce_store, "release", None)
+        release = getattr(self._nonce_store, "release", None)
         if release is None:
             return False
-        key = self._take_live_reservation(verified, now)
-        if key is None:
+        keys = self._take_live_reservation(verified, now)
+        if not keys:
             return False
+        removed = False
         try:
-            removed = release(key)
+            for key in keys:
+                removed = release(key) is not False or removed
         except Exception as exc:
             return self._release_failed(exc)
         return self._released(verified, removed)
 
     async def arelease(self, verified: Verified, *, now: float | None = None) -> bool:
         """The asynchronous form of :meth:`release` (awaits the store's ``arelease``)."""
-        store = self.nonce_store
+        store = self._nonce_store
         async_release = getattr(store, "arelease", None)
         release = getattr(store, "release", None)
         if async_release is None and release is None:
             return False
-        key = self._take_live_reservation(verified, now)
-        if key is None:
+        keys = self._take_live_reservation(verified, now)
+        if not keys:
             return False
+        removed = False
         try:
-            if async_release is not None:
-                removed = await async_release(key)
-            else:
-                assert release is not None  # one of the two exists (checked above)
-                # A synchronous store may block on I/O: keep it off the event loop.
-                removed = await asyncio.to_thread(release, key)
+            for key in keys:
+                if async_release is not None:
+                    done = await async_release(key)
+                else:
+                    assert release is not None  # one of the two exists (checked above)
+                    # A synchronous store may block on I/O: keep it off the event loop.
+                    done = await asyncio.to_thread(release, key)
+                removed = done is not False or removed
         except Exception as exc:
             return self._release_failed(exc)
         return self._released(verified, removed)
 
-    def _take_live_reservation(self, verified: Verified, now: float | None) -> bytes | None:
-        """The key this verifier recorded for ``verified``, taken once; None if not live."""
+    def _take_live_reservation(self, verified: Verified, now: float | None) -> tuple[bytes, ...]:
+        """The keys this verifier recorded for ``verified``, taken once; () if not live."""
         if not isinstance(verified, Verified):
             raise TypeError(
                 "release() takes the Verified that verify() returned, not "
                 f"{type(verified).__name__}."
             )
         with _reservation_lock:  # taken once, even by two threads releasing at the same time
-            reservation: tuple[object, bytes, float] | None = getattr(
+            reservation: tuple[object, tuple[bytes, ...], float] | None = getattr(
                 verified, "_reservation", None
             )
             if reservation is None or reservation[0] is not self:
-                return None
+                return ()
             verified._reservation = None
         if now is None:
             now = _time() if self._clock is None else self._clock()
         # A margin for the store's own clock: past it, the record may already be gone and the
         # key taken by another delivery, which must not be released.
         if not now < reservation[2] - _RELEASE_MARGIN:
-            return None
+            return ()
         return reservation[1]
 
     def _released(self, verified: Verified, removed: object) -> bool:
@@ -433,20 +515,23 @@ class Verifier:
         method: str | None,
         remote_addr: str | None,
         now: float,
+        *,
+        tried: bool = False,
     ) -> Verified:
+        """The checks in order; ``tried``: the fast check already declined this delivery."""
         if type(body) is not bytes:
             body = _as_bytes(body)
-        policy = self.policy
+        policy = self._policy
         if len(body) > policy.max_body_bytes:
             raise _too_large(len(body), policy.max_body_bytes)
         if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
-        fast = self._fast_check
-        if self.allowlist is None:
+        fast = None if tried else self._fast_check
+        if self._allowlist is None:
             if fast is not None and (verified := fast(body, headers, now)) is not None:
                 return verified
             return self.scheme.check(body, headers, self._keys, policy, now, url, method)
-        resolved = self.allowlist.check(remote_addr, headers)
+        resolved = self._allowlist.check(remote_addr, headers)
         client = resolved if isinstance(resolved, str) else None
         try:
             if fast is None or (verified := fast(body, headers, now)) is None:
@@ -457,12 +542,112 @@ class Verifier:
         verified._client_addr = client
         return verified
 
+    def _reserve(self, verified: Verified, now: float) -> None:
+        """Record every replay key of ``verified``, or raise (replayed, store failure)."""
+        # No keys: the scheme has nothing per delivery to record (a shared token); recording
+        # anything would refuse identical genuine deliveries.
+        keys = verified.replay_keys
+        if not keys:
+            return
+        reserve = self._sync_reserve
+        if reserve is None:
+            raise self._for_client(self._async_only_store(), verified)
+        expires_at = self._expiry(verified, now)
+        made: list[bytes] = []
+        try:
+            for key in keys:
+                try:
+                    fresh = reserve(key, expires_at, now)
+                except VerificationError:
+                    raise
+                except Exception as exc:
+                    raise self._store_failure(exc) from exc
+                if not fresh:
+                    raise self._replayed()
+                made.append(key)
+        except VerificationError as exc:
+            self._undo(made, exc)
+            raise self._for_client(exc, verified) from exc.__cause__
+        except BaseException:
+            self._undo(made, None)
+            raise
+        verified._reservation = (self, keys, expires_at)
+
+    async def _areserve(self, verified: Verified, now: float) -> None:
+        """The asynchronous form of :meth:`_reserve` (the store's ``areserve`` is awaited)."""
+        keys = verified.replay_keys
+        if not keys:
+            return
+        expires_at = self._expiry(verified, now)
+        reserve = self._async_reserve
+        made: list[bytes] = []
+        try:
+            for key in keys:
+                try:
+                    if reserve is not None:
+                        fresh = await reserve(key, expires_at, now)
+                    else:
+                        # A synchronous store may block on I/O: keep it off the event loop.
+                        fresh = await asyncio.to_thread(
+                            self._nonce_store.reserve, key, expires_at, now
+                        )
+                except VerificationError:
+                    raise
+                except Exception as exc:
+                    raise self._store_failure(exc) from exc
+                if not fresh:
+                    raise self._replayed()
+                made.append(key)
+        except VerificationError as exc:
+            await self._aundo(made, exc)
+            raise self._for_client(exc, verified) from exc.__cause__
+        except BaseException:
+            # Cancelled (or interrupted) part-way: the handler will never run, so the records
+            # this call made must not block the sender's retry. Shielded: a second
+            # cancellation must not interrupt the clean-up.
+            if made:
+                await asyncio.shield(self._aundo(made, None))
+            raise
+        verified._reservation = (self, keys, expires_at)
+
+    def _undo(self, made: list[bytes], error: VerificationError | None) -> None:
+        """Remove the records of an acceptance that failed part-way (not for a replay)."""
+        if not made or isinstance(error, ReplayedDelivery):
+            # A replay: one of its keys was recorded by an earlier acceptance, and the keys
+            # recorded now identify the same signed delivery. Nothing to undo.
+            return
+        release = getattr(self._nonce_store, "release", None)
+        if release is None:
+            return
+        for key in made:
+            try:
+                release(key)
+            except Exception as exc:
+                self._release_failed(exc)
+                return
+
+    async def _aundo(self, made: list[bytes], error: VerificationError | None) -> None:
+        if not made or isinstance(error, ReplayedDelivery):
+            return
+        store = self._nonce_store
+        async_release = getattr(store, "arelease", None)
+        release = getattr(store, "release", None)
+        for key in made:
+            try:
+                if async_release is not None:
+                    await async_release(key)
+                elif release is not None:
+                    await asyncio.to_thread(release, key)
+            except Exception as exc:
+                self._release_failed(exc)
+                return
+
     def _expiry(self, verified: Verified, now: float) -> float:
         if verified.timestamp is not None:
             # The window is inclusive (now == timestamp + tolerance still passes), while stores
             # treat an entry as expired once now >= expires_at: keep it one second longer.
-            return float(verified.timestamp + self.policy.tolerance + 1)
-        return now + self.replay_retention
+            return float(verified.timestamp + self._policy.tolerance + 1)
+        return now + self._replay_retention
 
     @staticmethod
     def _for_client(error: VerificationError, verified: Verified) -> VerificationError:
@@ -502,7 +687,7 @@ class Verifier:
         except Exception:
             # Logged once per verifier: a broken sink must not flood the log on every request.
             if not self._sink_failure_logged:
-                self._sink_failure_logged = True
+                object.__setattr__(self, "_sink_failure_logged", True)
                 logger.exception(
                     "hookseal: the on_event callback failed; the verdict stands. Further "
                     "failures of this callback are not logged."

@@ -45,7 +45,9 @@ def _algorithm_names(algorithms: object, what: str = "algorithms") -> tuple[str,
     for name in names:
         if name not in DIGEST_ALGORITHMS:
             raise ConfigurationError(
-                f"Unsupported Content-Digest algorithm {name!r}: use 'sha-256' or 'sha-512'."
+                # The value is not echoed: a secret passed in the wrong place must not be.
+                f"{what} names an unsupported Content-Digest algorithm: use 'sha-256' or "
+                "'sha-512'."
             )
     if len(set(names)) != len(names):
         raise ConfigurationError(f"{what} names an algorithm more than once.")

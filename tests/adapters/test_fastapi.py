@@ -217,3 +217,75 @@ def test_configuration_is_validated() -> None:
         verified_webhook(make_verifier(), replay_status=100)
     with pytest.raises(ConfigurationError):
         verified_webhook(make_verifier(), public_url="example.com")
+
+
+# -- Twilio: a URL-signing scheme, a Form(...) endpoint --------------------------------------
+
+TWILIO_TOKEN = "twilio-auth-token-for-adapter-tests"
+FORM = b"Body=hello&From=%2B15551234567&MessageSid=SM0123"
+PUBLIC = "https://hooks.example.com"
+
+
+def _twilio_verifier() -> Verifier:
+    from hookseal.replay import MemoryNonceStore
+    from hookseal.schemes import Twilio
+
+    return Verifier(Twilio(), TWILIO_TOKEN, nonce_store=MemoryNonceStore())
+
+
+def _twilio_signed(url: str) -> Request:
+    from hookseal import Signer
+    from hookseal.schemes import Twilio
+
+    return Request(FORM, list(Signer(Twilio(), TWILIO_TOKEN).sign(FORM, url=url).items()))
+
+
+def test_url_signing_scheme_needs_public_url() -> None:
+    with pytest.raises(ConfigurationError, match=r"public_url='https://your\.public\.host'"):
+        verified_webhook(_twilio_verifier())
+    verified_webhook(_twilio_verifier(), public_url=PUBLIC)
+
+
+def _twilio_app(verifier: Verifier, calls: list[Any]) -> FastAPI:
+    from fastapi import Form
+
+    twilio = Depends(verified_webhook(verifier, public_url=PUBLIC))
+    app = FastAPI()
+
+    @app.post("/sms")
+    async def sms(
+        hook: Annotated[Verified, twilio],
+        Body: Annotated[str, Form()],  # Twilio's parameter names
+        From: Annotated[str, Form()],
+    ) -> Response:
+        calls.append((hook.body, Body, From))
+        return Response(b"<Response/>", media_type="text/xml")
+
+    return app
+
+
+def test_form_endpoint_without_the_middleware_refuses_with_what_to_do() -> None:
+    # FastAPI parses Form(...) before any dependency runs and keeps no raw bytes: the
+    # dependency cannot verify, and must say so rather than crash ("Stream consumed").
+    calls: list[Any] = []
+    client = TestClient(_twilio_app(_twilio_verifier(), calls), base_url=PUBLIC, client=PEER)
+    genuine = _twilio_signed(PUBLIC + "/sms")
+    with pytest.raises(ConfigurationError, match="HookSealMiddleware"):
+        client.post("/sms", content=genuine.body, headers=genuine.headers)
+    assert calls == []
+
+
+def test_form_endpoint_with_the_middleware_accepts_genuine_deliveries() -> None:
+    calls: list[Any] = []
+    verifier = _twilio_verifier()
+    app = _twilio_app(verifier, calls)
+    app.add_middleware(HookSealMiddleware, routes={"/sms": verifier}, public_url=PUBLIC)
+    client = TestClient(app, base_url="http://internal:8000", client=PEER)
+    genuine = _twilio_signed(PUBLIC + "/sms")
+    response = client.post("/sms", content=genuine.body, headers=genuine.headers)
+    assert response.status_code == 200
+    assert calls == [(FORM, "hello", "+15551234567")]
+    forged = _twilio_signed("https://elsewhere.example.com/sms")
+    response = client.post("/sms", content=forged.body, headers=forged.headers)
+    assert response.status_code == 401
+    assert len(calls) == 1

@@ -28,11 +28,13 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-def serve_uvicorn(app: Any) -> Iterator[str]:
+def serve_uvicorn(app: Any, root_path: str = "") -> Iterator[str]:
     import uvicorn
 
     sock = _free_socket()
-    config = uvicorn.Config(app, lifespan="off", proxy_headers=False, log_level="warning")
+    config = uvicorn.Config(
+        app, lifespan="off", proxy_headers=False, log_level="warning", root_path=root_path
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -215,3 +217,80 @@ def test_end_to_end(server: tuple[str, str, str]) -> None:
         lines = [*twice.headers, ("webhook-signature", twice.header_dict()["webhook-signature"])]
         response = client.post(path, content=twice.body, headers=lines)
         assert response.status_code == 400  # repeated lines: refused even when both are genuine
+
+
+# -- ASGI deployment shapes under a real uvicorn -------------------------------------------
+
+
+def _reached_app_shapes(reached: list[Any]) -> dict[str, tuple[Any, str, str]]:
+    """name -> (app, uvicorn root_path, path the sender posts to); handlers record arrivals."""
+    from fastapi import APIRouter, FastAPI
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Mount, Route
+
+    from hookseal.contrib.starlette import HookSealMiddleware
+
+    async def hook(request: Request) -> Response:
+        webhook = getattr(request.state, "webhook", None)
+        reached.append(webhook.msg_id if webhook else None)
+        return Response(await request.body())
+
+    async def fastapi_hook(request: FastAPIRequest) -> Response:  # resolvable annotation
+        return await hook(request)
+
+    def protected_starlette() -> Any:
+        app = Starlette(routes=[Route("/hooks/a", hook, methods=["POST"])])
+        app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+        return app
+
+    def protected_fastapi(prefix: str = "") -> Any:
+        app = FastAPI()
+        router = APIRouter(prefix=prefix)
+        router.post("/hooks/a")(fastapi_hook)
+        app.include_router(router)
+        app.add_middleware(HookSealMiddleware, routes={f"{prefix}/hooks/a": make_verifier()})
+        return app
+
+    outer_fastapi = FastAPI()
+    outer_fastapi.mount("/api", protected_fastapi())
+    return {
+        "starlette-root-path": (protected_starlette(), "/api", "/hooks/a"),
+        "fastapi-root-path-router-prefix": (protected_fastapi("/v1"), "/api", "/v1/hooks/a"),
+        "starlette-mount": (
+            Starlette(routes=[Mount("/api", app=protected_starlette())]),
+            "",
+            "/api/hooks/a",
+        ),
+        "fastapi-mount": (outer_fastapi, "", "/api/hooks/a"),
+    }
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "starlette-root-path",
+        "fastapi-root-path-router-prefix",
+        "starlette-mount",
+        "fastapi-mount",
+    ],
+)
+def test_uvicorn_deployment_shapes_verify_every_spelling(shape: str) -> None:
+    """Mounted sub-apps and uvicorn --root-path: forged deliveries never reach the handler."""
+    reached: list[Any] = []
+    app, root_path, path = _reached_app_shapes(reached)[shape]
+    for base in serve_uvicorn(app, root_path=root_path):
+        with httpx.Client(base_url=base, timeout=10, follow_redirects=False) as client:
+            forged = signed(timestamp=0)
+            for spelling in (path, path + "/", path.replace("/a", "/%61"), root_path + path):
+                response = client.post(spelling, content=forged.body, headers=forged.headers)
+                assert response.status_code in (401, 404), (spelling, response.status_code)
+            # The request the proxy forwards (prefix stripped) and the full one both verify.
+            response = client.post(path, content=forged.body, headers=forged.headers)
+            assert response.status_code == 401
+            assert reached == []
+            genuine = signed()
+            response = client.post(path, content=genuine.body, headers=genuine.headers)
+            assert (response.status_code, response.content) == (200, BODY)
+            assert reached == [genuine.header_dict()["webhook-id"]]

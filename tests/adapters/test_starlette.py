@@ -317,7 +317,6 @@ def test_configuration_is_validated() -> None:
             "http://[::1]:8080/api/a%20b",
         ),
         ({"scheme": "http", "path": "/p", "headers": [], "server": ("h", 80)}, None, "http://h/p"),
-        ({"path": "/p", "headers": []}, None, "/p"),
         (
             {"scheme": "http", "raw_path": b"/hooks", "headers": [(b"host", b"internal:8000")]},
             "https://hooks.example.com/prefix",
@@ -327,3 +326,233 @@ def test_configuration_is_validated() -> None:
 )
 def test_request_url(scope: dict[str, Any], public_url: str | None, expected: str) -> None:
     assert request_url(scope, public_url) == expected
+
+
+# -- memory per request ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2])
+def test_memory_per_request_stays_about_the_limit_whatever_the_chunking(chunk_size: int) -> None:
+    """A body sent in 1-2 byte messages is held once (one buffer), not as one object per chunk."""
+    import asyncio
+    import tracemalloc
+
+    limit = 64 * 1024
+    genuine = signed(b"m" * (limit - 256))
+    body = genuine.body
+    pieces = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)]
+    held: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        held.append(tracemalloc.get_traced_memory()[0])
+        message = await receive()
+        assert message["body"] == body  # replayed as one message
+        assert not message["more_body"]
+        await Response(b"ok")(scope, receive, send)
+
+    middleware = HookSealMiddleware(app, routes={"/h": make_verifier(max_body_bytes=limit)})
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/h",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in genuine.headers],
+        "client": PEER,
+    }
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        index = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal index
+            index += 1
+            more = index < len(pieces)
+            return {"type": "http.request", "body": pieces[index - 1], "more_body": more}
+
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        try:
+            await middleware(scope, receive, send)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        held[0] -= baseline
+        held.append(peak - baseline)
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 200
+    in_app, peak = held
+    assert in_app < 1.5 * limit, in_app  # the verified body, once
+    assert peak < 3 * limit, peak  # the buffer and the bytes made from it, briefly
+
+
+# -- every early rejection emits exactly one event -----------------------------------------
+
+
+def _lines(req: Request, *extra: tuple[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in [*req.headers, *extra]]
+
+
+@pytest.mark.parametrize(
+    ("name", "headers", "chunks", "status", "reason"),
+    [
+        (
+            "duplicate-content-length",
+            [("content-length", "10"), ("content-length", "10")],
+            None,
+            400,
+            "duplicate_header",
+        ),
+        ("invalid-content-length", [("content-length", "1e3")], None, 400, "malformed_header"),
+        (
+            "declared-too-large",
+            [("content-length", str(LIMIT + 1))],
+            None,
+            413,
+            "payload_too_large",
+        ),
+        ("chunked-too-large", [], [b"x" * 1000] * 5, 413, "payload_too_large"),
+    ],
+)
+def test_every_early_rejection_emits_exactly_one_event(
+    name: str,
+    headers: list[tuple[str, str]],
+    chunks: list[bytes] | None,
+    status: int,
+    reason: str,
+) -> None:
+    import asyncio
+
+    events: list[Any] = []
+    verifier = make_verifier(on_event=events.append)
+    rejected: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+        raise AssertionError("the app must not run")
+
+    middleware = HookSealMiddleware(
+        app, routes={"/h": verifier}, on_reject=lambda scope, error: rejected.append(error.reason)
+    )
+    genuine = signed()
+    messages = [
+        {"type": "http.request", "body": c, "more_body": True} for c in (chunks or [genuine.body])
+    ]
+    messages[-1]["more_body"] = False
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/h",
+        "headers": _lines(genuine, *headers),
+        "client": PEER,
+    }
+    asyncio.run(middleware(scope, receive, send))
+    assert sent[0]["status"] == status
+    assert [(e.outcome, e.reason) for e in events] == [("rejected", reason)]
+    assert events[0].remote_addr == PEER[0]
+    assert rejected == [reason]
+
+
+def test_unusable_header_lines_are_recorded_once() -> None:
+    import asyncio
+
+    events: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+        raise AssertionError("the app must not run")
+
+    middleware = HookSealMiddleware(app, routes={"/h": make_verifier(on_event=events.append)})
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/h", "headers": [(b"x-a", 5)], "client": PEER}
+    asyncio.run(middleware(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert [(e.outcome, e.reason) for e in events] == [("rejected", "malformed_header")]
+
+
+# -- schemes that sign the URL need a trusted origin -----------------------------------------
+
+TWILIO_TOKEN = "twilio-auth-token-for-adapter-tests"
+FORM = b"Body=hello&From=%2B15551234567&MessageSid=SM0123"
+
+
+def _twilio_verifier(**options: Any) -> Any:
+    from hookseal import Verifier
+    from hookseal.replay import MemoryNonceStore
+    from hookseal.schemes import Twilio
+
+    settings: dict[str, Any] = {"nonce_store": MemoryNonceStore()}
+    settings.update(options)
+    return Verifier(Twilio(), TWILIO_TOKEN, **settings)
+
+
+def _twilio_signed(url: str, body: bytes = FORM) -> Request:
+    from hookseal import Signer
+    from hookseal.schemes import Twilio
+
+    headers = Signer(Twilio(), TWILIO_TOKEN).sign(body, url=url)
+    return Request(body, list(headers.items()))
+
+
+def test_url_signing_scheme_needs_public_url() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
+        pass
+
+    with pytest.raises(ConfigurationError, match=r"public_url='https://your\.public\.host'"):
+        HookSealMiddleware(app, routes={"/sms": _twilio_verifier()})
+    HookSealMiddleware(
+        app, routes={"/sms": _twilio_verifier()}, public_url="https://hooks.example.com"
+    )
+
+
+def test_delivery_captured_from_another_deployment_is_refused() -> None:
+    calls: list[Any] = []
+
+    async def sms(request: StarletteRequest) -> Response:
+        calls.append(dict(await request.form()))
+        return Response(b"<Response/>", media_type="text/xml")
+
+    app = Starlette(routes=[Route("/sms", sms, methods=["POST"])])
+    app.add_middleware(
+        HookSealMiddleware,
+        routes={"/sms": _twilio_verifier()},
+        public_url="https://ours.example.com",
+    )
+    client = TestClient(app, client=PEER, base_url="https://theirs.example.com")
+    # Signed by Twilio for the other deployment, replayed here with its own Host header.
+    captured = _twilio_signed("https://theirs.example.com/sms")
+    response = client.post("/sms", content=captured.body, headers=captured.headers)
+    assert response.status_code == 401
+    assert calls == []
+    genuine = _twilio_signed("https://ours.example.com/sms")
+    response = client.post("/sms", content=genuine.body, headers=genuine.headers)
+    assert response.status_code == 200
+    assert calls == [{"Body": "hello", "From": "+15551234567", "MessageSid": "SM0123"}]
+
+
+def test_request_url_without_host_or_server_is_a_hookseal_error() -> None:
+    from hookseal import MalformedHeader
+
+    with pytest.raises(MalformedHeader):
+        request_url({"type": "http", "path": "/sms", "headers": []})
+    # With public_url the origin never comes from the request.
+    assert request_url({"path": "/sms", "headers": []}, "https://h.example") == (
+        "https://h.example/sms"
+    )

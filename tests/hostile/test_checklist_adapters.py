@@ -305,7 +305,9 @@ def _starlette() -> tuple[Holder, Send]:
         inner = Starlette(routes=[Route("/webhooks/in", hook, methods=["POST"])])
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            middleware = HookSealMiddleware(inner, {"/webhooks/in": holder.verifier})
+            middleware = HookSealMiddleware(
+                inner, {"/webhooks/in": holder.verifier}, public_url="https://hooks.example.com"
+            )
             await middleware(scope, receive, send)
 
         return app
@@ -324,7 +326,9 @@ def _fastapi() -> tuple[Holder, Send]:
         app = FastAPI()
 
         async def dependency(request: FastAPIRequest) -> Verified:
-            return await verified_webhook(holder.verifier)(request)
+            return await verified_webhook(holder.verifier, public_url="https://hooks.example.com")(
+                request
+            )
 
         async def hook(request: FastAPIRequest, webhook: Verified = Depends(dependency)) -> str:  # noqa: B008
             holder.calls.append((webhook, await request.body()))

@@ -31,7 +31,8 @@ def expected_key(scheme: Scheme, body: bytes, headers: dict[str, str], secret: s
     """The documented material, computed independently of hookseal's HMAC code."""
     raw = secret.encode()
     if isinstance(scheme, StandardWebhooks):
-        material = f"{headers['webhook-id']}\n{headers['webhook-timestamp']}".encode()
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+        material = hmac.digest(base64.b64decode(secret[6:]), signed, "sha256")
     elif isinstance(scheme, Stripe):
         ts = headers["Stripe-Signature"].split(",")[0][2:]
         material = hmac.digest(raw, f"{ts}.".encode() + body, "sha256")
@@ -75,11 +76,16 @@ def test_without_a_store_the_key_is_still_available_and_stable() -> None:
         body, headers, now=NOW
     )
     first = verified.replay_key
-    assert first == verified.replay_key == make_replay_key("standard-webhooks", b"m1\n1700000000")
+    mac = hmac.digest(base64.b64decode(STANDARD_SECRET[6:]), b"m1.1700000000." + body, "sha256")
+    assert first == verified.replay_key == make_replay_key("standard-webhooks", mac)
 
 
-def test_the_public_constructor_and_setter_are_unchanged() -> None:
+def test_the_public_constructor_takes_a_key_or_material() -> None:
     verified = Verified(b"x", timestamp=1, msg_id="a", key_index=0, scheme="s", replay_key=b"k")
     assert verified.replay_key == b"k"
-    verified.replay_key = b"other"
-    assert verified.replay_key == b"other"
+    assert verified.replay_keys == (b"k",)
+    derived = Verified(
+        b"x", timestamp=1, msg_id="a", key_index=0, scheme="s", replay_material=[b"b", b"a"]
+    )
+    assert derived.replay_keys == tuple(sorted(make_replay_key("s", m) for m in (b"a", b"b")))
+    assert Verified(b"x", timestamp=1, msg_id="a", key_index=0, scheme="s").replay_keys == ()

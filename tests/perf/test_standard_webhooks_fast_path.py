@@ -243,6 +243,8 @@ def test_the_common_delivery_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
         assert verified is not None
         assert verified.key_index == 1
         assert verified.body is body
-        assert verified.replay_key == make_replay_key(
-            "standard-webhooks", f"{headers['webhook-id']}\n{NOW}".encode()
-        )
+        # Every configured key's MAC of the signed bytes: the rotation's replay identity.
+        assert set(verified.replay_keys) == {
+            make_replay_key("standard-webhooks", key.digest_parts(f"{headers['webhook-id']}.{NOW}.".encode(), body))
+            for key in keys
+        }

@@ -69,7 +69,7 @@ def verifier(required: tuple[str, ...] = (), label: object = None, **kwargs: Any
     kwargs.setdefault("clock", lambda: RFC_NOW)
     secrets = kwargs.pop("secrets", PUBLIC_KEYS)
     return Verifier(
-        HTTPMessageSignatures(required, label=label, **scheme_kwargs),  # type: ignore[arg-type]
+        HTTPMessageSignatures(required_components=required, label=label, **scheme_kwargs),  # type: ignore[arg-type]
         secrets=secrets,
         **kwargs,
     )
@@ -88,4 +88,7 @@ def verify_example(example_id: str, v: Verifier | None = None, **overrides: Any)
 
 
 def signer(keyid: str, required: tuple[str, ...], **kwargs: Any) -> Signer:
-    return Signer(HTTPMessageSignatures(required, **kwargs), secret=(keyid, PRIVATE_KEYS[keyid]))
+    return Signer(
+        HTTPMessageSignatures(required_components=required, **kwargs),
+        secret=(keyid, PRIVATE_KEYS[keyid]),
+    )

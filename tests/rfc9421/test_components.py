@@ -164,7 +164,7 @@ def test_invalid_component_identifiers(item: object) -> None:
 @pytest.mark.parametrize("spec", ["", "@status", "Content-Type", '"x";sf=2', 3, '"a" "b"'])
 def test_invalid_required_components(spec: object) -> None:
     with pytest.raises(ConfigurationError):
-        HTTPMessageSignatures((spec,))  # type: ignore[arg-type]
+        HTTPMessageSignatures(required_components=(spec,))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

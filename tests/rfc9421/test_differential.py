@@ -86,7 +86,9 @@ def _request(url: str, extra: dict[str, str] | None = None) -> requests.Prepared
 
 def _our_verifier(required: tuple[str, ...] = (), label: str | None = None) -> Verifier:
     return Verifier(
-        HTTPMessageSignatures(required, label=label, structured_fields={"x-dict": "dictionary"}),
+        HTTPMessageSignatures(
+            required_components=required, label=label, structured_fields={"x-dict": "dictionary"}
+        ),
         secrets=PUBLIC_KEYS,
         nonce_store=None,
     )
@@ -136,7 +138,9 @@ def test_signature_bases_agree(url: str) -> None:
     )
     from hookseal.schemes._rfc9421_components import RequestContext, signature_base
 
-    scheme = HTTPMessageSignatures((), structured_fields={"x-dict": "dictionary"})
+    scheme = HTTPMessageSignatures(
+        required_components=(), structured_fields={"x-dict": "dictionary"}
+    )
     req2 = _request(url)
     HTTPMessageSigner(signature_algorithm=their_algorithms.ED25519, key_resolver=RESOLVER).sign(
         req2,

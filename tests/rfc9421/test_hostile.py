@@ -48,7 +48,8 @@ def check(
     scheme_kw = {k: kw.pop(k) for k in ("label", "tag", "require_created", "required") if k in kw}
     required = scheme_kw.pop("required", REQUIRED)
     kw.setdefault("nonce_store", None)
-    v = Verifier(HTTPMessageSignatures(required, **scheme_kw), secrets=secrets, **kw)  # type: ignore[arg-type]
+    scheme = HTTPMessageSignatures(required_components=required, **scheme_kw)
+    v = Verifier(scheme, secrets=secrets, **kw)  # type: ignore[arg-type]
     return v.verify(body, headers, url=URL, method="POST", now=NOW)  # type: ignore[arg-type]
 
 
@@ -207,7 +208,7 @@ def test_missing_created_when_required() -> None:
 
 def test_missing_created_allowed_when_configured() -> None:
     """Without created the replay material is the signature and Verified.timestamp is None."""
-    scheme = HTTPMessageSignatures(REQUIRED, require_created=False)
+    scheme = HTTPMessageSignatures(required_components=REQUIRED, require_created=False)
     headers = genuine()
     base_input = headers["Signature-Input"].replace("created=1700000000;", "")
     from hookseal.schemes._rfc9421_components import RequestContext, signature_base
@@ -252,7 +253,7 @@ def _hmac_forgery_with_public_key(alg: str | None) -> dict[str, str]:
     """The classic key-confusion forgery: HMAC keyed with the Ed25519 public key's PEM bytes."""
     from hookseal.schemes._rfc9421_components import RequestContext, signature_base
 
-    scheme = HTTPMessageSignatures(REQUIRED)
+    scheme = HTTPMessageSignatures(required_components=REQUIRED)
     params = ';created=1700000000;keyid="test-key-ed25519"' + (f';alg="{alg}"' if alg else "")
     signature_input = 'sig1=("@method" "@target-uri" "content-digest")' + params
     headers = genuine()

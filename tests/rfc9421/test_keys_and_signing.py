@@ -35,7 +35,8 @@ ALL_REQUIRED = (
 
 
 def _verifier(secrets: object, required: tuple[str, ...] = ALL_REQUIRED, **kw: object) -> Verifier:
-    return Verifier(HTTPMessageSignatures(required, **kw), secrets=secrets, nonce_store=None)  # type: ignore[arg-type]
+    scheme = HTTPMessageSignatures(required_components=required, **kw)
+    return Verifier(scheme, secrets=secrets, nonce_store=None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_ecdsa_p384_round_trip_with_key_objects() -> None:
 
 def test_signer_emits_label_tag_and_both_digests() -> None:
     scheme = HTTPMessageSignatures(
-        ("@method", "content-digest"),
+        required_components=("@method", "content-digest"),
         label="hook",
         tag="app",
         digest_algorithms=("sha-512", "sha-256"),
@@ -192,7 +193,7 @@ def test_bad_signing_keys(secret: object) -> None:
 @pytest.mark.parametrize("required", [("content-type",), ('"content-digest";sf',)])
 def test_signer_refuses_components_it_cannot_produce(required: tuple[str, ...]) -> None:
     with pytest.raises(ConfigurationError):
-        Signer(HTTPMessageSignatures(required), secret=("k", SHARED_SECRET))
+        Signer(HTTPMessageSignatures(required_components=required), secret=("k", SHARED_SECRET))
 
 
 def test_signer_needs_url_for_url_components() -> None:

@@ -36,7 +36,7 @@ def _base_for(example_id: str) -> bytes:
     """Our signature base for an example, from the parsed Signature-Input as received."""
     example = BY_ID[example_id]
     message = MESSAGES[example["message"]]
-    scheme = HTTPMessageSignatures(())
+    scheme = HTTPMessageSignatures(required_components=())
     inputs = scheme._parse_dictionary(example["signature_input_header"], "Signature-Input")
     member = inputs[example["label"]]
     sig = scheme._parse_signature(example["label"], member, (b"x", {}))

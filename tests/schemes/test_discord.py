@@ -105,7 +105,7 @@ def test_uppercase_hex_signature_and_key_are_accepted() -> None:
 @given(
     seed=st.binary(min_size=32, max_size=32),
     body=st.binary(max_size=300),
-    ts=st.integers(min_value=0, max_value=10**11),
+    ts=st.integers(min_value=1, max_value=10**11),
 )
 def test_cryptography_signs_hookseal_verifies(seed: bytes, body: bytes, ts: int) -> None:
     private, public = _pair(seed)
@@ -120,7 +120,7 @@ def test_cryptography_signs_hookseal_verifies(seed: bytes, body: bytes, ts: int)
 @given(
     seed=st.binary(min_size=32, max_size=32),
     body=st.binary(max_size=300),
-    ts=st.integers(min_value=0, max_value=10**11),
+    ts=st.integers(min_value=1, max_value=10**11),
 )
 def test_hookseal_signs_cryptography_verifies(seed: bytes, body: bytes, ts: int) -> None:
     private, public = _pair(seed)

@@ -10,6 +10,12 @@ Declare no body parameter (``payload: Model``) on a protected endpoint: FastAPI 
 the whole body before any dependency runs. Parse ``webhook.json()`` instead, or put
 :class:`hookseal.contrib.starlette.HookSealMiddleware` in front, which bounds the body before
 FastAPI sees it (the dependency then returns the middleware's result without verifying twice).
+``Form(...)`` parameters (Twilio) need the middleware: FastAPI parses a form before any
+dependency runs and keeps no raw bytes, so the dependency alone cannot verify them; it then
+refuses to run with a :class:`~hookseal.ConfigurationError` that says so.
+
+The dependency is attached to the endpoint, so it protects it under every path that routes
+there (mounts, ``root_path``, ``APIRouter(prefix=...)``).
 
 A dependency cannot see how the request ends, so it never releases the replay record of a
 delivery whose endpoint failed; put the middleware in front with ``release_on_error=True`` for
@@ -29,7 +35,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from .._delivery import Verified
-from .._errors import VerificationError
+from .._errors import ConfigurationError, VerificationError
 from .._verifier import Verifier
 from ._common import (
     RejectHook,
@@ -46,6 +52,7 @@ from .starlette import (
     Message,
     Receive,
     check_public_url,
+    check_url_origin,
     verify_scope,
 )
 
@@ -63,6 +70,15 @@ class WebhookRejected(HTTPException):
     def __init__(self, error: VerificationError, status: int) -> None:
         super().__init__(status_code=status, detail=generic_body(error))
         self.error = error
+
+
+_CONSUMED = (
+    "hookseal: the body of {path} was read before verified_webhook() ran (FastAPI parses "
+    "Form(...) parameters before any dependency, and keeps no raw bytes). Put "
+    "HookSealMiddleware(app, routes={{'{path}': verifier}}, public_url=...) in front for this "
+    "path: it verifies the raw body and replays it, so the form still parses and this "
+    "dependency returns the middleware's Verified."
+)
 
 
 def _stream_receive(request: Request) -> Receive:
@@ -95,22 +111,29 @@ def verified_webhook(
         replay_status: the status answered to a replayed delivery (default 409).
         on_reject: ``on_reject(request, error)``, called once per rejection (for metrics); its
             failures are logged and ignored.
-        public_url: the public base URL the sender addresses, to rebuild a signed URL behind a
-            proxy (see :func:`hookseal.contrib.starlette.request_url`).
+        public_url: the public base URL the sender addresses, from which the signed URL is
+            rebuilt; required when the scheme signs the URL (Twilio, RFC 9421). See
+            :func:`hookseal.contrib.starlette.request_url`.
 
     Raises:
-        ConfigurationError: for any configuration mistake, when called.
+        ConfigurationError: for any configuration mistake, when called (including a
+            URL-signing scheme without ``public_url``).
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
     base_url = check_public_url(public_url)
+    check_url_origin(checked, base_url, "verified_webhook()")
 
     async def dependency(request: Request) -> Verified:
         state = request.scope.get("state") or {}
         already = state.get("webhook")
         if isinstance(already, Verified) and state.get(VERIFIED_BY) is checked:
             return already  # verified by HookSealMiddleware with this very verifier
+        if not hasattr(request, "_body") and getattr(request, "_stream_consumed", False):
+            # FastAPI read the body for a Form(...) parameter before this dependency ran and
+            # kept no raw bytes: there is nothing left to verify. Refuse (a 500), never accept.
+            raise ConfigurationError(_CONSUMED.format(path=request.url.path))
         try:
             verified, body = await verify_scope(
                 request.scope, _stream_receive(request), checked, base_url

@@ -31,6 +31,7 @@ __all__ = [
     "FastCheck",
     "Scheme",
     "check_message_id",
+    "hmac_matches",
     "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
@@ -60,6 +61,9 @@ class Scheme(abc.ABC):
     signs_timestamp: bool = False
     #: The header holding the sender's message id, if the scheme has one.
     id_header: HeaderName | None = None
+    #: Whether the signature covers the request URL (Twilio, RFC 9421). Adapters then need a
+    #: trusted origin (``public_url``) to rebuild it: a ``Host`` header is the client's claim.
+    signs_url: ClassVar[bool] = False
 
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """Turn the configured secrets into verification keys (at construction time)."""
@@ -196,33 +200,53 @@ def check_message_id(value: str, header: str, policy: Policy, forbidden: str = "
     return value
 
 
+def hmac_matches(
+    keys: Sequence[HMACKey],
+    presented: Sequence[bytes],
+    prefix: bytes,
+    body: bytes,
+) -> tuple[int, tuple[bytes, ...]] | None:
+    """Match the presented signatures against every key; None when no key matches.
+
+    Every key's MAC of ``prefix + body`` is computed (one MAC per configured key) and compared
+    in constant time with each presented signature. Returns ``(index of the newest matching
+    key, every configured key's MAC)``: those MACs are the delivery's replay material. They
+    depend only on the signed bytes and the configured keys, never on which or how many of
+    the presented signatures match, so stripping one of a rotation's signatures from a
+    captured delivery, in any order, leaves its identity unchanged; a worker holding
+    ``[old]`` and one holding ``[old, new]`` share the old key's MAC, so a rolling deploy
+    refuses the replay too; and endpoints with different secrets never share one.
+
+    It returns instead of raising so that a rejection's traceback holds no expected MAC: the
+    frame that computed them is gone by the time the caller raises.
+    """
+    index = -1
+    macs: list[bytes] = []
+    for position in range(len(keys) - 1, -1, -1):
+        expected = keys[position].digest_parts(prefix, body)
+        macs.append(expected)
+        if index < 0:
+            for candidate in presented:
+                if _compare(expected, candidate):
+                    index = position
+                    break
+    if index < 0:
+        return None
+    return index, tuple(macs)
+
+
 def match_hmac(
     keys: Sequence[HMACKey],
     presented: Sequence[bytes],
     prefix: bytes,
     body: bytes,
     header: str,
-) -> tuple[int, bytes]:
-    """Find a key whose MAC of ``prefix + body`` equals a presented signature.
-
-    Keys are tried newest (last configured) first; every comparison is constant-time and
-    length-checked. Returns ``(key index, replay MAC)`` or raises SignatureMismatch.
-
-    The replay MAC is the MAC of the same signed bytes under the newest key (``keys[-1]``),
-    whichever key matched: the material a replay key is built from must not depend on which
-    key matched. Otherwise, during a rotation, a sender's header holding one signature per
-    secret could be replayed once per secret by stripping the newer signatures from a captured
-    delivery. It costs one more MAC only when an older key matched.
-    """
-    last = len(keys) - 1
-    for index in range(last, -1, -1):
-        expected = keys[index].digest_parts(prefix, body)
-        for candidate in presented:
-            if _compare(expected, candidate):
-                if index != last:
-                    expected = keys[last].digest_parts(prefix, body)
-                return index, expected
-    raise hmac_mismatch(header)
+) -> tuple[int, tuple[bytes, ...]]:
+    """:func:`hmac_matches`, raising SignatureMismatch for ``header`` when no key matches."""
+    found = hmac_matches(keys, presented, prefix, body)
+    if found is None:
+        raise hmac_mismatch(header)
+    return found
 
 
 def overrides_check(scheme: Scheme, base: type[Scheme]) -> bool:
@@ -238,37 +262,50 @@ def overrides_check(scheme: Scheme, base: type[Scheme]) -> bool:
 
 def prepare_one_hmac_match(
     keys: Sequence[HMACKey],
-) -> Callable[[bytes, bytes, bytes], tuple[int, bytes] | None]:
-    """:func:`match_hmac` for one presented signature, bound to these keys' prepared states.
+) -> Callable[[bytes, bytes, bytes], tuple[int, bytes | tuple[bytes, ...]] | None]:
+    """:func:`hmac_matches` for one presented signature, bound to these keys' prepared states.
 
-    The returned ``match(prefix, body, presented)`` tries the keys newest first with a
-    constant-time compare and gives ``(key index, replay MAC)``, the replay MAC always being
-    the newest key's MAC of the signed bytes; None when no key matches (the caller raises
-    :func:`hmac_mismatch` for its header).
+    The returned ``match(prefix, body, presented)`` gives ``(key index, replay material)``
+    exactly as :func:`hmac_matches` does (with one key, the material is that key's MAC, which
+    equals ``presented``); None when no key matches: the fast check then declines and the
+    general check decides.
     """
-    states = [(index, key._inner.copy, key._outer.copy) for index, key in enumerate(keys)]
-    states.reverse()  # newest (last configured) first, as match_hmac tries them
-    newest_index, newest_inner, newest_outer = states[0]
-    older = tuple(states[1:])
+    states = tuple(
+        (index, key._inner.copy, key._outer.copy) for index, key in reversed(list(enumerate(keys)))
+    )
+    if len(states) == 1:
+        _, only_inner, only_outer = states[0]
 
-    def match(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
-        inner = newest_inner()
-        inner.update(prefix)
-        inner.update(body)
-        outer = newest_outer()
-        outer.update(inner.digest())
-        newest = outer.digest()
-        if _compare(newest, presented):
-            return newest_index, newest
-        for index, inner_copy, outer_copy in older:
+        def match_one(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
+            inner = only_inner()
+            inner.update(prefix)
+            inner.update(body)
+            outer = only_outer()
+            outer.update(inner.digest())
+            if _compare(outer.digest(), presented):
+                return 0, presented
+            return None
+
+        return match_one
+
+    def match(
+        prefix: bytes, body: bytes, presented: bytes
+    ) -> tuple[int, bytes | tuple[bytes, ...]] | None:
+        found = -1
+        macs = []
+        for index, inner_copy, outer_copy in states:
             inner = inner_copy()
             inner.update(prefix)
             inner.update(body)
             outer = outer_copy()
             outer.update(inner.digest())
-            if _compare(outer.digest(), presented):
-                return index, newest
-        return None
+            mac = outer.digest()
+            macs.append(mac)
+            if found < 0 and _compare(mac, presented):
+                found = index
+        if found < 0:
+            return None
+        return found, tuple(macs)
 
     return match
 

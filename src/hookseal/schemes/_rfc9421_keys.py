@@ -209,7 +209,7 @@ def load_key(spec: object, *, private: bool, what: str = "The key") -> RFC9421Ke
         wanted, material = spec
         if wanted not in ALGORITHMS:
             raise ConfigurationError(
-                f"Unknown RFC 9421 algorithm {wanted!r} for {what.lower()}: use one of "
+                f"Unknown RFC 9421 algorithm for {what.lower()}: use one of "
                 f"{', '.join(ALGORITHMS)}."
             )
     if material is None:

@@ -15,7 +15,6 @@ from .._policy import Policy
 from ._base import (
     Scheme,
     check_message_id,
-    make_replay_key,
     match_hmac,
     require_header,
 )
@@ -50,6 +49,9 @@ def _check_field_boundaries(template: str) -> None:
 class HMACScheme(Scheme):
     """A generic HMAC signature in one header, optionally over a timestamp and message id.
 
+    Every argument but ``header`` is keyword-only, so a secret can never land in the
+    ``algorithm`` or ``encoding`` slot by position.
+
     Args:
         header: the header carrying the signature(s).
         algorithm: ``"sha256"`` (default), ``"sha384"`` or ``"sha512"``; ``"sha1"`` only
@@ -75,10 +77,10 @@ class HMACScheme(Scheme):
     def __init__(
         self,
         header: str,
+        *,
         algorithm: str = "sha256",
         encoding: str = "hex",
         prefix: str = "",
-        *,
         timestamp_header: str | None = None,
         id_header: str | None = None,
         template: str = "{body}",
@@ -87,7 +89,8 @@ class HMACScheme(Scheme):
     ) -> None:
         hash_constructor(algorithm, allow_sha1=allow_sha1)
         if encoding not in ("hex", "base64"):
-            raise ConfigurationError(f"encoding must be 'hex' or 'base64', not {encoding!r}.")
+            # The value is not echoed: a secret passed in the wrong place must not reach a log.
+            raise ConfigurationError("encoding must be 'hex' or 'base64'.")
         if not header or not isinstance(header, str):
             raise ConfigurationError("header must name the header that carries the signature.")
         if not isinstance(prefix, str) or not prefix.isascii() or " " in prefix or "," in prefix:
@@ -176,18 +179,16 @@ class HMACScheme(Scheme):
             raw_ts = require_header(headers, self.timestamp_header, policy, "timestamp")
             timestamp = parse_timestamp(raw_ts, self.timestamp_header.name)
             policy.check_window(timestamp, now, self.timestamp_header.name)
-        index, mac = match_hmac(keys, presented, self._signed_head(raw_ts, raw_id), body, header)
-        if self._signs_id and self.signs_timestamp:
-            material = f"{raw_id}\n{raw_ts}".encode("ascii")
-        else:
-            material = mac
+        index, macs = match_hmac(
+            keys, presented, self._signed_head(raw_ts, raw_id), body, header
+        )
         return Verified(
             body,
             timestamp=timestamp if self.signs_timestamp else None,
             msg_id=raw_id,
             key_index=index,
             scheme=self.name,
-            replay_key=make_replay_key(self.name, material),
+            replay_material=macs,
         )
 
     def _parse(self, value: str, header: str, policy: Policy) -> list[bytes]:

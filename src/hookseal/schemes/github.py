@@ -25,7 +25,6 @@ from ._base import (
     FastCheck,
     Scheme,
     check_message_id,
-    hmac_mismatch,
     match_hmac,
     overrides_check,
     prepare_one_hmac_match,
@@ -170,8 +169,7 @@ class GitHub(Scheme):
                 return None
             matched = match(b"", body, presented)
             if matched is None:
-                raise hmac_mismatch(_SHA256_NAME)
-            # The replay MAC is the newest key's, whichever matched (as match_hmac).
+                return None  # the general check decides (and says why)
             return _verified_deferred(body, None, msg_id, matched[0], _NAME, matched[1])
 
         return fast_check
@@ -219,13 +217,12 @@ class GitHub(Scheme):
         if use_sha1:
             sha1_keys = [key.sha1 for key in keys]
             index, _ = match_hmac(sha1_keys, [presented], b"", body, header)
-            # Replays are keyed on the SHA-256 MAC whichever header matched, so one captured
-            # delivery cannot be accepted once per header.
-            mac = keys[-1].sha256.digest(body)  # the canonical MAC the SHA-256 path keys on
+            # Replays are keyed on the matching key's SHA-256 MAC whichever header matched,
+            # so one captured delivery cannot be accepted once per header.
+            macs: tuple[bytes, ...] = (keys[index].sha256.digest(body),)
         else:
-            index, mac = match_hmac([key.sha256 for key in keys], [presented], b"", body, header)
-        # replay_key == make_replay_key(self.name, mac), derived only if a nonce store asks.
-        return _verified_deferred(body, None, msg_id, index, self.name, mac)
+            index, macs = match_hmac([key.sha256 for key in keys], [presented], b"", body, header)
+        return _verified_deferred(body, None, msg_id, index, self.name, macs)
 
     def sign(
         self,

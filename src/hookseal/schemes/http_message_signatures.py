@@ -215,13 +215,14 @@ class HTTPMessageSignatures(Scheme):
 
     name = _NAME
     signs_timestamp = True
+    signs_url = True
     id_header = None
 
     def __init__(
         self,
+        *,
         required_components: Sequence[str] = ("@method", "@target-uri", "content-digest"),
         label: str | Sequence[str] | None = None,
-        *,
         tag: str | None = None,
         require_created: bool = True,
         digest_algorithms: Sequence[str] = ("sha-256",),

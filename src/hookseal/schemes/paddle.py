@@ -17,7 +17,7 @@ from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._headers import HeaderName
 from .._policy import Policy
-from ._base import Scheme, make_replay_key, match_hmac, require_header
+from ._base import Scheme, match_hmac, require_header
 from ._keyed_header import parse_keyed_signatures
 
 __all__ = ["Paddle"]
@@ -68,14 +68,14 @@ class Paddle(Scheme):
         )
         timestamp = parse_timestamp(raw_ts, header)
         policy.check_window(timestamp, now, header)
-        index, mac = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)
+        index, macs = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)
         return Verified(
             body,
             timestamp=timestamp,
             msg_id=None,
             key_index=index,
             scheme=_NAME,
-            replay_key=make_replay_key(_NAME, mac),
+            replay_material=macs,
         )
 
     def sign(

@@ -19,7 +19,7 @@ from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
 from .._headers import HeaderName, read_header
 from .._policy import Policy
-from ._base import Scheme, check_message_id, make_replay_key, match_hmac, require_header
+from ._base import Scheme, check_message_id, match_hmac, require_header
 
 __all__ = ["Shopify"]
 
@@ -55,14 +55,14 @@ class Shopify(Scheme):
         msg_id = read_header(headers, _ID_HEADER, policy.max_header_bytes)
         if msg_id is not None:
             check_message_id(msg_id, _ID_HEADER.name, policy)
-        index, mac = match_hmac(keys, [presented], b"", body, header)
+        index, macs = match_hmac(keys, [presented], b"", body, header)
         return Verified(
             body,
             timestamp=None,
             msg_id=msg_id,
             key_index=index,
             scheme=self.name,
-            replay_key=make_replay_key(self.name, mac),
+            replay_material=macs,
         )
 
     def sign(

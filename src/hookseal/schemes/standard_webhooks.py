@@ -11,7 +11,6 @@ base64-decoded ``whsec_`` secret, ``v1a`` is Ed25519 checked with a ``whpk_`` pu
 from __future__ import annotations
 
 import binascii
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,14 @@ from .._errors import (
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
-from ._base import FastCheck, Scheme, check_message_id, overrides_check, split_signatures
+from ._base import (
+    FastCheck,
+    Scheme,
+    check_message_id,
+    hmac_matches,
+    overrides_check,
+    split_signatures,
+)
 
 __all__ = ["StandardWebhooks"]
 
@@ -128,7 +134,6 @@ class StandardWebhooks(Scheme):
         self._svix_id = HeaderName("svix-id")
         self._svix_signature = HeaderName("svix-signature")
         self._svix_timestamp = HeaderName("svix-timestamp")
-        self._replay_hash = hashlib.blake2b(digest_size=16, person=_NAME.encode()[:16])
 
     # -- keys --------------------------------------------------------------------------
 
@@ -220,10 +225,16 @@ class StandardWebhooks(Scheme):
         if overrides_check(self, StandardWebhooks):
             return None
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
-        if not ring.hmac_keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
+        # HMAC secrets only (public keys are left to the general check).
+        if (
+            not ring.hmac_keys
+            or ring.ed25519_keys
+            or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH
+        ):
             return None
+        single = len(ring.hmac_keys) == 1
         states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
-        tolerance = policy.tolerance
+        in_window = policy.in_window
         max_id = min(policy.max_id_length, policy.max_header_bytes)
         # The signed prefix 'id.timestamp.' of a delivery check_message_id, read_header and
         # parse_timestamp accept: an id of printable ASCII without space or '.' (its length is
@@ -271,25 +282,33 @@ class StandardWebhooks(Scheme):
             ):
                 return None
             timestamp = int(raw_ts)
-            if not now - tolerance <= timestamp <= now + tolerance:
+            if not in_window(timestamp, now):
                 return None
             try:
                 presented = value.encode()
             except UnicodeEncodeError:  # a lone surrogate: the general path refuses it
                 return None
             prefix = signed.encode()
+            found = -1
+            macs: list[bytes] = []
             for index, inner_copy, outer_copy in states:
                 inner = inner_copy()
                 inner.update(prefix)
                 inner.update(body)
                 outer = outer_copy()
                 outer.update(inner.digest())
-                if _compare(b"v1," + _b2a_base64(outer.digest(), newline=False), presented):
-                    # The replay key, make_replay_key(name, f"{id}\n{ts}"), is derived only if
-                    # a nonce store asks for it (str(timestamp) == raw_ts: no leading zero).
-                    return _verified_deferred(body, timestamp, raw_id, index, _NAME)
-            decode_base64(value[3:], "webhook-signature")  # malformed_header, as check says
-            raise _mismatch("webhook-signature")
+                mac = outer.digest()
+                if single:
+                    if _compare(b"v1," + _b2a_base64(mac, newline=False), presented):
+                        return _verified_deferred(body, timestamp, raw_id, index, _NAME, mac)
+                    return None
+                # A rotation: every key's MAC is the replay material (as the general check).
+                macs.append(mac)
+                if found < 0 and _compare(b"v1," + _b2a_base64(mac, newline=False), presented):
+                    found = index
+            if found < 0:
+                return None  # the general check decides (and says why)
+            return _verified_deferred(body, timestamp, raw_id, found, _NAME, tuple(macs))
 
         return fast_check
 
@@ -354,30 +373,28 @@ class StandardWebhooks(Scheme):
         policy.check_window(timestamp, now, ts_name.name)
 
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
+        if v1a and ring.ed25519_keys and len(v1a) > len(ring.ed25519_keys) + 1:
+            # Each v1a entry costs one Ed25519 verification over the whole body per public key:
+            # a sender signs once per key it holds, so more entries than keys + 1 (a sender one
+            # rotation step ahead) are refused before any of that work.
+            raise MalformedHeader(
+                f"The {header!r} header carries {len(v1a)} v1a signatures for "
+                f"{len(ring.ed25519_keys)} configured public key(s); at most one more than the "
+                "keys is accepted.",
+                reason="too_many_signatures",
+                header=header,
+            )
         prefix = f"{raw_id}.{raw_ts}.".encode("ascii")
-        index = -1
-        if v1:
-            for position, key in ring.hmac_keys:
-                expected = key.digest_parts(prefix, body)
-                for candidate in v1:
-                    if _compare(expected, candidate):
-                        index = position
-                        break
-                if index >= 0:
-                    break
-        if index < 0 and v1a:
-            index = _match_ed25519(ring.ed25519_keys, v1a, prefix + body)
+        index, material = _matches(ring, v1, v1a, prefix, body, f"{raw_id}\n{raw_ts}")
         if index < 0:
             raise _mismatch(header)
-        replay = self._replay_hash.copy()
-        replay.update(f"{raw_id}\n{raw_ts}".encode("ascii"))
         return Verified(
             body,
             timestamp=timestamp,
             msg_id=raw_id,
             key_index=index,
             scheme=_NAME,
-            replay_key=replay.digest(),
+            replay_material=material,
         )
 
     def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
@@ -429,19 +446,60 @@ def _single(lines: list[str] | None) -> str | None:
     return lines[0] if lines is not None and len(lines) == 1 else None
 
 
-def _match_ed25519(keys: Sequence[tuple[int, Any]], presented: list[bytes], message: bytes) -> int:
+def _matches(
+    ring: _KeyRing,
+    v1: list[bytes],
+    v1a: list[bytes],
+    prefix: bytes,
+    body: bytes,
+    signed_id: str,
+) -> tuple[int, list[bytes]]:
+    """The newest matching key's index (-1: none) and the delivery's replay material.
+
+    The material has one item per configured key, whichever matched: each HMAC key's MAC of
+    the signed bytes, and each public key with the signed id and timestamp. It never depends
+    on which of several signatures were sent, so stripping one from a captured delivery
+    changes nothing. Returning instead of raising keeps expected MACs out of a rejection's
+    traceback.
+    """
+    found = (
+        hmac_matches([key for _, key in ring.hmac_keys][::-1], v1, prefix, body) if v1 else None
+    )
+    index = -1
+    material: list[bytes] = []
+    if found is not None:
+        index = ring.hmac_keys[len(ring.hmac_keys) - 1 - found[0]][0]
+    if ring.ed25519_keys:
+        message = prefix + body
+        tail = b"\n" + signed_id.encode("ascii")
+        for position, key in ring.ed25519_keys:
+            material.append(key.public_bytes_raw() + tail)
+            if index >= 0:
+                continue
+            for candidate in v1a:
+                if len(candidate) == _ED25519_SIGNATURE_SIZE and _ed25519_verifies(
+                    key, candidate, message
+                ):
+                    index = position
+                    break
+    if index < 0:
+        return -1, []
+    if found is not None:
+        material.extend(found[1])
+    elif ring.hmac_keys:
+        material.extend(key.digest_parts(prefix, body) for _, key in ring.hmac_keys)
+    return index, material
+
+
+def _ed25519_verifies(key: Any, signature: bytes, message: bytes) -> bool:
+    """One Ed25519 verification (the unit of cost the v1a bound counts)."""
     from cryptography.exceptions import InvalidSignature
 
-    for position, key in keys:
-        for candidate in presented:
-            if len(candidate) != _ED25519_SIGNATURE_SIZE:
-                continue
-            try:
-                key.verify(candidate, message)
-            except InvalidSignature:
-                continue
-            return position
-    return -1
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _mismatch(header: str) -> SignatureMismatch:

@@ -195,13 +195,14 @@ class Twilio(Scheme):
 
     name = "twilio"
     signs_timestamp = False
+    signs_url = True
     id_header = None
 
     def __init__(self, *, algorithm: str = "sha1", max_params: int = 1000) -> None:
         if algorithm not in _ALGORITHMS:
             raise ConfigurationError(
-                f"algorithm must be 'sha1' (Auth Token) or 'sha256' (SharedKey with "
-                f"HMAC_SHA256), not {algorithm!r}."
+                "algorithm must be 'sha1' (Auth Token) or 'sha256' (SharedKey with "
+                "HMAC_SHA256)."
             )
         if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params <= 0:
             raise ConfigurationError(f"max_params must be a positive integer, not {max_params!r}.")

@@ -19,8 +19,8 @@ from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._errors import TimestampOutOfTolerance
 from .._headers import HeaderName
-from .._policy import Policy
-from ._base import Scheme, make_replay_key, match_hmac, require_header
+from .._policy import Policy, earliest_timestamp
+from ._base import Scheme, match_hmac, require_header
 from ._keyed_header import parse_keyed_signatures
 
 __all__ = ["WorkOS"]
@@ -39,6 +39,15 @@ def _check_window_ms(timestamp_ms: int, now: float, tolerance: int, header: str)
     does not. A non-finite clock reading refuses the delivery (fail closed).
     """
     seconds = timestamp_ms // 1000
+    if seconds < earliest_timestamp(now):
+        error = TimestampOutOfTolerance(
+            f"The {header!r} timestamp is before 2001-09-09, which no sender's clock sends: "
+            "the field is forged or broken.",
+            reason="timestamp_too_old",
+            header=header,
+        )
+        error.timestamp = seconds
+        raise error
     if not math.isfinite(now):
         error = TimestampOutOfTolerance(
             f"The clock reading is not a finite time, so the {header!r} timestamp cannot be "
@@ -113,14 +122,14 @@ class WorkOS(Scheme):
         )
         timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
         _check_window_ms(timestamp_ms, now, policy.tolerance, header)
-        index, mac = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return Verified(
             body,
             timestamp=timestamp_ms // 1000,
             msg_id=None,
             key_index=index,
             scheme=_NAME,
-            replay_key=make_replay_key(_NAME, mac),
+            replay_material=macs,
         )
 
     def sign(

@@ -8,4 +8,16 @@ from ._clock import FrozenClock as FrozenClock
 from ._deliveries import SignedDelivery as SignedDelivery
 from ._deliveries import sign_delivery as sign_delivery
 
-__all__ = ["FrozenClock", "SignedDelivery", "sign_delivery"]
+
+def reset_replay_state() -> None:
+    """Empty the shared default replay store (what a ``Verifier`` without ``nonce_store`` uses).
+
+    The pytest plugin does this before every test; call it yourself between scenarios that
+    send the same delivery again, or outside pytest. It never touches a store you passed.
+    """
+    from .._verifier import reset_default_nonce_store
+
+    reset_default_nonce_store()
+
+
+__all__ = ["FrozenClock", "SignedDelivery", "reset_replay_state", "sign_delivery"]

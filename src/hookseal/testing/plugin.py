@@ -5,6 +5,11 @@ Fixtures:
 - ``hookseal_sign``: the :func:`~hookseal.testing.sign_delivery` factory.
 - ``frozen_clock``: a :class:`~hookseal.testing.FrozenClock` that every verifier without a
   clock of its own uses during the test.
+
+Every test also starts with an empty shared default replay store (the one a ``Verifier``
+built without ``nonce_store`` uses), so a delivery one test accepted is not refused as a
+replay in the next; call :func:`hookseal.testing.reset_replay_state` to empty it mid-test.
+A store you pass yourself (Redis, SQLite...) is yours to isolate.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from ._clock import FrozenClock
 from ._deliveries import SignedDelivery, sign_delivery
 
 __all__ = ["frozen_clock", "hookseal_sign"]
+
+
+@pytest.fixture(autouse=True)
+def _hookseal_fresh_default_store() -> None:
+    """Empty the shared default replay store before each test (test isolation)."""
+    _verifier.reset_default_nonce_store()
 
 
 @pytest.fixture
