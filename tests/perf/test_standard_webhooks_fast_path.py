@@ -245,6 +245,9 @@ def test_the_common_delivery_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
         assert verified.body is body
         # Every configured key's MAC of the signed bytes: the rotation's replay identity.
         assert set(verified.replay_keys) == {
-            make_replay_key("standard-webhooks", key.digest_parts(f"{headers['webhook-id']}.{NOW}.".encode(), body))
+            make_replay_key(
+                "standard-webhooks",
+                key.digest_parts(f"{headers['webhook-id']}.{NOW}.".encode(), body),
+            )
             for key in keys
         }

@@ -1,8 +1,10 @@
-"""Finding 1 (HIGH): a rotation header stripped to an older key's signature is a replay.
+"""The replay identity depends only on what was signed, never on the keys' configuration.
 
-During a secret rotation senders put one signature per active secret in the header. The replay
-key must not depend on which configured key matched, or a captured delivery can be replayed
-once per secret by dropping the newer signatures.
+During a secret rotation senders put one signature per active secret in the header; receivers
+add the new secret first (step 1), and in a rolling deploy some workers hold ``[old]`` while
+others hold ``[old, new]``. A captured delivery must be refused as a replay in every one of
+those states, and whichever of its signatures an attacker strips. Endpoints with different
+secrets sharing one store must never refuse each other's genuine deliveries.
 """
 
 from __future__ import annotations
@@ -13,9 +15,19 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from hookseal import ReplayedDelivery, Signer, Verifier
+from hookseal import ConfigurationError, ReplayedDelivery, Signer, Verifier
 from hookseal._keys import HMACKey
-from hookseal.schemes import GitHub, HMACScheme, Paddle, StandardWebhooks, Stripe, WorkOS
+from hookseal.replay import MemoryNonceStore
+from hookseal.schemes import (
+    GitHub,
+    HMACScheme,
+    Paddle,
+    Shopify,
+    Slack,
+    StandardWebhooks,
+    Stripe,
+    WorkOS,
+)
 from hookseal.schemes._base import match_hmac
 
 NOW = 1_700_000_000
@@ -145,3 +157,106 @@ def test_github_sha1_fallback_shares_the_canonical_replay_key() -> None:
     sha1_only = {k: v for k, v in headers.items() if k != "X-Hub-Signature-256"}
     with pytest.raises(ReplayedDelivery):
         verifier.verify(BODY, sha1_only, now=NOW)
+
+
+# -- rotation step 1 and rolling deploys, with one shared store ------------------------------
+
+ROTATING: list[tuple[str, Callable[[], object], tuple[str, str]]] = [
+    ("github", GitHub, ("old-gh-secret", "new-gh-secret")),
+    ("shopify", Shopify, ("old-shopify-secret", "new-shopify-secret")),
+    ("stripe", Stripe, ("whsec_old_secret_aaaa", "whsec_new_secret_bbbb")),
+    ("slack", Slack, ("old-slack-secret", "new-slack-secret")),
+    ("paddle", Paddle, ("pdl_ntfset_old", "pdl_ntfset_new")),
+    ("workos", WorkOS, ("wos_old_secret", "wos_new_secret")),
+    ("hmac", lambda: HMACScheme("X-Sig", prefix="sha256="), ("old-secret-1", "new-secret-2")),
+    ("standard-webhooks", StandardWebhooks, (SW_OLD, SW_NEW)),
+]
+WORKER_KEYS = [("old",), ("old", "new"), ("new", "old")]
+
+
+@pytest.mark.parametrize(
+    ("make", "secrets"), [c[1:] for c in ROTATING], ids=[c[0] for c in ROTATING]
+)
+@pytest.mark.parametrize("first", WORKER_KEYS, ids="-".join)
+@pytest.mark.parametrize("second", WORKER_KEYS, ids="-".join)
+def test_a_delivery_is_accepted_once_whatever_each_worker_holds(
+    make: Callable[[], object],
+    secrets: tuple[str, str],
+    first: tuple[str, ...],
+    second: tuple[str, ...],
+) -> None:
+    """Rotation step 1 or a rolling deploy: workers with other key lists share one store."""
+    by_name = dict(zip(("old", "new"), secrets, strict=True))
+    scheme = make()
+    headers = Signer(scheme, by_name["old"]).sign(BODY, timestamp=NOW, msg_id="msg1")  # type: ignore[arg-type]
+    store = MemoryNonceStore()
+    worker_a = Verifier(make(), [by_name[n] for n in first], nonce_store=store)  # type: ignore[arg-type]
+    worker_b = Verifier(make(), [by_name[n] for n in second], nonce_store=store)  # type: ignore[arg-type]
+    worker_a.verify(BODY, headers, now=NOW)
+    with pytest.raises(ReplayedDelivery):
+        worker_b.verify(BODY, headers, now=NOW)
+
+
+def test_a_set_of_secrets_is_refused_at_construction() -> None:
+    for unordered in ({"a-secret", "b-secret"}, frozenset({"a-secret"}), {"k": 1}.keys()):
+        with pytest.raises(ConfigurationError, match="ordered"):
+            Verifier(Stripe(), unordered)
+
+
+# -- endpoints sharing one store --------------------------------------------------------------
+
+SHARED: list[tuple[str, Callable[[], object], tuple[str, str]]] = [
+    ("standard-webhooks", StandardWebhooks, (SW_OLD, SW_NEW)),
+    (
+        "hmac-id-timestamp",
+        lambda: HMACScheme(
+            "X-Sig", id_header="X-Id", timestamp_header="X-Ts", template="{id}.{timestamp}.{body}"
+        ),
+        ("tenant-a-secret", "tenant-b-secret"),
+    ),
+    ("stripe", Stripe, ("whsec_tenant_a", "whsec_tenant_b")),
+    ("github", GitHub, ("tenant-a-secret", "tenant-b-secret")),
+]
+
+
+@pytest.mark.parametrize(("make", "secrets"), [c[1:] for c in SHARED], ids=[c[0] for c in SHARED])
+@pytest.mark.parametrize("same_body", [True, False])
+def test_endpoints_sharing_a_store_never_refuse_each_others_deliveries(
+    make: Callable[[], object], secrets: tuple[str, str], same_body: bool
+) -> None:
+    """Same id and timestamp (and even body) at two endpoints: both genuine, both accepted."""
+    store = MemoryNonceStore()
+    secret_a, secret_b = secrets
+    endpoint_a = Verifier(make(), [secret_a], nonce_store=store)  # type: ignore[arg-type]
+    endpoint_b = Verifier(make(), [secret_b], nonce_store=store)  # type: ignore[arg-type]
+    body_b = BODY if same_body else b'{"id":"evt_2"}'
+    for_a = Signer(make(), secret_a).sign(BODY, timestamp=NOW, msg_id="msg_shared")  # type: ignore[arg-type]
+    for_b = Signer(make(), secret_b).sign(body_b, timestamp=NOW, msg_id="msg_shared")  # type: ignore[arg-type]
+    endpoint_a.verify(BODY, for_a, now=NOW)
+    endpoint_b.verify(body_b, for_b, now=NOW)  # not a replay: another endpoint's delivery
+    with pytest.raises(ReplayedDelivery):
+        endpoint_b.verify(body_b, for_b, now=NOW)
+
+
+def test_a_tenant_cannot_burn_another_tenants_message_ids() -> None:
+    """A tenant signs deliveries with its own secret, reusing ids the other tenant will send."""
+    store = MemoryNonceStore()
+    victim_secret, attacker_secret = SW_OLD, SW_NEW
+    victim = Verifier(StandardWebhooks(), [victim_secret], nonce_store=store)
+    attacker = Verifier(StandardWebhooks(), [attacker_secret], nonce_store=store)
+    for msg_id in ("msg_1", "msg_2", "msg_3"):
+        burn = Signer(StandardWebhooks(), attacker_secret).sign(BODY, timestamp=NOW, msg_id=msg_id)
+        attacker.verify(BODY, burn, now=NOW)
+    for msg_id in ("msg_1", "msg_2", "msg_3"):
+        genuine = Signer(StandardWebhooks(), victim_secret).sign(BODY, timestamp=NOW, msg_id=msg_id)
+        assert victim.verify(BODY, genuine, now=NOW).msg_id == msg_id
+
+
+# -- the default store survives a verifier built per request ---------------------------------
+
+
+def test_a_verifier_built_per_request_still_refuses_replays() -> None:
+    headers = Signer(GitHub(), "gh-secret").sign(BODY, msg_id="d1")
+    Verifier(GitHub(), ["gh-secret"]).verify(BODY, headers, now=NOW)
+    with pytest.raises(ReplayedDelivery):
+        Verifier(GitHub(), ["gh-secret"]).verify(BODY, headers, now=NOW)

@@ -258,3 +258,12 @@ def test_importing_the_scheme_and_digest_does_not_import_http_sf() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_options_are_keyword_only_and_a_misplaced_secret_is_not_echoed() -> None:
+    secret = "s3cr3t-value-pasted-here"
+    with pytest.raises(TypeError):
+        HTTPMessageSignatures(("@method",))  # type: ignore[misc]
+    with pytest.raises(ConfigurationError) as raised:
+        HTTPMessageSignatures(digest_algorithms=[secret])
+    assert secret not in str(raised.value)

@@ -571,9 +571,11 @@ def test_fast_and_general_paths_agree(sig: str, msg_id: str, ts: str) -> None:
             return type(exc), exc.reason
         return verified.replay_key, verified.msg_id, verified.timestamp
 
-    fast = outcome(lambda: Verifier(StandardWebhooks(), SW1_SECRET, nonce_store=None).verify(
-        SW1_BODY, headers, now=NOW
-    ))
+    fast = outcome(
+        lambda: Verifier(StandardWebhooks(), SW1_SECRET, nonce_store=None).verify(
+            SW1_BODY, headers, now=NOW
+        )
+    )
     general = outcome(lambda: SCHEME._check_general(SW1_BODY, headers, keys, policy, NOW))
     assert fast == general
 
@@ -584,3 +586,33 @@ def test_signature_agrees_with_hmac_digest(body: bytes, raw: bytes, msg_id: str)
     expected = hmac.digest(raw, f"{msg_id}.{SW1_TS}.".encode() + body, hashlib.sha256)
     assert headers["webhook-signature"] == "v1," + base64.b64encode(expected).decode()
     assert _verifier(raw).verify(body, headers, now=SW1_TS).body == body
+
+
+def test_v1a_entries_beyond_the_keys_are_refused_before_any_verification(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forged 1 MiB delivery with 8 v1a entries once cost 8 Ed25519 verifications."""
+    from hookseal.schemes import standard_webhooks
+
+    seed = base64.b64decode(SW2_SEED_B64)
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    whpk = "whpk_" + base64.b64encode(public.public_bytes_raw()).decode()
+    verifications: list[int] = []
+    original = standard_webhooks._ed25519_verifies
+
+    def counting(*args: object) -> bool:
+        verifications.append(1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(standard_webhooks, "_ed25519_verifies", counting)
+    forged = " ".join("v1a," + base64.b64encode(bytes([n]) * 64).decode() for n in range(8))
+    body = b"x" * (1 << 20)
+    with pytest.raises(MalformedHeader) as raised:
+        _verifier(whpk).verify(body, _headers(SW1_ID, SW1_TS, forged), now=SW1_TS)
+    assert raised.value.reason == "too_many_signatures"
+    assert verifications == []
+    # One more entry than keys (a sender a rotation step ahead) is still checked, entry by entry.
+    two = " ".join([SW2_SIG, "v1a," + base64.b64encode(bytes(64)).decode()])
+    assert (
+        _verifier(whpk).verify(SW1_BODY, _headers(SW1_ID, SW1_TS, two), now=SW1_TS).key_index == 0
+    )

@@ -23,6 +23,7 @@ from hookseal import (
     VerificationError,
     Verifier,
 )
+from hookseal._headers import HeaderName
 from hookseal._keys import HMACKey
 from hookseal.schemes import StandardWebhooks, Stripe
 from hookseal.schemes._base import make_replay_key
@@ -301,3 +302,24 @@ def test_errors_do_not_leak() -> None:
     text = str(info.value) + repr(info.value)
     for part in ("whsec_wrong", expected, VALID_HEX, "evt_test_webhook"):
         assert part not in text
+
+
+class _Renamed(Stripe):
+    """A deployment whose proxy forwards Stripe's signature under another header name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._header = HeaderName("X-Forwarded-Stripe-Signature")
+
+
+@pytest.mark.parametrize("shape", ["dict", "lines"])
+def test_a_subclass_renaming_the_header_is_read_the_same_on_every_path(shape: str) -> None:
+    """The prepared check once read the module's header name and accepted what check refused."""
+    signed = Signer(Stripe(), ST_SECRET).sign(ST_PAYLOAD, timestamp=ST_TS, msg_id="m")
+    renamed = {"X-Forwarded-Stripe-Signature": signed["Stripe-Signature"]}
+    verifier = Verifier(_Renamed(), [ST_SECRET], nonce_store=None)
+    original = signed if shape == "dict" else list(signed.items())
+    with pytest.raises(MissingHeader):
+        verifier.verify(ST_PAYLOAD, original, now=ST_TS)
+    moved = renamed if shape == "dict" else list(renamed.items())
+    assert verifier.verify(ST_PAYLOAD, moved, now=ST_TS).timestamp == ST_TS

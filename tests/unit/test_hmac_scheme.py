@@ -371,3 +371,20 @@ def test_signer_refuses_bad_timestamps(timestamp, make_scheme):
 def test_signer_refuses_str_body(make_scheme):
     with pytest.raises(TypeError):
         Signer(make_scheme(), secret=SECRET).sign("text body")  # type: ignore[arg-type]
+
+
+# -- a secret in the wrong place is never echoed -------------------------------------------------
+
+
+def test_options_after_the_header_are_keyword_only():
+    with pytest.raises(TypeError):
+        HMACScheme("X-Signature", "s3cr3t-value-pasted-here")  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("option", ["algorithm", "encoding"])
+def test_a_secret_given_as_an_option_is_not_echoed(option):
+    secret = "s3cr3t-value-pasted-here"
+    with pytest.raises(ConfigurationError) as raised:
+        HMACScheme("X-Signature", **{option: secret})
+    assert secret not in str(raised.value)
+    assert secret not in repr(raised.value)

@@ -359,7 +359,6 @@ def test_event_as_dict_round_trips():
     assert VerificationEvent(**event.as_dict()) == event  # type: ignore[arg-type]
 
 
-
 def test_verify_with_an_async_only_store_says_to_use_averify() -> None:
     class AsyncOnlyStore:
         def __init__(self) -> None:
@@ -400,3 +399,92 @@ def test_averify_runs_a_synchronous_store_off_the_event_loop() -> None:
     asyncio.run(verifier.averify(BODY, headers, now=NOW))
     assert len(threads) == 1
     assert threads[0] != threading.main_thread().name
+
+
+# -- configuration is read-only ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("allowlist", None),
+        ("nonce_store", None),
+        ("scheme", HMACScheme("X-Other")),
+        ("policy", None),
+        ("replay_retention", 1),
+        ("_keys", ()),
+        ("secrets", ["another-secret"]),
+    ],
+)
+def test_configuration_cannot_be_reassigned(make_scheme, name, value):
+    """A reassigned allowlist once let verify() accept what averify() refused."""
+    verifier = Verifier(make_scheme(), [SECRET])
+    with pytest.raises(AttributeError, match="read-only"):
+        setattr(verifier, name, value)
+    with pytest.raises(AttributeError, match="read-only"):
+        delattr(verifier, name)
+
+
+# -- timestamps that no sender sends --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("timestamp", [0, 1, 999_999_999])
+@pytest.mark.parametrize("shape", ["dict", "lines"])
+def test_timestamps_before_2001_are_refused_whatever_the_tolerance(
+    make_scheme, sign, timestamp, shape
+):
+    scheme = make_scheme(timestamp_header="X-Timestamp", template="{timestamp}.{body}")
+    verifier = Verifier(scheme, [SECRET], tolerance=2**40, nonce_store=None)
+    headers = sign(scheme, timestamp=timestamp)
+    given = headers if shape == "dict" else list(headers.items())
+    with pytest.raises(TimestampOutOfTolerance) as raised:
+        verifier.verify(BODY, given, now=NOW)
+    assert raised.value.reason == "timestamp_too_old"
+
+
+def test_a_test_clock_before_2001_still_refuses_non_positive_timestamps(make_scheme, sign):
+    """Providers' old published examples run on a clock of their own time (e.g. t=12345)."""
+    scheme = make_scheme(timestamp_header="X-Timestamp", template="{timestamp}.{body}")
+    verifier = Verifier(scheme, [SECRET], tolerance=10**6, nonce_store=None)
+    assert verifier.verify(BODY, sign(scheme, timestamp=12345), now=12345).timestamp == 12345
+    with pytest.raises(TimestampOutOfTolerance):
+        verifier.verify(BODY, sign(scheme, timestamp=0), now=12345)
+
+
+# -- cancellation between reservation and handler ----------------------------------------------
+
+
+class _SlowStore:
+    """Answers the first key at once and hangs on the second (a slow network store)."""
+
+    def __init__(self) -> None:
+        self.keys: set[bytes] = set()
+        self.reached = asyncio.Event()
+
+    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        if key in self.keys:
+            return False
+        if self.keys:
+            self.reached.set()
+            await asyncio.sleep(3600)
+        self.keys.add(key)
+        return True
+
+    async def arelease(self, key: bytes) -> bool:
+        self.keys.discard(key)
+        return True
+
+
+@pytest.mark.asyncio
+async def test_cancelled_averify_leaves_no_record_that_blocks_the_retry(make_scheme, sign):
+    scheme = make_scheme()
+    store = _SlowStore()
+    # Two secrets: two replay keys; the second reservation is the slow one.
+    verifier = Verifier(scheme, ["old-secret", SECRET], nonce_store=store)
+    headers = sign(scheme)
+    task = asyncio.ensure_future(verifier.averify(BODY, headers, now=NOW))
+    await asyncio.wait_for(store.reached.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert store.keys == set()  # the first key's record was removed: the retry is not refused

@@ -3,7 +3,11 @@
 Everything here reads attacker-controlled input, so each step is strict and bounded: component
 identifiers must be lower-case Strings with only the parameters the RFC defines for them, field
 values must be ASCII without control characters, and anything that cannot be derived raises a
-:class:`~hookseal.VerificationError` (never a ``ValueError`` or ``KeyError``).
+:class:`~hookseal.VerificationError` (never a ``ValueError`` or ``KeyError``): every ``http-sf``
+parse and serialisation is wrapped, since the serialiser refuses values its parser accepts (an
+empty Dictionary or List). Every step is linear in its input (no backtracking regular
+expression reads header text), and the header fields one signature covers may hold at most
+``max_header_bytes`` characters together, checked before any of them is parsed.
 
 Only request components are supported (a webhook receiver verifies requests): ``@status`` and
 the ``req`` and ``tr`` parameters are refused.
@@ -25,7 +29,9 @@ __all__ = [
     "RequestContext",
     "parse_component",
     "parse_component_spec",
+    "serialize",
     "signature_base",
+    "unfold",
 ]
 
 #: The derived components this module can compute for a request.
@@ -43,7 +49,6 @@ DERIVED_COMPONENTS = frozenset(
 )
 _FIELD_PARAMS = frozenset({"sf", "key", "bs"})
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
-_OBS_FOLD = re.compile(r"[ \t]*\r\n[ \t]+")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _MAX_FIELD_LINES = 32
 _MAX_QUERY_FIELDS = 256
@@ -67,6 +72,42 @@ def _sf() -> Any:
 
 def _malformed(message: str, header: str) -> MalformedHeader:
     return MalformedHeader(message, header=header)
+
+
+def serialize(value: object, what: str, header: str) -> str:
+    """``http-sf``'s serialisation of a parsed value; its refusals become MalformedHeader.
+
+    The serialiser refuses values the parser produces (an empty or blank Dictionary or List
+    field parses to an empty container, which "should not be emitted"), and a foreign
+    exception here would be a 500 before any signature is checked.
+    """
+    try:
+        if isinstance(value, tuple):
+            from http_sf.innerlist import ser_item_or_inner_list
+
+            return str(ser_item_or_inner_list(value))
+        return str(_sf().ser(value))
+    except Exception:  # every serialiser refusal is the sender's malformed header
+        raise MalformedHeader(
+            f"The {what} cannot be serialised as a structured field (an empty or blank "
+            "Dictionary or List, for example).",
+            header=header,
+        ) from None
+
+
+def unfold(line: str) -> str:
+    """``line`` with each obs-fold (``[ \\t]* CRLF [ \\t]+``) replaced by one space, stripped.
+
+    Linear in the length of ``line`` (the regular expression this replaces was quadratic in a
+    run of spaces or tabs). A CR or LF that is not part of an obs-fold is left in place, so
+    the caller's control-character check refuses it.
+    """
+    if "\n" not in line and "\r" not in line:
+        return line.strip(" \t")
+    pieces = line.split("\r\n")
+    if not all(piece.startswith((" ", "\t")) for piece in pieces[1:]):
+        return line  # a CR LF that is not an obs-fold: the caller's control check refuses it
+    return " ".join(piece.strip(" \t") for piece in pieces).strip(" \t")
 
 
 class Component:
@@ -140,7 +181,7 @@ def parse_component(item: object, header: str) -> Component:
             raise _malformed("The 'key' parameter must be a string.", header)
         if "bs" in params and ("sf" in params or "key" in params):
             raise _malformed("The 'bs' parameter cannot be combined with 'sf' or 'key'.", header)
-    identifier = _sf().ser((name, params))
+    identifier = serialize((name, params), "covered component identifier", header)
     return Component(name, dict(params), identifier)
 
 
@@ -166,7 +207,16 @@ def parse_component_spec(spec: object) -> Component:
 class RequestContext:
     """The request a signature base is built from: method, URL and header lines."""
 
-    __slots__ = ("_headers", "_query", "_url", "max_line", "method", "structured_fields", "url")
+    __slots__ = (
+        "_budget",
+        "_headers",
+        "_query",
+        "_url",
+        "max_line",
+        "method",
+        "structured_fields",
+        "url",
+    )
 
     def __init__(
         self,
@@ -181,6 +231,8 @@ class RequestContext:
         self.url = url
         self._headers = headers
         self.max_line = max_line
+        #: Characters the covered header fields of the current signature base may still hold.
+        self._budget = max_line
         self._url: tuple[str, str, str, str | None] | None = None
         self._query: list[tuple[str, str]] | None = None
 
@@ -280,8 +332,16 @@ class RequestContext:
 
     # -- header fields -----------------------------------------------------------------
 
-    def field_lines(self, name: str) -> list[str] | None:
-        """Every line of header field ``name`` (stripped, obs-fold removed), or None if absent."""
+    def start_base(self) -> None:
+        """Start a signature base: its covered fields may hold ``max_line`` characters in all."""
+        self._budget = self.max_line
+
+    def field_lines(self, name: str, *, charge: bool = False) -> list[str] | None:
+        """Every line of header field ``name`` (stripped, obs-fold removed), or None if absent.
+
+        With ``charge``, the lines' length is taken from the current signature base's budget
+        (see :meth:`start_base`) before any of them is processed.
+        """
         headers = self._headers
         raw: list[object]
         if isinstance(headers, Headers):
@@ -301,7 +361,7 @@ class RequestContext:
                 f"The {name!r} header was sent in more than {_MAX_FIELD_LINES} lines.",
                 header=name,
             )
-        lines = []
+        texts: list[str] = []
         for item in raw:
             line = bytes(item).decode("latin-1") if isinstance(item, (bytes, bytearray)) else item
             if not isinstance(line, str):
@@ -313,7 +373,19 @@ class RequestContext:
                     reason="header_too_long",
                     header=name,
                 )
-            text = _OBS_FOLD.sub(" ", line).strip(" \t")
+            texts.append(line)
+        if charge:
+            self._budget -= sum(len(line) for line in texts)
+            if self._budget < 0:
+                raise MalformedHeader(
+                    f"The header fields the signature covers hold more than {self.max_line} "
+                    "characters together (max_header_bytes).",
+                    reason="header_too_long",
+                    header=name,
+                )
+        lines = []
+        for line in texts:
+            text = unfold(line)
             if not text.isascii() or not text.replace("\t", " ").isprintable():
                 raise MalformedHeader(
                     f"The covered {name!r} header holds non-ASCII or control characters.",
@@ -325,7 +397,7 @@ class RequestContext:
     def field(self, component: Component) -> str:
         """The value of a covered header field, with ``sf``/``key``/``bs`` applied."""
         name = component.name
-        lines = self.field_lines(name)
+        lines = self.field_lines(name, charge=True)
         if lines is None:
             raise SignatureMismatch(
                 f"The signature covers the {name!r} header, which the request does not have.",
@@ -333,8 +405,9 @@ class RequestContext:
             )
         params = component.params
         if "bs" in params:
-            sf = _sf()
-            return ", ".join(sf.ser(line.encode("ascii")) for line in lines)
+            return ", ".join(
+                serialize(line.encode("ascii"), f"{name!r} header", name) for line in lines
+            )
         value = ", ".join(lines)
         if "key" in params or "sf" in params:
             sf = _sf()
@@ -356,7 +429,7 @@ class RequestContext:
                     f"The covered {name!r} header is not a valid structured field.", header=name
                 ) from None
             if "key" not in params:
-                return str(sf.ser(parsed))
+                return serialize(parsed, f"covered {name!r} header", name)
             member = parsed.get(params["key"])
             if member is None:
                 raise SignatureMismatch(
@@ -364,9 +437,7 @@ class RequestContext:
                     "which the header does not have.",
                     header=name,
                 )
-            from http_sf.innerlist import ser_item_or_inner_list
-
-            return str(ser_item_or_inner_list(member))
+            return serialize(member, f"member {params['key']!r} of the {name!r} header", name)
         return value
 
 
@@ -377,6 +448,7 @@ def _form_encode(text: str) -> str:
 
 def signature_base(components: list[Component], params_line: str, request: RequestContext) -> bytes:
     """The signature base: one ``identifier: value`` line per component, then @signature-params."""
+    request.start_base()
     lines = []
     for component in components:
         if component.name.startswith("@"):

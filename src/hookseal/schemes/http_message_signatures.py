@@ -36,6 +36,7 @@ from ._rfc9421_components import (
     RequestContext,
     parse_component,
     parse_component_spec,
+    serialize,
     signature_base,
 )
 from ._rfc9421_keys import ALGORITHMS, RFC9421Key, load_key
@@ -609,9 +610,7 @@ class HTTPMessageSignatures(Scheme):
         )
 
     def _serialize_member(self, member: Any) -> str:
-        from http_sf.innerlist import ser_item_or_inner_list
-
-        return str(ser_item_or_inner_list(member))
+        return serialize(member, "signature parameters", _SIGNATURE_INPUT.name)
 
     # -- signing -----------------------------------------------------------------------
 

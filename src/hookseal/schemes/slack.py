@@ -28,9 +28,7 @@ __all__ = ["Slack"]
 _NAME = "slack"
 _VERSION = "v0"
 _SIGNATURE = "X-Slack-Signature"
-_SIGNATURE_LOWER = "x-slack-signature"
 _TIMESTAMP = "X-Slack-Request-Timestamp"
-_TIMESTAMP_LOWER = "x-slack-request-timestamp"
 # 'v0=' and 64 hex digits of HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 67
 _MAX_TIMESTAMP_DIGITS = 12
@@ -76,6 +74,9 @@ class Slack(Scheme):
         if not keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
             return None
         match = prepare_one_hmac_match(keys)
+        # The instance's headers (a subclass may rename them), exactly as check reads them.
+        sig_lower, sig_name = self._signature.lower, self._signature.name
+        ts_lower, ts_name = self._timestamp.lower, self._timestamp.name
         in_window = policy.in_window
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
@@ -83,8 +84,8 @@ class Slack(Scheme):
             raw_ts: object
             if type(headers) is Headers:
                 lines = headers._lines
-                sig_lines = lines.get(_SIGNATURE_LOWER)
-                ts_lines = lines.get(_TIMESTAMP_LOWER)
+                sig_lines = lines.get(sig_lower)
+                ts_lines = lines.get(ts_lower)
                 if (
                     sig_lines is None
                     or ts_lines is None
@@ -97,12 +98,12 @@ class Slack(Scheme):
             else:
                 # The spellings read_header tries first, in its order.
                 get = headers.get
-                value = get(_SIGNATURE_LOWER)
+                value = get(sig_lower)
                 if value is None:
-                    value = get(_SIGNATURE)
-                raw_ts = get(_TIMESTAMP_LOWER)
+                    value = get(sig_name)
+                raw_ts = get(ts_lower)
                 if raw_ts is None:
-                    raw_ts = get(_TIMESTAMP)
+                    raw_ts = get(ts_name)
             # Before any crypto: 'v0=' + 64 hex digits; a timestamp of 1 to 12 ASCII digits
             # without a leading zero, inside the window as Policy.check_window compares it (a
             # NaN clock fails). Anything else is left to the general path.

@@ -233,6 +233,9 @@ class StandardWebhooks(Scheme):
         ):
             return None
         single = len(ring.hmac_keys) == 1
+        # The instance's headers (a subclass may rename them), exactly as check reads them.
+        assert self.id_header is not None
+        sig_h, id_h, ts_h = self._signature.lower, self.id_header.lower, self._timestamp.lower
         states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
         in_window = policy.in_window
         max_id = min(policy.max_id_length, policy.max_header_bytes)
@@ -247,19 +250,19 @@ class StandardWebhooks(Scheme):
             raw_id: object
             raw_ts: object
             if type(headers) is dict:
-                value = headers.get("webhook-signature")
-                raw_id = headers.get("webhook-id")
-                raw_ts = headers.get("webhook-timestamp")
+                value = headers.get(sig_h)
+                raw_id = headers.get(id_h)
+                raw_ts = headers.get(ts_h)
             elif type(headers) is Headers:
                 lines = headers._lines
-                value = _single(lines.get("webhook-signature"))
-                raw_id = _single(lines.get("webhook-id"))
-                raw_ts = _single(lines.get("webhook-timestamp"))
+                value = _single(lines.get(sig_h))
+                raw_id = _single(lines.get(id_h))
+                raw_ts = _single(lines.get(ts_h))
             else:
                 get = headers.get
-                value = get("webhook-signature")
-                raw_id = get("webhook-id")
-                raw_ts = get("webhook-timestamp")
+                value = get(sig_h)
+                raw_id = get(id_h)
+                raw_ts = get(ts_h)
             # Before any crypto, and before anything is copied, the lengths: one 'v1,' entry
             # (no space) of the length of a canonical base64 MAC, and the id and timestamp;
             # then a prefix prefix_accepted accepts, and the window exactly as

@@ -31,7 +31,6 @@ __all__ = ["Stripe"]
 
 _NAME = "stripe"
 _HEADER = "Stripe-Signature"
-_HEADER_LOWER = "stripe-signature"
 # The tail of the common header: ',v1=' and 64 hex digits of HMAC-SHA256.
 _FAST_TAIL = 68
 _MAX_TIMESTAMP_DIGITS = 12
@@ -84,20 +83,23 @@ class Stripe(Scheme):
             return None
         match = prepare_one_hmac_match(keys)
         max_header = policy.max_header_bytes
+        # The instance's header (a subclass may rename it), exactly as check reads it.
+        header_lower = self._header.lower
+        header_name = self._header.name
         in_window = policy.in_window
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             if type(headers) is Headers:
-                lines = headers._lines.get(_HEADER_LOWER)
+                lines = headers._lines.get(header_lower)
                 if lines is None or len(lines) != 1:
                     return None
                 value = lines[0]
             else:
                 # The spellings read_header tries first, in its order.
-                value = headers.get(_HEADER_LOWER)
+                value = headers.get(header_lower)
                 if value is None:
-                    value = headers.get(_HEADER)
+                    value = headers.get(header_name)
             # Before any crypto: exactly 't=' + 1 to 12 ASCII digits (no leading zero) +
             # ',v1=' + 64 hex digits, within max_header_bytes, the timestamp inside the window
             # as Policy.check_window compares it (a NaN clock fails). Anything else is left to
