@@ -88,9 +88,9 @@ class Verified:
         "timestamp",
     )
 
-    # Set by the verifier when its nonce store records the delivery (verifier, keys, expiry);
+    # Set by the verifier when its nonce store records the delivery (verifier, keys, token);
     # taken back by Verifier.release. Unset on a Verified that was never recorded.
-    _reservation: tuple[object, tuple[bytes, ...], float] | None
+    _reservation: tuple[object, tuple[bytes, ...], bytes | None] | None
     # Set by the verifier when an allowlist resolved the client; unset otherwise.
     _client_addr: str | None
 

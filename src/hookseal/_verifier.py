@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -33,8 +34,13 @@ _perf_counter = time.perf_counter
 _time = time.time
 _debug_enabled = logger.isEnabledFor
 _DEBUG = logging.DEBUG
-# Seconds before a record's expiry after which it is no longer released (see Verifier.release).
-_RELEASE_MARGIN = 1.0
+
+
+def _new_token() -> bytes:
+    """A random token naming one acceptance, so that only it can release its records."""
+    return os.urandom(16)
+
+
 _reservation_lock = threading.Lock()
 # The logger's own memo of isEnabledFor (cleared in place whenever levels change). A False
 # found there is what isEnabledFor would return; anything else asks isEnabledFor itself.
@@ -115,6 +121,8 @@ class Verifier:
             several workers, or ``None`` to turn replay protection off explicitly.
         replay_retention: seconds a delivery is remembered when the scheme signs no
             timestamp (GitHub, Shopify, Twilio): their replay bound is this retention.
+        max_releases: how many times one delivery may be accepted again after its handler
+            failed (see :meth:`release`; default 3, counted in the nonce store; 0 never).
         allowlist: an :class:`~hookseal.network.IPAllowlist` checked before any signature work.
         on_event: called with a :class:`VerificationEvent` after every verification; by
             default rejections are logged on the ``hookseal`` logger. A failing callback never
@@ -139,29 +147,33 @@ class Verifier:
         "_fast_verify",
         "_keys",
         "_max_body_bytes",
+        "_max_releases",
         "_nonce_store",
         "_on_event",
         "_policy",
+        "_releasable",
         "_replay_retention",
         "_scheme",
         "_sink_failure_logged",
         "_sync_reserve",
     )
     _allowlist: AddressPolicy | None
-    _async_reserve: Callable[[bytes, float, float], Awaitable[bool]] | None
+    _async_reserve: Callable[..., Awaitable[bool]] | None
     _clock: Callable[[], float] | None
     _custom_sink: bool
     _fast_check: FastCheck | None
     _fast_verify: FastCheck | None
     _keys: tuple[Any, ...]
     _max_body_bytes: int
+    _max_releases: int
     _nonce_store: Any
     _on_event: EventSink
     _policy: Policy
+    _releasable: bool
     _replay_retention: int
     _scheme: Scheme
     _sink_failure_logged: bool
-    _sync_reserve: Callable[[bytes, float, float], bool] | None
+    _sync_reserve: Callable[..., bool] | None
 
     def __init__(
         self,
@@ -175,6 +187,7 @@ class Verifier:
         max_id_length: int = 256,
         nonce_store: Any = DEFAULT_STORE,
         replay_retention: int = 86400,
+        max_releases: int = 3,
         allowlist: AddressPolicy | None = None,
         on_event: EventSink | None = None,
         clock: Callable[[], float] | None = None,
@@ -188,13 +201,17 @@ class Verifier:
                 f"{type(scheme).__name__}."
             )
         set_(self, "_scheme", scheme)
-        set_(self, "_policy", Policy(
-            tolerance=tolerance,
-            max_body_bytes=max_body_bytes,
-            max_header_bytes=max_header_bytes,
-            max_signatures=max_signatures,
-            max_id_length=max_id_length,
-        ))
+        set_(
+            self,
+            "_policy",
+            Policy(
+                tolerance=tolerance,
+                max_body_bytes=max_body_bytes,
+                max_header_bytes=max_header_bytes,
+                max_signatures=max_signatures,
+                max_id_length=max_id_length,
+            ),
+        )
         if secrets is None:
             raise ConfigurationError("No secrets configured: give at least one secret.")
         if isinstance(secrets, AbstractSet):
@@ -220,7 +237,20 @@ class Verifier:
             raise ConfigurationError(
                 "nonce_store must have a reserve() or areserve() method (see hookseal.replay)."
             )
+        if isinstance(max_releases, bool) or not isinstance(max_releases, int) or max_releases < 0:
+            raise ConfigurationError(
+                "max_releases must be a number of times (0 or more) a failed delivery may be "
+                "accepted again."
+            )
+        set_(self, "_max_releases", max_releases)
         set_(self, "_nonce_store", nonce_store)
+        # A store that can release records gets a token per acceptance (protocol v2).
+        set_(
+            self,
+            "_releasable",
+            callable(getattr(nonce_store, "release", None))
+            or callable(getattr(nonce_store, "arelease", None)),
+        )
         set_(self, "_sync_reserve", getattr(nonce_store, "reserve", None))
         set_(self, "_async_reserve", getattr(nonce_store, "areserve", None))
         if allowlist is not None and not callable(getattr(allowlist, "check", None)):
@@ -390,44 +420,47 @@ class Verifier:
     # -- releasing a reservation -----------------------------------------------------------
 
     def release(self, verified: Verified, *, now: float | None = None) -> bool:
-        """Forget the replay record of ``verified`` because its handling failed.
+        """Release the replay record of ``verified`` because its handling failed.
 
         Call it when the handler could not process a delivery this verifier accepted (it
         raised, or answered 5xx), so that the sender's retry is accepted instead of refused as
         a replay. It matters for senders whose retries are byte-identical (Shopify, GitHub's
         *Redeliver*, any scheme that signs no timestamp); a re-signed retry (Stripe, Standard
-        Webhooks) gets a new record anyway. The adapters call it for you when you opt in with
-        ``release_on_error=True``.
+        Webhooks) gets a new record anyway. The adapters call it for you
+        (``release_on_error``, on by default).
 
-        Only the record this verifier made for this very :class:`Verified` is removed, once,
-        and only while it is still live (more than a second before it expires). The trade-off:
-        once released, the delivery can be accepted again by anyone who holds its bytes, not
-        only by the sender's retry, and again after every failure: a delivery on which the
-        handler always fails can be processed as often as it is replayed, within the time
-        window (or the retention, for schemes that sign no timestamp). Make the handler's side
-        effects before a failure idempotent.
+        The release is bounded: the store releases the same delivery at most
+        ``max_releases`` times (``Verifier(max_releases=3)`` by default), counted in the
+        store itself so that every worker sees the same count; after that, the record stays
+        and further copies are refused as replays, so a "poison" delivery on which the
+        handler always fails cannot be processed without limit. Only the record this
+        acceptance made is released (a compare-and-set on its token), once. The trade-off:
+        within that bound, a released delivery can be accepted again by anyone who holds its
+        bytes, not only by the sender's retry. Make the handler's side effects before a
+        failure idempotent.
 
         Returns:
-            True if the record was removed; False if there was nothing to remove (no nonce
+            True if the record was released; False if there was nothing to release (no nonce
             store, a store without ``release``, a store that recorded nothing, such as a Redis
-            store failing open; already released or expired; or a :class:`Verified` that this
-            verifier did not record). A store failure is logged as a WARNING and gives False
-            (the retry is then refused as before); it never raises, so it is safe in an error
-            handler.
+            store failing open; already released, expired or past the bound; or a
+            :class:`Verified` that this verifier did not record). A store failure is logged as
+            a WARNING and gives False (the retry is then refused as before); it never raises,
+            so it is safe in an error handler.
         """
         release = getattr(self._nonce_store, "release", None)
         if release is None:
             return False
-        keys = self._take_live_reservation(verified, now)
-        if not keys:
+        reservation = self._take_reservation(verified)
+        if reservation is None:
             return False
-        removed = False
+        keys, token = reservation
+        released = False
         try:
             for key in keys:
-                removed = release(key) is not False or removed
+                released = release(key, token, self._max_releases) is True or released
         except Exception as exc:
             return self._release_failed(exc)
-        return self._released(verified, removed)
+        return self._released(verified, released)
 
     async def arelease(self, verified: Verified, *, now: float | None = None) -> bool:
         """The asynchronous form of :meth:`release` (awaits the store's ``arelease``)."""
@@ -436,44 +469,39 @@ class Verifier:
         release = getattr(store, "release", None)
         if async_release is None and release is None:
             return False
-        keys = self._take_live_reservation(verified, now)
-        if not keys:
+        reservation = self._take_reservation(verified)
+        if reservation is None:
             return False
-        removed = False
+        keys, token = reservation
+        released = False
         try:
             for key in keys:
                 if async_release is not None:
-                    done = await async_release(key)
+                    done = await async_release(key, token, self._max_releases)
                 else:
                     assert release is not None  # one of the two exists (checked above)
                     # A synchronous store may block on I/O: keep it off the event loop.
-                    done = await asyncio.to_thread(release, key)
-                removed = done is not False or removed
+                    done = await asyncio.to_thread(release, key, token, self._max_releases)
+                released = done is True or released
         except Exception as exc:
             return self._release_failed(exc)
-        return self._released(verified, removed)
+        return self._released(verified, released)
 
-    def _take_live_reservation(self, verified: Verified, now: float | None) -> tuple[bytes, ...]:
-        """The keys this verifier recorded for ``verified``, taken once; () if not live."""
+    def _take_reservation(self, verified: Verified) -> tuple[tuple[bytes, ...], bytes] | None:
+        """The keys and token this verifier recorded for ``verified``, taken once."""
         if not isinstance(verified, Verified):
             raise TypeError(
                 "release() takes the Verified that verify() returned, not "
                 f"{type(verified).__name__}."
             )
         with _reservation_lock:  # taken once, even by two threads releasing at the same time
-            reservation: tuple[object, tuple[bytes, ...], float] | None = getattr(
+            reservation: tuple[object, tuple[bytes, ...], bytes | None] | None = getattr(
                 verified, "_reservation", None
             )
-            if reservation is None or reservation[0] is not self:
-                return ()
+            if reservation is None or reservation[0] is not self or reservation[2] is None:
+                return None
             verified._reservation = None
-        if now is None:
-            now = _time() if self._clock is None else self._clock()
-        # A margin for the store's own clock: past it, the record may already be gone and the
-        # key taken by another delivery, which must not be released.
-        if not now < reservation[2] - _RELEASE_MARGIN:
-            return ()
-        return reservation[1]
+        return reservation[1], reservation[2]
 
     def _released(self, verified: Verified, removed: object) -> bool:
         if removed is False:  # the store declined (e.g. it recorded nothing): not released
@@ -553,11 +581,15 @@ class Verifier:
         if reserve is None:
             raise self._for_client(self._async_only_store(), verified)
         expires_at = self._expiry(verified, now)
+        token = _new_token() if self._releasable else None
         made: list[bytes] = []
         try:
             for key in keys:
                 try:
-                    fresh = reserve(key, expires_at, now)
+                    if token is None:
+                        fresh = reserve(key, expires_at, now)
+                    else:
+                        fresh = reserve(key, expires_at, now, token)
                 except VerificationError:
                     raise
                 except Exception as exc:
@@ -566,12 +598,12 @@ class Verifier:
                     raise self._replayed()
                 made.append(key)
         except VerificationError as exc:
-            self._undo(made, exc)
+            self._undo(made, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
         except BaseException:
-            self._undo(made, None)
+            self._undo(made, token, None)
             raise
-        verified._reservation = (self, keys, expires_at)
+        verified._reservation = (self, keys, token)
 
     async def _areserve(self, verified: Verified, now: float) -> None:
         """The asynchronous form of :meth:`_reserve` (the store's ``areserve`` is awaited)."""
@@ -580,16 +612,18 @@ class Verifier:
             return
         expires_at = self._expiry(verified, now)
         reserve = self._async_reserve
+        token = _new_token() if self._releasable else None
+        extra = () if token is None else (token,)
         made: list[bytes] = []
         try:
             for key in keys:
                 try:
                     if reserve is not None:
-                        fresh = await reserve(key, expires_at, now)
+                        fresh = await reserve(key, expires_at, now, *extra)
                     else:
                         # A synchronous store may block on I/O: keep it off the event loop.
                         fresh = await asyncio.to_thread(
-                            self._nonce_store.reserve, key, expires_at, now
+                            self._nonce_store.reserve, key, expires_at, now, *extra
                         )
                 except VerificationError:
                     raise
@@ -599,20 +633,22 @@ class Verifier:
                     raise self._replayed()
                 made.append(key)
         except VerificationError as exc:
-            await self._aundo(made, exc)
+            await self._aundo(made, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
         except BaseException:
             # Cancelled (or interrupted) part-way: the handler will never run, so the records
             # this call made must not block the sender's retry. Shielded: a second
             # cancellation must not interrupt the clean-up.
             if made:
-                await asyncio.shield(self._aundo(made, None))
+                await asyncio.shield(self._aundo(made, token, None))
             raise
-        verified._reservation = (self, keys, expires_at)
+        verified._reservation = (self, keys, token)
 
-    def _undo(self, made: list[bytes], error: VerificationError | None) -> None:
-        """Remove the records of an acceptance that failed part-way (not for a replay)."""
-        if not made or isinstance(error, ReplayedDelivery):
+    def _undo(
+        self, made: list[bytes], token: bytes | None, error: VerificationError | None
+    ) -> None:
+        """Release the records of an acceptance that failed part-way (not for a replay)."""
+        if not made or token is None or isinstance(error, ReplayedDelivery):
             # A replay: one of its keys was recorded by an earlier acceptance, and the keys
             # recorded now identify the same signed delivery. Nothing to undo.
             return
@@ -621,13 +657,15 @@ class Verifier:
             return
         for key in made:
             try:
-                release(key)
+                release(key, token, self._max_releases)
             except Exception as exc:
                 self._release_failed(exc)
                 return
 
-    async def _aundo(self, made: list[bytes], error: VerificationError | None) -> None:
-        if not made or isinstance(error, ReplayedDelivery):
+    async def _aundo(
+        self, made: list[bytes], token: bytes | None, error: VerificationError | None
+    ) -> None:
+        if not made or token is None or isinstance(error, ReplayedDelivery):
             return
         store = self._nonce_store
         async_release = getattr(store, "arelease", None)
@@ -635,9 +673,9 @@ class Verifier:
         for key in made:
             try:
                 if async_release is not None:
-                    await async_release(key)
+                    await async_release(key, token, self._max_releases)
                 elif release is not None:
-                    await asyncio.to_thread(release, key)
+                    await asyncio.to_thread(release, key, token, self._max_releases)
             except Exception as exc:
                 self._release_failed(exc)
                 return

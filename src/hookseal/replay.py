@@ -25,22 +25,32 @@ _INF = math.inf
 
 @runtime_checkable
 class NonceStore(Protocol):
-    """A synchronous nonce store."""
+    """A synchronous nonce store.
 
-    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        """Record ``key`` until ``expires_at`` (Unix seconds) unless it is already recorded.
+    A record holds the key, its expiry, the token of the acceptance that made it, whether it
+    was released, and how many times it was released. A record is live while
+    ``now <= expires_at``.
+    """
 
-        Returns True if the key was new (the delivery may proceed) and False if it is
-        already recorded and not yet expired (a replay); an entry is live while
-        ``now <= expires_at``. Raises
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """Record ``key`` until ``expires_at`` (Unix seconds) unless a live record holds it.
+
+        One atomic operation. Returns True when there is no live record (a new delivery) or
+        when the live record was released (a re-admission: the record is held again, with
+        this ``token``); False when a live record holds the key (a replay). Raises
         :class:`~hookseal.NonceStoreUnavailable` when it cannot answer; the verifier then
         refuses the delivery. ``now`` is the verifier's clock, for stores that expire
-        entries themselves.
+        entries themselves; ``token`` identifies this acceptance for :meth:`release`.
+        """
 
-        A store may also offer ``release(key) -> bool`` (and ``async arelease(key)``), which
-        deletes a live entry so that :meth:`hookseal.Verifier.release` can let the retry of
-        a delivery whose handling failed through, returning False when it removed nothing.
-        Without it, such a retry is refused as a replay until the entry expires.
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """Mark the live record of ``key`` released, if this acceptance (``token``) holds it.
+
+        One atomic compare-and-set: only a held record with exactly this token, released
+        fewer than ``max_releases`` times before, is released (True); anything else changes
+        nothing (False). The count lives in the store, so every worker sees the same bound.
         """
 
 
@@ -48,8 +58,13 @@ class NonceStore(Protocol):
 class AsyncNonceStore(Protocol):
     """An asynchronous nonce store, used by :meth:`hookseal.Verifier.averify`."""
 
-    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
         """The asynchronous form of :meth:`NonceStore.reserve`."""
+
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """The asynchronous form of :meth:`NonceStore.release`."""
 
 
 class MemoryNonceStore:
@@ -80,6 +95,11 @@ class MemoryNonceStore:
         self.max_entries = max_entries
         self._granularity = granularity
         self._entries: dict[bytes, float] = {}
+        # The token of the acceptance holding each live entry (for release).
+        self._tokens: dict[bytes, bytes | None] = {}
+        # Released records: key -> (times released, expiry). A released key is absent from
+        # _entries (a new reservation re-admits it) but keeps its count until it expires.
+        self._releases: dict[bytes, tuple[int, float]] = {}
         self._buckets: dict[int, list[bytes]] = {}
         self._bucket_heap: list[int] = []
         # The bucket the last entry went to, and its key list (a cache of one _buckets item).
@@ -98,8 +118,10 @@ class MemoryNonceStore:
         """The number of entries held (expired ones are dropped lazily)."""
         return len(self._entries)
 
-    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore)."""
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """Record ``key`` until ``expires_at`` unless a live entry holds it (see NonceStore)."""
         if not _isfinite(expires_at):
             raise NonceStoreUnavailable("The replay-store expiry is not a finite time.")
         # acquire/release in try/finally: the same as ``with self._lock``, for less.
@@ -120,6 +142,9 @@ class MemoryNonceStore:
                         # delivery whose timestamp + tolerance equals now, so its entry must too.
                         return False
                     entries[key] = expires_at
+                self._tokens[key] = token
+                if self._releases:
+                    self._forget_expired_release(key, now)
             else:
                 held = entries.get(key)
                 if held is not None and held >= now:
@@ -140,6 +165,9 @@ class MemoryNonceStore:
                         reason="nonce_store_full",
                     )
                 entries[key] = expires_at
+                self._tokens[key] = token
+                if self._releases:
+                    self._forget_expired_release(key, now)
             if self._last_low <= expires_at < self._last_high:
                 # Deliveries arrive in time order: most share the previous one's bucket, whose
                 # expiry range is cached (the same bucket the formula below gives).
@@ -168,15 +196,29 @@ class MemoryNonceStore:
         finally:
             lock.release()
 
-    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
         """The asynchronous form of :meth:`reserve` (it never blocks on I/O)."""
-        return self.reserve(key, expires_at, now)
+        return self.reserve(key, expires_at, now, token)
 
-    def release(self, key: bytes) -> bool:
-        """Delete the entry for ``key``; True if there was one (see ``Verifier.release``)."""
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """Release the live entry ``token`` holds, at most ``max_releases`` times per key.
+
+        A released key is accepted again once (see ``Verifier.release``); its count stays
+        until the entry would have expired, so a delivery whose handler always fails is
+        re-admitted at most ``max_releases`` times.
+        """
         with self._lock:
-            if self._entries.pop(key, None) is None:
+            expires_at = self._entries.get(key)
+            if expires_at is None or token is None or self._tokens.get(key) != token:
                 return False
+            count = self._releases.get(key, (0, 0.0))[0]
+            if count >= max_releases:
+                return False
+            del self._entries[key]
+            del self._tokens[key]
+            self._releases[key] = (count + 1, expires_at)
             self._released += 1
             if self._released > self.max_entries:
                 # Bound the stale keys released entries leave in the bucket lists (a poison
@@ -184,15 +226,23 @@ class MemoryNonceStore:
                 self._rebuild_buckets()
             return True
 
-    async def arelease(self, key: bytes) -> bool:
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
         """The asynchronous form of :meth:`release` (it never blocks on I/O)."""
-        return self.release(key)
+        return self.release(key, token, max_releases)
+
+    def _forget_expired_release(self, key: bytes, now: float) -> None:
+        """A new record for ``key`` starts a new count once the released one has expired."""
+        released = self._releases.get(key)
+        if released is not None and released[1] < now:
+            del self._releases[key]
 
     def _rebuild_buckets(self) -> None:
         """Rebuild the bucket lists from the live entries alone (O(entries), rarely)."""
         granularity = self._granularity
         buckets: dict[int, list[bytes]] = {}
-        for key, expires_at in self._entries.items():
+        held = self._entries.items()
+        released = ((key, expiry) for key, (_, expiry) in self._releases.items())
+        for key, expires_at in (*held, *released):
             bucket = (int(expires_at) // granularity + 1) * granularity
             keys = buckets.get(bucket)
             if keys is None:
@@ -217,10 +267,18 @@ class MemoryNonceStore:
                 self._last_keys = []
                 self._last_low = _INF
                 self._last_high = -_INF
+            releases = self._releases
             for key in self._buckets.pop(bucket):
                 expiry = entries.get(key)
                 if expiry is not None and expiry < now:
                     del entries[key]
+                    self._tokens.pop(key, None)
+                    releases.pop(key, None)
+                elif expiry is None:
+                    released = releases.get(key)
+                    if released is not None and released[1] < now:
+                        del releases[key]
+                        self._tokens.pop(key, None)
         if len(entries) < self.max_entries:
             self._full_logged = False
 

@@ -60,28 +60,53 @@ def test_signature_only_scheme_is_released_by_its_mac() -> None:
         verifier.verify(body, headers, now=NOW + 3602)
 
 
-def test_release_near_or_after_expiry_does_nothing() -> None:
-    """Within a second of the expiry the key may already belong to another delivery."""
+def test_release_only_touches_the_record_its_acceptance_made() -> None:
+    """A compare-and-set on the acceptance's token, never a plain delete.
+
+    Once a record expired and another acceptance took the key, the first Verified cannot
+    release the second acceptance's record, whatever the clocks say.
+    """
     store = MemoryNonceStore()
-    verifier = quiet_verifier(store, tolerance=TOLERANCE)
-    body, headers = signed(NOW, "msg_late")
-    expires_at = NOW + TOLERANCE + 1
-    verified = verifier.verify(body, headers, now=NOW)
-    assert verifier.release(verified, now=expires_at - 1) is False
-    assert len(store) == 1
-    # Taken once: even an earlier clock cannot release it afterwards.
-    assert verifier.release(verified, now=NOW) is False
+    verifier = quiet_verifier(store, scheme=body_only_scheme(), replay_retention=10)
+    body, headers = signed(NOW, "msg_late", scheme=body_only_scheme())
+    first = verifier.verify(body, headers, now=NOW)
+    second = verifier.verify(body, headers, now=NOW + 20)  # the first record had expired
+    assert verifier.release(first, now=NOW + 21) is False
     with pytest.raises(ReplayedDelivery):
-        verifier.verify(body, headers, now=NOW + 10)
+        verifier.verify(body, headers, now=NOW + 22)
+    assert verifier.release(second, now=NOW + 23) is True
 
 
-def test_release_uses_the_verifier_clock_by_default() -> None:
-    clock = [float(NOW)]
-    verifier = quiet_verifier(MemoryNonceStore(), tolerance=TOLERANCE, clock=lambda: clock[0])
-    body, headers = signed(NOW, "msg_clock")
-    verified = verifier.verify(body, headers)
-    clock[0] = NOW + TOLERANCE + 5
-    assert verifier.release(verified) is False
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_releases_are_bounded_per_delivery(limit: int) -> None:
+    """A poison delivery (its handler always fails) is re-admitted at most max_releases times."""
+    verifier = quiet_verifier(MemoryNonceStore(), max_releases=limit)
+    body, headers = signed(NOW, "msg_poison")
+    accepted = 0
+    for _ in range(limit + 3):
+        try:
+            verified = verifier.verify(body, headers, now=NOW)
+        except ReplayedDelivery:
+            continue
+        accepted += 1
+        verifier.release(verified, now=NOW)  # the handler failed again
+    assert accepted == limit + 1
+
+
+def test_the_bound_is_counted_in_the_store_for_every_worker() -> None:
+    """Workers sharing one store share the count: a new worker does not reset it."""
+    store = MemoryNonceStore()
+    body, headers = signed(NOW, "msg_shared_bound")
+    accepted = 0
+    for _ in range(6):
+        worker = quiet_verifier(store, max_releases=2)  # a fresh worker per attempt
+        try:
+            verified = worker.verify(body, headers, now=NOW)
+        except ReplayedDelivery:
+            continue
+        accepted += 1
+        worker.release(verified, now=NOW)
+    assert accepted == 3
 
 
 def test_nothing_to_release() -> None:
@@ -138,10 +163,10 @@ def test_store_without_release_keeps_its_record() -> None:
 
 
 class BrokenReleaseStore(MemoryNonceStore):
-    def release(self, key: bytes) -> None:
+    def release(self, key: bytes, token: bytes, max_releases: int) -> None:  # type: ignore[override]
         raise NonceStoreUnavailable("the store is down")
 
-    async def arelease(self, key: bytes) -> None:
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> None:  # type: ignore[override]
         raise ConnectionError("the store is down")
 
 
@@ -194,14 +219,16 @@ class SyncReleaseOnly:
         self.inner = MemoryNonceStore()
         self.threads: list[Any] = []
 
-    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        return self.inner.reserve(key, expires_at, now)
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        return self.inner.reserve(key, expires_at, now, token)
 
-    def release(self, key: bytes) -> None:
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
         import threading
 
         self.threads.append(threading.current_thread())
-        self.inner.release(key)
+        return self.inner.release(key, token, max_releases)
 
 
 def test_arelease_keeps_a_synchronous_release_off_the_event_loop() -> None:
@@ -223,11 +250,16 @@ def test_arelease_keeps_a_synchronous_release_off_the_event_loop() -> None:
 
 def test_memory_store_release_of_an_unknown_key_is_harmless() -> None:
     store = MemoryNonceStore()
-    store.release(b"never-recorded")
-    assert store.reserve(b"k", NOW + 10, NOW) is True
-    store.release(b"k")
-    assert store.reserve(b"k", NOW + 10, NOW) is True
-    assert store.reserve(b"k", NOW + 10, NOW) is False
+    assert store.release(b"never-recorded", b"t", 3) is False
+    assert store.reserve(b"k", NOW + 10, NOW, b"t1") is True
+    assert store.release(b"k", b"not-t1", 3) is False  # not this acceptance's record
+    assert store.reserve(b"k", NOW + 10, NOW, b"t2") is False
+    assert store.release(b"k", b"t1", 3) is True
+    assert store.release(b"k", b"t1", 3) is False  # already released
+    assert store.reserve(b"k", NOW + 10, NOW, b"t2") is True  # re-admitted
+    assert store.reserve(b"k", NOW + 10, NOW, b"t3") is False
+    assert store.reserve(b"untokened", NOW + 10, NOW) is True
+    assert store.release(b"untokened", b"", 3) is False
 
 
 def test_memory_store_stays_bounded_under_repeated_release() -> None:
@@ -235,8 +267,8 @@ def test_memory_store_stays_bounded_under_repeated_release() -> None:
     store = MemoryNonceStore(max_entries=50, granularity=1)
     for round_ in range(2_000):
         key = b"poison"
-        assert store.reserve(key, NOW + 100 + round_ % 7, NOW) is True
-        store.release(key)
+        assert store.reserve(key, NOW + 100 + round_ % 7, NOW, b"t") is True
+        assert store.release(key, b"t", 10**6) is True
     held = sum(len(keys) for keys in store._buckets.values())
     assert held <= store.max_entries + 1
     assert len(store) == 0
@@ -256,7 +288,7 @@ def test_memory_store_stays_bounded_under_repeated_release() -> None:
 class DecliningStore(MemoryNonceStore):
     """A store that answers release() with False: it removed nothing."""
 
-    def release(self, key: bytes) -> bool:
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
         return False
 
 
@@ -278,9 +310,9 @@ def test_concurrent_releases_of_one_delivery_release_once() -> None:
             super().__init__()
             self.releases = 0
 
-        def release(self, key: bytes) -> bool:
+        def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
             self.releases += 1
-            return super().release(key)
+            return super().release(key, token, max_releases)
 
     for attempt in range(20):
         store = CountingStore()

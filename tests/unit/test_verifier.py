@@ -461,7 +461,9 @@ class _SlowStore:
         self.keys: set[bytes] = set()
         self.reached = asyncio.Event()
 
-    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
         if key in self.keys:
             return False
         if self.keys:
@@ -470,7 +472,7 @@ class _SlowStore:
         self.keys.add(key)
         return True
 
-    async def arelease(self, key: bytes) -> bool:
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
         self.keys.discard(key)
         return True
 
