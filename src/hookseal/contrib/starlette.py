@@ -462,9 +462,10 @@ class HookSealMiddleware:
             from which the signed URL is rebuilt; required when a route's scheme signs the
             URL (Twilio, RFC 9421). See :func:`request_url`.
         release_on_error: when the application answers 5xx, or raises or answers nothing
-            before answering, forget the delivery's replay record
-            (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. Off
-            by default: read the trade-off there first.
+            before answering, release the delivery's replay record
+            (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. On
+            by default, bounded per delivery by the verifier's ``max_releases`` (counted in
+            the nonce store); pass False to keep every record.
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction (including a
@@ -480,7 +481,7 @@ class HookSealMiddleware:
         replay_status: int = 409,
         on_reject: RejectHook | None = None,
         public_url: str | None = None,
-        release_on_error: bool = False,
+        release_on_error: bool = True,
     ) -> None:
         if not isinstance(routes, Mapping) or not routes:
             raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")
