@@ -22,6 +22,7 @@ from ._errors import (
 from ._events import EventSink, VerificationEvent, escape_for_log, log_event
 from ._headers import Headers
 from ._policy import Policy
+from ._workers import several_workers
 from .replay import MemoryNonceStore
 
 if TYPE_CHECKING:
@@ -95,13 +96,27 @@ def reset_default_nonce_store() -> None:
 
 def _warn_default_store_once() -> None:
     global _warned_default_store  # noqa: PLW0603
-    if not _warned_default_store:
-        _warned_default_store = True
-        logger.info(
-            "hookseal: replay protection uses a per-process MemoryNonceStore. With several "
-            "worker processes or machines, pass nonce_store=RedisNonceStore(...) (or another "
-            "shared store) so a delivery accepted by one worker is refused by the others."
+    if _warned_default_store:
+        return
+    _warned_default_store = True
+    server = several_workers()
+    if server is not None:
+        # Each worker has a store of its own: a delivery accepted by one is accepted again
+        # by another. Said once per process, at WARNING, which default logging shows.
+        logger.warning(
+            "hookseal: this process is one of several workers (%s), and replay protection "
+            "uses the per-process default store, so a replayed delivery sent to another "
+            "worker is accepted. Pass a shared store: SQLiteNonceStore (one machine, no "
+            "server), RedisNonceStore or PostgresNonceStore (hookseal.stores).",
+            server,
         )
+        return
+    logger.info(
+        "hookseal: replay protection uses a per-process MemoryNonceStore. With several "
+        "worker processes or machines, pass a shared store (hookseal.stores: SQLite for one "
+        "machine, Redis or PostgreSQL for several) so a delivery accepted by one worker is "
+        "refused by the others."
+    )
 
 
 class Verifier:
