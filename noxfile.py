@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 
@@ -13,6 +14,29 @@ nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 COVERAGE_PYTHON = "3.11"
+
+
+def _put_installed_pythons_on_path() -> None:
+    """Make every installed CPython 3.10-3.13 findable as ``python3.X``.
+
+    pyenv installs them side by side but puts only the active one on ``PATH``; without this,
+    nox would skip the others as missing. Interpreters that are not installed at all stay
+    missing: nox's summary lists them as skipped (and CI fails on them).
+    """
+    roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv")]
+    found: list[str] = []
+    for root in filter(None, roots):
+        for version in PYTHONS:
+            for candidate in sorted(glob.glob(os.path.join(root, "versions", version + ".*"))):
+                binary = os.path.join(candidate, "bin")
+                if os.path.exists(os.path.join(binary, "python" + version)):
+                    found.append(binary)
+                    break
+    if found:
+        os.environ["PATH"] = os.pathsep.join([*dict.fromkeys(found), os.environ["PATH"]])
+
+
+_put_installed_pythons_on_path()
 
 
 @nox.session(python=PYTHONS)
