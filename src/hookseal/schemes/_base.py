@@ -9,13 +9,12 @@ before it and the nonce reservation after it.
 from __future__ import annotations
 
 import abc
-import hashlib
 import hmac
 import secrets as _secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .._delivery import Verified
+from .._delivery import Verified, make_replay_key
 from .._errors import (
     ConfigurationError,
     MalformedHeader,
@@ -318,8 +317,3 @@ def hmac_mismatch(header: str) -> SignatureMismatch:
         "verifier exactly as sent (not re-serialised JSON, no added newline).",
         header=header,
     )
-
-
-def make_replay_key(scheme: str, material: bytes) -> bytes:
-    """A fixed-size digest of the signed material that identifies a delivery."""
-    return hashlib.blake2b(material, digest_size=16, person=scheme.encode()[:16]).digest()
