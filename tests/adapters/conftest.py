@@ -14,8 +14,9 @@ if not settings.configured:
         USE_TZ=True,
         INSTALLED_APPS=[],
         MIDDLEWARE=[
-            "django.middleware.csrf.CsrfViewMiddleware",
+            # Before CsrfViewMiddleware: verified deliveries are exempt from CSRF checks.
             "hookseal.contrib.django.HookSealMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
         ],
         HOOKSEAL={
             "/mw/sync": "hookseal_django_urls.MIDDLEWARE_VERIFIER",

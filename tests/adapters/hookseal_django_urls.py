@@ -18,7 +18,8 @@ REJECTED: list[Any] = []
 
 VERIFIER = make_verifier()
 MIDDLEWARE_VERIFIER = make_verifier()
-CACHE_VERIFIER = make_verifier(nonce_store=DjangoCacheNonceStore("default"))
+# LocMemCache culls live entries: accepted only with the explicit opt-in (one test process).
+CACHE_VERIFIER = make_verifier(nonce_store=DjangoCacheNonceStore("default", allow_eviction=True))
 
 
 def record_rejection(request: HttpRequest, error: VerificationError) -> None:
@@ -91,6 +92,7 @@ def plain_view(request: HttpRequest) -> HttpResponse:
 OUTCOME = {"next": "ok"}
 RELEASE_VERIFIER = make_verifier()
 KEEP_VERIFIER = make_verifier()
+DEFAULT_VERIFIER = make_verifier()
 MIDDLEWARE_RELEASE_VERIFIER = make_verifier()
 
 
@@ -116,8 +118,13 @@ async def release_async_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(KEEP_VERIFIER)  # release_on_error is off by default
+@webhook_view(KEEP_VERIFIER, release_on_error=False)
 def keep_view(request: HttpRequest) -> HttpResponse:
+    return _outcome(request)
+
+
+@webhook_view(DEFAULT_VERIFIER)  # release_on_error is on by default
+def default_release_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
@@ -145,6 +152,7 @@ urlpatterns = [
     path("release/sync", release_sync_view),
     path("release/async", release_async_view),
     path("release/keep", keep_view),
+    path("release/default", default_release_view),
     path("mw/release-sync", middleware_release_sync_view),
     path("mw/release-async", middleware_release_async_view),
 ]

@@ -21,7 +21,7 @@ from adapter_support import (
 from django.core.cache import caches
 from django.test import AsyncClient, Client, override_settings
 
-from hookseal import ConfigurationError, NonceStoreUnavailable
+from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
 from hookseal.contrib.django import DjangoCacheNonceStore, HookSealMiddleware, webhook_view
 
 pytestmark = pytest.mark.extras
@@ -204,21 +204,34 @@ async def test_django_cache_nonce_store_async() -> None:
 @pytest.mark.asyncio
 async def test_django_cache_nonce_store_release() -> None:
     caches["default"].clear()
-    store = DjangoCacheNonceStore(key_prefix="rel:")
-    verifier = make_verifier(nonce_store=store)
+    store = DjangoCacheNonceStore(key_prefix="rel:", allow_eviction=True)
+    verifier = make_verifier(nonce_store=store, max_releases=2)
     req = signed()
     verified = verifier.verify(req.body, req.headers)
-    assert caches["default"].get("rel:" + verified.replay_key.hex()) == 1
+    name = "rel:" + verified.replay_key.hex()
+    assert caches["default"].get(name) is not None
+    assert store.release(verified.replay_key, b"another acceptance", 2) is False  # not its token
     assert verifier.release(verified) is True
-    assert caches["default"].get("rel:" + verified.replay_key.hex()) is None
+    assert caches["default"].get(name) is None
+    assert verifier.release(verified) is False  # each acceptance releases once
     again = await verifier.averify(req.body, req.headers)  # the retry is accepted
     assert await verifier.arelease(again) is True
-    assert await store.arelease(again.replay_key) is False  # nothing left to delete
-    assert store.release(again.replay_key) is False
+    third = verifier.verify(req.body, req.headers)
+    assert verifier.release(third) is False  # the bound (max_releases=2), counted in the cache
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(req.body, req.headers)
+    assert await store.arelease(third.replay_key, b"another acceptance", 2) is False
+    assert store.release(b"never recorded", b"token", 2) is False
 
 
 class _BrokenCache:
     def add(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+    def get(self, *args: Any) -> bool:
+        raise ConnectionError("down")
+
+    async def aget(self, *args: Any) -> bool:
         raise ConnectionError("down")
 
     async def aadd(self, *args: Any) -> bool:
@@ -233,7 +246,7 @@ class _BrokenCache:
 
 @pytest.mark.asyncio
 async def test_django_cache_nonce_store_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = DjangoCacheNonceStore()
+    store = DjangoCacheNonceStore(allow_eviction=True)
     monkeypatch.setattr(store, "_cache", _BrokenCache)
     with pytest.raises(NonceStoreUnavailable):
         store.reserve(b"k", 10.0, 0.0)
@@ -242,17 +255,17 @@ async def test_django_cache_nonce_store_fails_closed(monkeypatch: pytest.MonkeyP
     with pytest.raises(NonceStoreUnavailable):
         store.reserve(b"k", float("inf"), 0.0)
     with pytest.raises(NonceStoreUnavailable):
-        store.release(b"k")
+        store.release(b"k", b"token", 3)
     with pytest.raises(NonceStoreUnavailable):
-        await store.arelease(b"k")
+        await store.arelease(b"k", b"token", 3)
 
 
 def test_django_cache_nonce_store_expires_entries_at_expiry() -> None:
-    store = DjangoCacheNonceStore(key_prefix="t:")
+    store = DjangoCacheNonceStore(key_prefix="t:", allow_eviction=True)
     caches["default"].clear()
     assert store.reserve(b"\x01", 1000.5, 1000.0) is True  # timeout rounds up to 1 s
     assert store.reserve(b"\x01", 1000.5, 1000.0) is False
-    assert caches["default"].get("t:01") == 1
+    assert caches["default"].get("t:01") == ":1"  # no token: a store used without release
     with pytest.raises(ConfigurationError):
         DjangoCacheNonceStore("")
     with pytest.raises(ConfigurationError):

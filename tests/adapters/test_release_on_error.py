@@ -5,7 +5,8 @@ Every adapter, through its framework's own test client. The scenario: the handle
 retries byte-identical deliveries does (Shopify, GitHub's Redeliver). Each failure releases
 the record, so each retry reaches the handler; once it succeeded, the same bytes are a
 replay (409). A handler that refuses the delivery itself (an HTTP 4xx) keeps the record, and
-so does every adapter by default (``release_on_error`` is opt-in).
+so does an adapter told ``release_on_error=False``; releasing is on by default, bounded by the
+verifier's ``max_releases`` (counted in the store).
 """
 
 from __future__ import annotations
@@ -56,8 +57,17 @@ def refused_by_handler_is_kept(send: Send, outcome: dict[str, str], calls: list[
     kept_after(send, outcome, calls, "404", 404)
 
 
-def kept_by_default(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
+def kept_when_opted_out(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
     kept_after(send, outcome, calls, "crash", 500)
+
+
+def released_at_most_max_releases(send: Send, outcome: dict[str, str], calls: list[Any]) -> None:
+    """A poison delivery (the handler always crashes) runs 1 + max_releases times, no more."""
+    req = signed()
+    outcome["next"] = "crash"
+    statuses = [send(req) for _ in range(6)]
+    assert statuses == [500] * 4 + [409] * 2  # make_verifier(): max_releases=3 (the default)
+    assert len(calls) == 4
 
 
 # -- Flask ---------------------------------------------------------------------------------
@@ -114,6 +124,11 @@ def flask_app(outcome: dict[str, str], calls: list[Any]) -> Any:
     def default_view() -> Any:
         return handle()
 
+    @app.post("/keep")
+    @verify_webhook(make_verifier(), release_on_error=False)
+    def keep_view() -> Any:
+        return handle()
+
     return app
 
 
@@ -145,8 +160,13 @@ def test_flask_judges_the_final_response(outcome: str, status: int) -> None:
     kept_after(*flask_sender("/sync"), outcome, status)
 
 
-def test_flask_keeps_the_record_by_default() -> None:
-    kept_by_default(*flask_sender("/default"))
+def test_flask_releases_by_default_and_bounded() -> None:
+    retried_until_success(*flask_sender("/default"))
+    released_at_most_max_releases(*flask_sender("/default"))
+
+
+def test_flask_keeps_the_record_when_opted_out() -> None:
+    kept_when_opted_out(*flask_sender("/keep"))
 
 
 def test_flask_view_result_is_untouched() -> None:
@@ -228,8 +248,13 @@ def test_starlette_keeps_the_record_when_the_app_refuses() -> None:
     refused_by_handler_is_kept(*starlette_sender(release_on_error=True))
 
 
-def test_starlette_keeps_the_record_by_default() -> None:
-    kept_by_default(*starlette_sender())
+def test_starlette_releases_by_default_and_bounded() -> None:
+    retried_until_success(*starlette_sender())
+    released_at_most_max_releases(*starlette_sender())
+
+
+def test_starlette_keeps_the_record_when_opted_out() -> None:
+    kept_when_opted_out(*starlette_sender(release_on_error=False))
 
 
 def test_starlette_keeps_the_record_when_a_failure_follows_a_200() -> None:
@@ -361,7 +386,7 @@ def fastapi_sender(*, middleware: bool = False) -> tuple[Send, dict[str, str], l
 
 def test_fastapi_dependency_alone_never_releases() -> None:
     """Documented: a dependency cannot see how the request ended."""
-    kept_by_default(*fastapi_sender())
+    kept_when_opted_out(*fastapi_sender())
 
 
 def test_fastapi_behind_the_middleware_releases_on_failure() -> None:
@@ -425,8 +450,13 @@ def test_django_keeps_the_record_when_the_view_refuses(path: str, asynchronous: 
     refused_by_handler_is_kept(*django_sender(path, asynchronous=asynchronous))
 
 
-def test_django_keeps_the_record_by_default() -> None:
-    kept_by_default(*django_sender("/release/keep"))
+def test_django_releases_by_default_and_bounded() -> None:
+    retried_until_success(*django_sender("/release/default"))
+    released_at_most_max_releases(*django_sender("/release/default"))
+
+
+def test_django_keeps_the_record_when_opted_out() -> None:
+    kept_when_opted_out(*django_sender("/release/keep"))
 
 
 @pytest.mark.parametrize(("path", "asynchronous"), DJANGO_RELEASING, ids=DJANGO_IDS)

@@ -189,7 +189,7 @@ def _flask() -> tuple[Holder, Send]:
 
     @app.post("/webhooks/in")
     def hook() -> Any:
-        return verify_webhook(holder.verifier)(view)()
+        return verify_webhook(holder.verifier, public_url="https://hooks.example.com")(view)()
 
     client = app.test_client()
 
@@ -245,7 +245,9 @@ def _django() -> tuple[Holder, Send]:
     def send(holder: Holder, req: Request, peer: str) -> tuple[int, str]:
         headers = {k: v for k, v in req.headers if k.lower() != "content-type"}
         query = req.url.partition("?")[2]
-        with override_settings(ROOT_URLCONF=URLs, MIDDLEWARE=[], ALLOWED_HOSTS=["*"]):
+        with override_settings(
+            ROOT_URLCONF=URLs, MIDDLEWARE=[], ALLOWED_HOSTS=["hooks.example.com"]
+        ):
             clear_url_caches()
             response = client.generic(
                 "POST",

@@ -46,7 +46,7 @@ def flask_client():
         return g.webhook.body
 
     @app.post("/hooks/sms")
-    @verify_webhook(twilio)
+    @verify_webhook(twilio, public_url="http://localhost")
     def sms_hook():
         return "ok"
 

@@ -1,16 +1,19 @@
 """Django integration: ``@webhook_view``, ``HookSealMiddleware`` and ``DjangoCacheNonceStore``.
 
 ``@webhook_view(verifier)`` protects one view (sync or async, under WSGI or ASGI) and exempts
-that view alone from CSRF checks; ``HookSealMiddleware`` protects the URL paths listed in
-``settings.HOOKSEAL``. Either way the view runs only for a delivery that passed every check,
-finds the :class:`~hookseal.Verified` at ``request.webhook``, and can read the same bytes again
-from ``request.body``. Rejections get the generic text for their status.
+that view alone from CSRF checks; ``HookSealMiddleware`` protects the views that
+``settings.HOOKSEAL`` names (by URL name or by a path resolved to its view at startup), under
+every URL that routes to them. Either way the view runs only for a delivery that passed every
+check, finds the :class:`~hookseal.Verified` at ``request.webhook``, and can read the same
+bytes again from ``request.body``; a verified request is authenticated by its signature and
+is exempt from CSRF checks. Rejections get the generic text for their status.
 
-What Django lets an adapter bound: the body is read at most ``max_body_bytes + 1`` bytes at
-a time into memory, and a ``Content-Length`` over the limit is refused before reading. Under
-ASGI, Django's handler has already spooled the whole body (to memory up to
-``FILE_UPLOAD_MAX_MEMORY_SIZE``, then to a temporary file) before any middleware runs; limit
-the upload in front of Django (proxy ``client_max_body_size``, or wrap the ASGI application in
+What Django lets an adapter bound: the adapter reads at most ``max_body_bytes + 1`` bytes
+into memory, and refuses a ``Content-Length`` over the limit before reading any. What the
+server did before Django runs is outside its reach: under ASGI, Django's handler has already
+spooled the whole body (to memory up to ``FILE_UPLOAD_MAX_MEMORY_SIZE``, then to a temporary
+file), and some WSGI servers (waitress) buffer it too; limit the upload in front of Django
+(the server's or proxy's body limit, or wrap the ASGI application in
 :class:`hookseal.contrib.starlette.HookSealMiddleware`). Under WSGI, Django reads only
 ``Content-Length`` bytes, so a chunked body without one arrives empty and is refused.
 """
@@ -18,17 +21,28 @@ the upload in front of Django (proxy ``client_max_body_size``, or wrap the ASGI 
 from __future__ import annotations
 
 import functools
+import hmac
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 try:
     from asgiref.sync import iscoroutinefunction, markcoroutinefunction
     from django.conf import settings
-    from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+    from django.core.exceptions import (
+        BadRequest,
+        ImproperlyConfigured,
+        PermissionDenied,
+        SuspiciousOperation,
+    )
     from django.http import Http404, HttpRequest, HttpResponse
     from django.http.multipartparser import MultiPartParserError
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from django.urls.exceptions import Resolver404
+    from django.utils import translation
     from django.utils.module_loading import import_string
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -53,6 +67,7 @@ from ._common import (
     run_on_reject,
     status_for,
 )
+from ._origin import check_public_url, exact_hosts, signs_url
 
 __all__ = ["DjangoCacheNonceStore", "HookSealMiddleware", "webhook_view"]
 
@@ -89,13 +104,40 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     return data
 
 
-def _delivery_parts(request: HttpRequest) -> tuple[Headers, str, str, str | None]:
+_NO_ORIGIN = (
+    "{where} uses a scheme that signs the request URL ({scheme}), and without a trusted origin "
+    "the URL would be rebuilt from the request's Host header, the client's claim. Set "
+    "public_url='https://your.public.host' on @webhook_view (settings.HOOKSEAL_PUBLIC_URL for "
+    "HookSealMiddleware): the base URL the sender is configured with; or list only exact host "
+    "names in settings.ALLOWED_HOSTS (no '*', no '.example.com' patterns)."
+)
+
+
+def _check_origin(verifier: Verifier, public_url: str | None, where: str) -> None:
+    """Refuse a URL-signing scheme with no trusted origin (``public_url`` or exact hosts)."""
+    if public_url is None and signs_url(verifier) and not exact_hosts(settings.ALLOWED_HOSTS):
+        raise ConfigurationError(_NO_ORIGIN.format(where=where, scheme=verifier.scheme.name))
+
+
+def _signed_url(request: HttpRequest, public_url: str | None) -> str:
+    """The URL the sender addressed: ``public_url`` + the path, else from the checked host."""
+    if public_url is not None:
+        return public_url + str(request.get_full_path())
+    return str(request.build_absolute_uri())  # get_host() checks the host: ALLOWED_HOSTS
+
+
+def _delivery_parts(
+    request: HttpRequest, public_url: str | None
+) -> tuple[Headers, str, str, str | None]:
     remote_addr = request.META.get("REMOTE_ADDR") or None
-    return _headers(request), request.method or "POST", request.build_absolute_uri(), remote_addr
+    method = request.method or "POST"
+    return _headers(request), method, _signed_url(request, public_url), remote_addr
 
 
-def _prepare(request: HttpRequest, verifier: Verifier) -> Delivery:
-    headers, method, url, remote_addr = _delivery_parts(request)
+def _prepare(request: HttpRequest, verifier: Verifier, public_url: str | None) -> Delivery:
+    # Checked on every request as well as at startup: settings.ALLOWED_HOSTS may change.
+    _check_origin(verifier, public_url, "The verifier of this view")
+    headers, method, url, remote_addr = _delivery_parts(request, public_url)
     try:
         body = _read_body(request, verifier.policy.max_body_bytes)
     except VerificationError as error:
@@ -104,6 +146,17 @@ def _prepare(request: HttpRequest, verifier: Verifier) -> Delivery:
         )
         raise
     return Delivery(body, headers, method=method, url=url, remote_addr=remote_addr)
+
+
+def _accepted(request: HttpRequest, verified: Verified) -> None:
+    """Hand ``verified`` to the view; the request is authenticated by its signature.
+
+    CSRF protection must not refuse it after the replay record was made (the sender's retry
+    would then be refused as a replay and the delivery lost): ``_dont_enforce_csrf_checks``
+    is the flag ``CsrfViewMiddleware`` and ``@csrf_protect`` read for exactly this.
+    """
+    request.webhook = verified
+    request._dont_enforce_csrf_checks = True
 
 
 def _rejection(
@@ -122,12 +175,18 @@ def verify_request(
     verifier: Verifier,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
+    public_url: str | None = None,
 ) -> HttpResponse | None:
-    """Verify ``request``: set ``request.webhook`` and return None, or return the rejection."""
+    """Verify ``request``: set ``request.webhook`` and return None, or return the rejection.
+
+    Raises:
+        ConfigurationError: the scheme signs the URL and there is no trusted origin.
+    """
     try:
-        request.webhook = verifier.verify_delivery(_prepare(request, verifier))
+        verified = verifier.verify_delivery(_prepare(request, verifier, public_url))
     except VerificationError as error:
         return _rejection(request, error, replay_status, on_reject)
+    _accepted(request, verified)
     return None
 
 
@@ -136,17 +195,32 @@ async def averify_request(
     verifier: Verifier,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
+    public_url: str | None = None,
 ) -> HttpResponse | None:
     """The asynchronous form of :func:`verify_request` (awaits the async nonce store)."""
     try:
-        delivery = _prepare(request, verifier)
-        request.webhook = await verifier.averify_delivery(delivery)
+        delivery = _prepare(request, verifier, public_url)
+        verified = await verifier.averify_delivery(delivery)
     except VerificationError as error:
         return _rejection(request, error, replay_status, on_reject)
+    _accepted(request, verified)
     return None
 
 
 # -- the view decorator ---------------------------------------------------------------------
+
+#: Set on every ``@webhook_view`` wrapper (the verifier), so that the middleware can refuse a
+#: configuration that would verify the same delivery twice (the second check sees a replay).
+_VIEW_MARK = "_hookseal_verifier"
+
+
+def _settings_loaded() -> bool:
+    """Whether Django's settings can be read now (configured, or loadable from the env)."""
+    try:
+        settings.ALLOWED_HOSTS  # noqa: B018 - loads the settings module if it is set
+    except ImproperlyConfigured:
+        return False
+    return True
 
 
 # Exceptions Django answers with a 4xx (django.core.handlers.exception): the handler refused
@@ -181,12 +255,14 @@ def webhook_view(
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
-    release_on_error: bool = False,
+    release_on_error: bool = True,
+    public_url: str | None = None,
 ) -> Callable[[F], F]:
     """Protect one view (sync or async): it runs only for deliveries ``verifier`` accepts.
 
     The view is exempt from CSRF checks (a webhook carries a signature, not a session
-    cookie); no other view is affected.
+    cookie), with no second decorator; no other view is affected. A verified request is also
+    marked exempt for a ``@csrf_protect`` placed below this decorator.
 
     Args:
         verifier: the :class:`~hookseal.Verifier` for this endpoint's sender.
@@ -195,22 +271,35 @@ def webhook_view(
             its failures are logged and ignored.
         release_on_error: when the view raises (other than the exceptions Django answers
             with a 4xx) or answers 5xx, forget the delivery's replay record
-            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted. Off
-            by default: read the trade-off there first. An exception that a middleware's
+            (:meth:`~hookseal.Verifier.release`) so that the sender's retry is accepted. On
+            by default, bounded per delivery by the verifier's ``max_releases`` (counted in
+            the nonce store); False keeps every record. An exception that a middleware's
             ``process_exception`` turns into a 4xx still counts as a failure here; the
             middleware form sees the final response instead.
+        public_url: the public base URL the sender addresses (``"https://hooks.example.com"``),
+            from which the signed URL is rebuilt (``public_url`` + the request's full path).
+            Required for schemes that sign the URL (Twilio, RFC 9421) unless
+            ``settings.ALLOWED_HOSTS`` lists exact host names only.
+
+    Raises:
+        ConfigurationError: for an invalid option; for a URL-signing scheme without a trusted
+            origin, when the decorator runs (if Django's settings are loaded) and on each
+            request (a 500: the view never runs unverified).
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
     release = check_release_on_error(release_on_error)
+    base_url = check_public_url(public_url)
+    if signs_url(checked) and base_url is None and _settings_loaded():
+        _check_origin(checked, None, "The verifier given to @webhook_view")
 
     def decorator(view: F) -> F:
         if iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                rejection = await averify_request(request, checked, status, hook)
+                rejection = await averify_request(request, checked, status, hook, base_url)
                 if rejection is not None:
                     return rejection
                 if not release:
@@ -228,7 +317,7 @@ def webhook_view(
 
             @functools.wraps(view)
             def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                rejection = verify_request(request, checked, status, hook)
+                rejection = verify_request(request, checked, status, hook, base_url)
                 if rejection is not None:
                     return rejection
                 if not release:
@@ -243,6 +332,7 @@ def webhook_view(
 
             wrapped = wrapper
         wrapped.csrf_exempt = True  # what django's csrf_exempt sets, for this view only
+        setattr(wrapped, _VIEW_MARK, checked)  # HookSealMiddleware refuses to verify it again
         return wrapped  # type: ignore[no-any-return]
 
     return decorator
@@ -260,100 +350,296 @@ def _load(value: object, what: str) -> object:
     return value
 
 
-def _routes_from_settings() -> dict[str, Verifier]:
+def _targets_from_settings() -> dict[str, Verifier]:
     configured = getattr(settings, "HOOKSEAL", None)
     if not isinstance(configured, Mapping) or not configured:
         raise ConfigurationError(
-            "settings.HOOKSEAL must map URL paths (request.path_info, e.g. '/hooks/github/') to "
-            "hookseal.Verifier objects or their dotted import paths."
+            "settings.HOOKSEAL must map URL names ('webhooks:github') or paths that resolve to "
+            "a view ('/hooks/github/') to hookseal.Verifier objects or their dotted import paths."
         )
-    routes: dict[str, Verifier] = {}
-    for path, target in configured.items():
-        if not isinstance(path, str) or not path.startswith("/"):
+    targets: dict[str, Verifier] = {}
+    for key, target in configured.items():
+        if not isinstance(key, str) or not key.strip() or key != key.strip():
             raise ConfigurationError(
-                f"settings.HOOKSEAL keys must be paths starting with '/': {path!r}."
+                f"settings.HOOKSEAL keys must be URL names or paths starting with '/': {key!r}."
             )
-        where = f"settings.HOOKSEAL[{path!r}]"
-        routes[path] = check_verifier(_load(target, where), where)
-    return routes
+        where = f"settings.HOOKSEAL[{key!r}]"
+        targets[key] = check_verifier(_load(target, where), where)
+    return targets
+
+
+def _languages() -> list[str]:
+    """LANGUAGE_CODE first, then every code in LANGUAGES (for ``i18n_patterns`` paths)."""
+    codes = [settings.LANGUAGE_CODE]
+    if settings.USE_I18N:
+        codes += [code for code, _ in settings.LANGUAGES if code not in codes]
+    return codes
+
+
+def _walk(
+    patterns: Sequence[URLPattern | URLResolver], namespaces: tuple[str, ...] = ()
+) -> Iterator[tuple[str | None, Callable[..., Any]]]:
+    """Every URL pattern reachable from ``patterns``: (its full URL name or None, its view)."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespaces + ((pattern.namespace,) if pattern.namespace else ())
+            yield from _walk(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            name = ":".join((*namespaces, pattern.name)) if pattern.name else None
+            yield name, pattern.callback
+
+
+def _views_for(key: str, where: str) -> list[Callable[..., Any]]:
+    """The views ``key`` stands for in ROOT_URLCONF: a path's view, or a URL name's views."""
+    resolver = get_resolver()
+    if key.startswith("/"):
+        for code in _languages():
+            with translation.override(code):
+                try:
+                    return [resolver.resolve(key).func]
+                except Resolver404:
+                    continue
+        raise ConfigurationError(
+            f"{where}: the path does not resolve to a view in settings.ROOT_URLCONF. Use the "
+            "path a request has (request.path_info, with its trailing slash), or the view's "
+            "URL name ('app:name') as the key."
+        )
+    views = [view for name, view in _walk(resolver.url_patterns) if name == key]
+    if not views:
+        raise ConfigurationError(
+            f"{where}: no URL pattern in settings.ROOT_URLCONF has this name. Use the view's "
+            "URL name with its namespace ('app:name'), or a path starting with '/'."
+        )
+    return views
+
+
+def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object, Verifier]]:
+    """Map each protected view (by identity) to its verifier; refuse ambiguous settings."""
+    views: dict[int, tuple[object, Verifier]] = {}
+    keys: dict[int, str] = {}
+    for key, verifier in targets.items():
+        where = f"settings.HOOKSEAL[{key!r}]"
+        for view in _views_for(key, where):
+            if getattr(view, _VIEW_MARK, None) is not None:
+                raise ConfigurationError(
+                    f"{where} names a view already decorated with @webhook_view: each "
+                    "delivery would be verified twice and the second check would refuse it "
+                    "as a replay. Remove the key or the decorator."
+                )
+            known = views.get(id(view))
+            if known is not None and known[1] is not verifier:
+                raise ConfigurationError(
+                    f"{where} and settings.HOOKSEAL[{keys[id(view)]!r}] name the same view "
+                    "with different verifiers. Give each sender its own view (or use "
+                    "@webhook_view)."
+                )
+            views[id(view)] = (view, verifier)
+            keys[id(view)] = key
+    return views
+
+
+def _check_order(middleware: type) -> None:
+    """Refuse a MIDDLEWARE list where CsrfViewMiddleware comes before HookSealMiddleware."""
+    entries = list(getattr(settings, "MIDDLEWARE", None) or ())
+    loaded: list[object] = []
+    for entry in entries:
+        try:
+            loaded.append(import_string(entry) if isinstance(entry, str) else entry)
+        except ImportError:  # Django itself reports a wrong entry
+            loaded.append(None)
+    ours = [
+        i for i, cls in enumerate(loaded) if isinstance(cls, type) and issubclass(cls, middleware)
+    ]
+    if not ours:
+        return
+    for entry, cls in zip(entries[: ours[0]], loaded[: ours[0]], strict=True):
+        if isinstance(cls, type) and issubclass(cls, CsrfViewMiddleware):
+            raise ConfigurationError(
+                f"settings.MIDDLEWARE lists {entry!r} before "
+                "'hookseal.contrib.django.HookSealMiddleware': CSRF checks would run before "
+                "the signature check and refuse genuine deliveries. List HookSealMiddleware "
+                "before CsrfViewMiddleware; verified deliveries are then exempt from CSRF "
+                "checks, every other request is still checked."
+            )
 
 
 class HookSealMiddleware:
-    """Verify deliveries to the paths in ``settings.HOOKSEAL`` before any view runs.
+    """Verify deliveries to the views named in ``settings.HOOKSEAL`` before they run.
+
+    The protected thing is the view, not one spelling of its URL: the middleware decides in
+    ``process_view``, with the view Django resolved for the request, so every URL that routes
+    to a protected view is verified (``i18n_patterns`` language prefixes, optional parts of a
+    ``re_path``, ``include()`` prefixes, percent-encoded paths, per-request URLconfs that
+    route to the same view function).
 
     Settings:
 
-    * ``HOOKSEAL``: ``{"/hooks/github/": "myproject.webhooks.github_verifier", ...}``, exact
-      ``request.path_info`` values mapped to :class:`~hookseal.Verifier` objects or dotted
+    * ``HOOKSEAL``: ``{"webhooks:github": "myproject.webhooks.github_verifier", ...}``. Keys
+      are URL names (with their namespace), which protect every pattern of that name, or
+      paths starting with ``/`` (``"/hooks/github/"``), which are resolved once, at startup,
+      to the view they route to. Values are :class:`~hookseal.Verifier` objects or dotted
       paths to them;
     * ``HOOKSEAL_REPLAY_STATUS``: the status answered to a replay (default 409);
     * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable or its dotted path;
     * ``HOOKSEAL_RELEASE_ON_ERROR``: when the response is 5xx (Django turns a view's
       exception into a 500 before the middleware sees it), forget the delivery's replay record
-      so that the sender's retry is accepted (default False; see
-      :meth:`~hookseal.Verifier.release`).
+      so that the sender's retry is accepted (default True, bounded by the verifier's
+      ``max_releases``; see :meth:`~hookseal.Verifier.release`);
+    * ``HOOKSEAL_PUBLIC_URL``: the public base URL the senders address, for schemes that sign
+      the URL (Twilio, RFC 9421); optional when ``ALLOWED_HOSTS`` lists exact hosts only.
 
-    Works in sync and async stacks. Views behind it must still be CSRF-exempt
-    (``@csrf_exempt``) when ``CsrfViewMiddleware`` is installed; ``@webhook_view`` does that.
+    List it before ``django.middleware.csrf.CsrfViewMiddleware``: verified requests are then
+    exempt from CSRF checks (their signature authenticates them), so the protected views need
+    no ``@csrf_exempt``. Works in sync and async stacks.
 
     Raises:
-        ConfigurationError: for any configuration mistake, when Django loads the middleware.
+        ConfigurationError: when Django loads the middleware, for any configuration mistake:
+            a key that resolves to no view, a view also decorated with ``@webhook_view``, one
+            view with two verifiers, ``CsrfViewMiddleware`` listed first, a URL-signing scheme
+            without a trusted origin.
     """
 
     sync_capable = True
     async_capable = True
+    #: Django calls this with the resolved view before the view runs (set per instance:
+    #: the coroutine form in an async stack).
+    process_view: Callable[..., Any]
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        self.routes = _routes_from_settings()
         self.replay_status = check_replay_status(getattr(settings, "HOOKSEAL_REPLAY_STATUS", 409))
         hook = _load(getattr(settings, "HOOKSEAL_ON_REJECT", None), "settings.HOOKSEAL_ON_REJECT")
         self.on_reject = check_on_reject(hook)
         self.release_on_error = check_release_on_error(
-            getattr(settings, "HOOKSEAL_RELEASE_ON_ERROR", False)
+            getattr(settings, "HOOKSEAL_RELEASE_ON_ERROR", True)
         )
+        self.public_url = check_public_url(
+            getattr(settings, "HOOKSEAL_PUBLIC_URL", None), "settings.HOOKSEAL_PUBLIC_URL"
+        )
+        targets = _targets_from_settings()
+        for key, verifier in targets.items():
+            _check_origin(verifier, self.public_url, f"settings.HOOKSEAL[{key!r}]")
+        _check_order(HookSealMiddleware)
+        self._routes: Mapping[str, Verifier] = MappingProxyType(targets)
+        self._views = _protected_views(targets)
         self._async = iscoroutinefunction(get_response)
         if self._async:
             markcoroutinefunction(self)
+            self.process_view = self._aprocess_view
+        else:
+            self.process_view = self._process_view
+
+    @property
+    def routes(self) -> Mapping[str, Verifier]:
+        """``settings.HOOKSEAL`` as loaded: keys mapped to verifiers (read-only)."""
+        return self._routes
+
+    def _verifier_for(self, view: object) -> Verifier | None:
+        entry = self._views.get(id(view))
+        return entry[1] if entry is not None and entry[0] is view else None
+
+    def _process_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        verifier = self._verifier_for(view)
+        if verifier is None:
+            return None
+        rejection = verify_request(
+            request, verifier, self.replay_status, self.on_reject, self.public_url
+        )
+        if rejection is None:
+            request._hookseal_verifier = verifier
+        return rejection
+
+    async def _aprocess_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        verifier = self._verifier_for(view)
+        if verifier is None:
+            return None
+        rejection = await averify_request(
+            request, verifier, self.replay_status, self.on_reject, self.public_url
+        )
+        if rejection is None:
+            request._hookseal_verifier = verifier
+        return rejection
 
     def __call__(self, request: HttpRequest) -> Any:
-        """Verify a protected request, then hand it on; pass other requests straight through."""
+        """Hand the request on (verification happens in ``process_view``); maybe release."""
         if self._async:
             return self.__acall__(request)
-        verifier = self.routes.get(request.path_info)
+        if not self.release_on_error:
+            return self.get_response(request)
+        try:
+            response = self.get_response(request)
+        except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
+            verifier = getattr(request, "_hookseal_verifier", None)
+            if verifier is not None:
+                _release_if_failed(verifier, request.webhook, None, exc)
+            raise
+        verifier = getattr(request, "_hookseal_verifier", None)
         if verifier is not None:
-            rejection = verify_request(request, verifier, self.replay_status, self.on_reject)
-            if rejection is not None:
-                return rejection
-            if self.release_on_error:
-                try:
-                    response = self.get_response(request)
-                except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
-                    _release_if_failed(verifier, request.webhook, None, exc)
-                    raise
-                _release_if_failed(verifier, request.webhook, response, None)
-                return response
-        return self.get_response(request)
+            _release_if_failed(verifier, request.webhook, response, None)
+        return response
 
     async def __acall__(self, request: HttpRequest) -> Any:
         """The asynchronous path."""
-        verifier = self.routes.get(request.path_info)
+        if not self.release_on_error:
+            return await self.get_response(request)
+        try:
+            response = await self.get_response(request)
+        except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
+            verifier = getattr(request, "_hookseal_verifier", None)
+            if verifier is not None:
+                await _arelease_if_failed(verifier, request.webhook, None, exc)
+            raise
+        verifier = getattr(request, "_hookseal_verifier", None)
         if verifier is not None:
-            rejection = await averify_request(request, verifier, self.replay_status, self.on_reject)
-            if rejection is not None:
-                return rejection
-            if self.release_on_error:
-                try:
-                    response = await self.get_response(request)
-                except Exception as exc:  # only when DEBUG_PROPAGATE_EXCEPTIONS is set
-                    await _arelease_if_failed(verifier, request.webhook, None, exc)
-                    raise
-                await _arelease_if_failed(verifier, request.webhook, response, None)
-                return response
-        return await self.get_response(request)
+            await _arelease_if_failed(verifier, request.webhook, response, None)
+        return response
 
 
 # -- the nonce store ------------------------------------------------------------------------
+
+
+def _eviction(alias: str) -> tuple[str, bool] | None:
+    """Why the cache ``alias`` would lose live entries, and whether no opt-in can accept it."""
+    from django.core.cache.backends.db import DatabaseCache
+    from django.core.cache.backends.dummy import DummyCache
+    from django.core.cache.backends.filebased import FileBasedCache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.core.cache.backends.memcached import BaseMemcachedCache
+
+    configured = settings.CACHES
+    if not isinstance(configured, Mapping) or alias not in configured:
+        raise ConfigurationError(f"settings.CACHES has no {alias!r} entry.")
+    backend = configured[alias].get("BACKEND") if isinstance(configured[alias], Mapping) else None
+    try:
+        cls = import_string(backend) if isinstance(backend, str) else backend
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"settings.CACHES[{alias!r}]: cannot import its BACKEND ({exc})."
+        ) from exc
+    if not isinstance(cls, type):
+        return None
+    if issubclass(cls, DummyCache):
+        return "DummyCache stores nothing, so every replay would be accepted", True
+    if issubclass(cls, LocMemCache):
+        return (
+            "LocMemCache is per process and culls live entries when it reaches MAX_ENTRIES "
+            "(default 300)",
+            False,
+        )
+    if issubclass(cls, FileBasedCache):
+        return "FileBasedCache culls live entries at MAX_ENTRIES and its add() is not atomic", False
+    if issubclass(cls, DatabaseCache):
+        return "DatabaseCache culls live entries when it reaches MAX_ENTRIES (default 300)", False
+    if issubclass(cls, BaseMemcachedCache):
+        return (
+            "memcached evicts live entries under memory pressure (unless the server runs with -M)",
+            False,
+        )
+    return None
 
 
 class DjangoCacheNonceStore:
@@ -361,71 +647,182 @@ class DjangoCacheNonceStore:
 
     ``cache.add(key, 1, timeout)`` records a delivery only if it is not already there. Use a
     backend shared by every worker whose ``add`` is atomic and which does not evict live
-    entries: Redis (``django.core.cache.backends.redis.RedisCache`` with a ``noeviction`` or
-    ``volatile-*`` policy and room to spare) or Memcached with enough memory. ``LocMemCache``
-    is per process and culls entries when ``MAX_ENTRIES`` (default 300) is reached, and
-    ``FileBasedCache``'s ``add`` is not atomic: both let a replay through.
+    entries: Redis (``django.core.cache.backends.redis.RedisCache``, or django-redis, with a
+    ``noeviction`` policy and room to spare). A cache that drops a live entry lets a captured
+    delivery be replayed, so the backends known to do so are refused: ``LocMemCache``,
+    ``FileBasedCache`` and ``DatabaseCache`` cull entries at ``MAX_ENTRIES`` (default 300),
+    memcached evicts under memory pressure; ``DummyCache`` stores nothing and is always
+    refused.
 
     Args:
         cache_alias: the ``CACHES`` entry to use (default ``"default"``).
         key_prefix: prepended to every key (the rest is a hex digest; no secret).
+        allow_eviction: accept a backend that may drop live entries (see above), for a
+            single process in development, or a memcached started with ``-M``: an explicit
+            opt-in to weaker replay protection.
+
+    Raises:
+        ConfigurationError: for a refused backend, at construction; if Django's settings
+            cannot be read yet then, the check runs at first use instead, and deliveries are
+            refused (503, ``NonceStoreUnavailable`` caused by the ConfigurationError).
     """
 
-    def __init__(self, cache_alias: str = "default", *, key_prefix: str = "hookseal:") -> None:
+    def __init__(
+        self,
+        cache_alias: str = "default",
+        *,
+        key_prefix: str = "hookseal:",
+        allow_eviction: bool = False,
+    ) -> None:
         if not isinstance(cache_alias, str) or not cache_alias:
             raise ConfigurationError("cache_alias must name an entry of settings.CACHES.")
         if not isinstance(key_prefix, str) or not key_prefix.isascii() or " " in key_prefix:
             raise ConfigurationError("key_prefix must be ASCII text without spaces.")
-        self.cache_alias = cache_alias
-        self.key_prefix = key_prefix
+        if not isinstance(allow_eviction, bool):
+            raise ConfigurationError(
+                f"allow_eviction must be True or False, not {allow_eviction!r}."
+            )
+        self._cache_alias = cache_alias
+        self._key_prefix = key_prefix
+        self._allow_eviction = allow_eviction
+        self._checked = False
+        if _settings_loaded():
+            self._check_backend()
+
+    # Read-only: a store re-pointed at another cache after the check would skip it.
+    @property
+    def cache_alias(self) -> str:
+        """The ``CACHES`` entry in use."""
+        return self._cache_alias
+
+    @property
+    def key_prefix(self) -> str:
+        """The prefix of every key."""
+        return self._key_prefix
+
+    @property
+    def allow_eviction(self) -> bool:
+        """Whether a backend that may drop live entries was explicitly accepted."""
+        return self._allow_eviction
+
+    def _check_backend(self) -> None:
+        problem = _eviction(self.cache_alias)
+        if problem is not None:
+            why, always = problem
+            if always or not self.allow_eviction:
+                what = (
+                    "Use another cache"
+                    if always
+                    else (
+                        "Use a Redis cache with a noeviction policy (or "
+                        "hookseal.stores.redis.RedisNonceStore), or pass allow_eviction=True to "
+                        "accept the risk"
+                    )
+                )
+                raise ConfigurationError(
+                    f"DjangoCacheNonceStore({self.cache_alias!r}): {why}; a captured delivery "
+                    f"could then be replayed. {what}."
+                )
+        self._checked = True
 
     def _cache(self) -> Any:
         from django.core.cache import caches
 
         return caches[self.cache_alias]
 
+    def _ready(self) -> None:
+        if not self._checked:  # Django's settings were not readable at construction
+            self._check_backend()
+
     def _args(self, key: bytes, expires_at: float, now: float) -> tuple[str, int]:
+        self._ready()
         if not math.isfinite(expires_at):
             raise NonceStoreUnavailable("The replay-store expiry is not a finite time.")
         return self.key_prefix + key.hex(), max(1, math.ceil(expires_at - now))
 
-    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        """Record ``key`` until ``expires_at`` unless it is recorded (see NonceStore)."""
+    def _failed(self, exc: Exception) -> NonceStoreUnavailable:
+        return NonceStoreUnavailable(
+            f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
+        )
+
+    @staticmethod
+    def _record(token: bytes | None, timeout: int) -> str:
+        """The cached value: the acceptance's token (hex) and the record's lifetime."""
+        return f"{token.hex() if token is not None else ''}:{timeout}"
+
+    @staticmethod
+    def _holder(value: object, token: bytes) -> int | None:
+        """The record's lifetime if ``value`` is a record held by ``token``, else None."""
+        if not isinstance(value, str):
+            return None
+        held, _, timeout = value.partition(":")
+        if not held or not timeout.isdigit():
+            return None
+        if not hmac.compare_digest(held.encode("ascii", "replace"), token.hex().encode()):
+            return None
+        return int(timeout)
+
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """Record ``key`` until ``expires_at`` unless it is recorded (``cache.add``)."""
         name, timeout = self._args(key, expires_at, now)
         try:
-            return bool(self._cache().add(name, 1, timeout))
+            return bool(self._cache().add(name, self._record(token, timeout), timeout))
         except Exception as exc:
-            raise NonceStoreUnavailable(
-                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
-            ) from exc
+            raise self._failed(exc) from exc
 
-    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
         """The asynchronous form of :meth:`reserve` (``cache.aadd``)."""
         name, timeout = self._args(key, expires_at, now)
         try:
-            return bool(await self._cache().aadd(name, 1, timeout))
+            return bool(await self._cache().aadd(name, self._record(token, timeout), timeout))
         except Exception as exc:
-            raise NonceStoreUnavailable(
-                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
-            ) from exc
+            raise self._failed(exc) from exc
 
-    def release(self, key: bytes) -> bool:
-        """Delete the entry for ``key`` (``cache.delete``; see ``Verifier.release``)."""
-        try:
-            return bool(self._cache().delete(self.key_prefix + key.hex()))
-        except Exception as exc:
-            raise NonceStoreUnavailable(
-                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
-            ) from exc
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """Delete the record of ``key`` if ``token`` holds it, at most ``max_releases`` times.
 
-    async def arelease(self, key: bytes) -> bool:
-        """The asynchronous form of :meth:`release` (``cache.adelete``)."""
+        The count lives in the cache (``cache.incr`` on a companion key that outlives the
+        record), so every worker sees the same bound. A Django cache has no compare-and-set:
+        the token is compared, then the record deleted; the verifier releases each acceptance
+        once, so only a record that expires in between could be deleted after its successor
+        was made.
+        """
+        self._ready()
+        name = self.key_prefix + key.hex()
         try:
-            return bool(await self._cache().adelete(self.key_prefix + key.hex()))
+            cache = self._cache()
+            timeout = self._holder(cache.get(name), token)
+            if timeout is None or max_releases < 1:
+                return False
+            count = name + ":released"
+            cache.add(count, 0, timeout)
+            if int(cache.incr(count)) > max_releases:
+                return False
+            return bool(cache.delete(name))
         except Exception as exc:
-            raise NonceStoreUnavailable(
-                f"The Django cache {self.cache_alias!r} failed ({type(exc).__name__})."
-            ) from exc
+            raise self._failed(exc) from exc
+
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """The asynchronous form of :meth:`release` (``aget``, ``aincr``, ``adelete``)."""
+        self._ready()
+        name = self.key_prefix + key.hex()
+        try:
+            cache = self._cache()
+            timeout = self._holder(await cache.aget(name), token)
+            if timeout is None or max_releases < 1:
+                return False
+            count = name + ":released"
+            await cache.aadd(count, 0, timeout)
+            if int(await cache.aincr(count)) > max_releases:
+                return False
+            return bool(await cache.adelete(name))
+        except Exception as exc:
+            raise self._failed(exc) from exc
 
     def __repr__(self) -> str:
-        return f"DjangoCacheNonceStore(cache_alias={self.cache_alias!r})"
+        extra = ", allow_eviction=True" if self.allow_eviction else ""
+        return f"DjangoCacheNonceStore(cache_alias={self.cache_alias!r}{extra})"

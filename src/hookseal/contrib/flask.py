@@ -5,6 +5,12 @@ The decorated view runs only for a delivery that passed every check; it finds th
 ``request.get_data()``. A rejection raises :class:`WebhookRejected`, an ``HTTPException``
 rendered as the generic text for its status; catch it with ``@app.errorhandler`` to change
 the response.
+
+The decorator goes *below* ``@app.route``/``@app.post``: the route decorator registers the
+function it is given. Placed above, it would wrap a function Flask never calls; importing
+this module connects a ``request_started`` receiver that refuses (``ConfigurationError``, a
+500) any request routed to a function that ``verify_webhook`` wrapped, so that mistake never
+lets a delivery through unverified.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 try:
     from flask import Flask, Response, after_this_request, current_app, g, request
+    from flask.signals import request_started
     from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+    from werkzeug.sansio.utils import get_current_url
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("hookseal.contrib.flask needs Flask: pip install 'hookseal[flask]'") from exc
 
@@ -39,6 +49,7 @@ from ._common import (
     run_on_reject,
     status_for,
 )
+from ._origin import check_public_url, exact_hosts, signs_url
 
 __all__ = ["HookSeal", "WebhookRejected", "verify_webhook"]
 
@@ -108,11 +119,69 @@ def _read_body(limit: int) -> bytes:
     return data
 
 
-def _verify(verifier: Verifier, replay_status: int, on_reject: RejectHook | None) -> Verified:
+#: Flask enforces ``TRUSTED_HOSTS`` (on ``request.host``) from Flask 3.1 on.
+_HAS_TRUSTED_HOSTS = "TRUSTED_HOSTS" in Flask.default_config
+
+_NO_ORIGIN = (
+    "{where} uses a scheme that signs the request URL ({scheme}), and without a trusted origin "
+    "the URL would be rebuilt from the request's Host header, the client's claim. Pass "
+    "public_url='https://your.public.host' to verify_webhook (HOOKSEAL_PUBLIC_URL for the "
+    "HookSeal extension): the base URL the sender is configured with; or set "
+    "app.config['SERVER_NAME'] to the public host{trusted}."
+)
+
+
+def _no_origin(verifier: Verifier, where: str) -> ConfigurationError:
+    trusted = ", or TRUSTED_HOSTS to exact host names" if _HAS_TRUSTED_HOSTS else ""
+    return ConfigurationError(
+        _NO_ORIGIN.format(where=where, scheme=verifier.scheme.name, trusted=trusted)
+    )
+
+
+def _has_origin(config: Mapping[str, Any]) -> bool:
+    """Whether the app's configuration names the host a signed URL is rebuilt with."""
+    if _HAS_TRUSTED_HOSTS and exact_hosts(config.get("TRUSTED_HOSTS")):
+        return True
+    return bool(config.get("SERVER_NAME"))
+
+
+def _signed_url(verifier: Verifier, public_url: str | None) -> str:
+    """The URL the sender addressed, from a trusted origin for schemes that sign it.
+
+    ``public_url`` when given; else, for a URL-signing scheme, the host checked against
+    ``TRUSTED_HOSTS`` (exact names, Flask 3.1+) or ``SERVER_NAME`` (which Flask 3.1 no longer
+    enforces on requests, so the URL is built with it rather than with the Host header).
+
+    Raises:
+        ConfigurationError: a URL-signing scheme and no trusted origin.
+    """
+    if public_url is not None:
+        base = urlsplit(public_url)
+        root = base.path.rstrip("/") + request.root_path
+        return get_current_url(base.scheme, base.netloc, root, request.path, request.query_string)
+    if not signs_url(verifier):
+        return request.url
+    config = current_app.config
+    if _HAS_TRUSTED_HOSTS and exact_hosts(config.get("TRUSTED_HOSTS")):
+        return request.url  # request.host was checked against TRUSTED_HOSTS by Flask
+    server_name = config.get("SERVER_NAME")
+    if server_name:
+        return get_current_url(
+            request.scheme, server_name, request.root_path, request.path, request.query_string
+        )
+    raise _no_origin(verifier, "The verifier of this view")
+
+
+def _verify(
+    verifier: Verifier,
+    replay_status: int,
+    on_reject: RejectHook | None,
+    public_url: str | None = None,
+) -> Verified:
+    url = _signed_url(verifier, public_url)
     headers = Headers(list(request.headers.items()))
     remote_addr = _peer_address()
     method = request.method
-    url = request.url
     try:
         try:
             body = _read_body(verifier.policy.max_body_bytes)
@@ -131,7 +200,7 @@ def _verify(verifier: Verifier, replay_status: int, on_reject: RejectHook | None
     return verified
 
 
-_Settings = tuple[Verifier, int, "RejectHook | None", bool]
+_Settings = tuple[Verifier, int, "RejectHook | None", bool, "str | None"]
 
 
 def _release_on_failure(verifier: Verifier, verified: Verified) -> None:
@@ -151,28 +220,68 @@ def _release_on_failure(verifier: Verifier, verified: Verified) -> None:
     after_this_request(check)
 
 
+#: Every function ``verify_webhook`` or ``HookSeal.protect`` wrapped (and the functions those
+#: wrap in turn): Flask must call the wrapper, never one of these.
+_WRAPPED: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+_UNWRAPPED = (
+    "The view for endpoint {endpoint!r} is a function that @verify_webhook (or "
+    "HookSeal.protect) wrapped, registered without its wrapper: the decorator was placed above "
+    "@app.route/@app.post, which had already registered the bare function. Put the hookseal "
+    "decorator directly below the route decorator. The request was refused."
+)
+
+
+def _remember(view: Callable[..., Any]) -> None:
+    """Remember ``view`` and what it wraps (``__wrapped__``) as functions never to serve."""
+    seen = 0
+    current: Any = view
+    while current is not None and seen < 100:
+        try:
+            _WRAPPED.add(current)
+        except TypeError:  # not weak-referenceable: nothing to remember
+            return
+        current = getattr(current, "__wrapped__", None)
+        seen += 1
+
+
+def _refuse_unwrapped(sender: Any, **extra: Any) -> None:
+    """``request_started`` receiver: refuse a request routed to a bare wrapped function."""
+    endpoint = request.endpoint
+    if endpoint is None or not _WRAPPED:
+        return
+    view = getattr(sender, "view_functions", {}).get(endpoint)
+    if view is not None and view in _WRAPPED:
+        raise ConfigurationError(_UNWRAPPED.format(endpoint=endpoint))
+
+
+# Every Flask app in the process: the decorator cannot know which app it will be served by.
+request_started.connect(_refuse_unwrapped, weak=False)
+
+
 def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
     """Wrap ``view``: it runs only after the delivery is verified."""
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            verifier, status, hook, release = get_settings()
-            verified = _verify(verifier, status, hook)
+            verifier, status, hook, release, public_url = get_settings()
+            verified = _verify(verifier, status, hook, public_url)
             if release:
                 _release_on_failure(verifier, verified)
             return await view(*args, **kwargs)
 
+        _remember(view)
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        verifier, status, hook, release = get_settings()
-        verified = _verify(verifier, status, hook)
+        verifier, status, hook, release, public_url = get_settings()
+        verified = _verify(verifier, status, hook, public_url)
         if release:
             _release_on_failure(verifier, verified)
         return view(*args, **kwargs)
 
+    _remember(view)
     return wrapper  # type: ignore[return-value]
 
 
@@ -181,9 +290,12 @@ def verify_webhook(
     *,
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
-    release_on_error: bool = False,
+    release_on_error: bool = True,
+    public_url: str | None = None,
 ) -> Callable[[F], F]:
     """Protect one view: it runs only for deliveries ``verifier`` accepts.
+
+    Place it directly below ``@app.route``/``@app.post`` (see the module docstring).
 
     Args:
         verifier: the :class:`~hookseal.Verifier` for this endpoint's sender.
@@ -194,9 +306,15 @@ def verify_webhook(
         release_on_error: when the request ends in a 5xx (the view answered one, or raised
             an exception no error handler turned into something else), forget the delivery's
             replay record (:meth:`~hookseal.Verifier.release`) so that the sender's retry is
-            accepted. Off by default: read the trade-off there first. When exceptions
+            accepted. On by default, bounded per delivery by the verifier's ``max_releases``
+            (counted in the nonce store); False keeps every record. When exceptions
             propagate (``PROPAGATE_EXCEPTIONS``, testing or debug mode) there is no response
             and nothing is released.
+        public_url: the public base URL the sender addresses (``"https://hooks.example.com"``,
+            optionally with a path prefix), from which the signed URL is rebuilt. For schemes
+            that sign the URL (Twilio, RFC 9421) it is required unless the app sets
+            ``SERVER_NAME`` or (Flask 3.1+) ``TRUSTED_HOSTS`` to exact host names; without any
+            of them each request is refused with ``ConfigurationError`` (a 500).
 
     Works on sync and ``async def`` views (Flask's async support needs ``flask[async]``).
     """
@@ -204,9 +322,10 @@ def verify_webhook(
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
     release = check_release_on_error(release_on_error)
+    base_url = check_public_url(public_url)
 
     def decorator(view: F) -> F:
-        return _decorate(view, lambda: (checked, status, hook, release))
+        return _decorate(view, lambda: (checked, status, hook, release, base_url))
 
     return decorator
 
@@ -220,7 +339,13 @@ class HookSeal:
     * ``HOOKSEAL_REPLAY_STATUS``: the status answered to a replay (default 409);
     * ``HOOKSEAL_ON_REJECT``: an ``on_reject(request, error)`` callable, or None;
     * ``HOOKSEAL_RELEASE_ON_ERROR``: release the replay record when the request ends in a
-      5xx (default False; see :func:`verify_webhook`).
+      5xx (default True, bounded by the verifier's ``max_releases``; see
+      :func:`verify_webhook`);
+    * ``HOOKSEAL_PUBLIC_URL``: the public base URL the senders address, for schemes that sign
+      the URL (default None; see :func:`verify_webhook`).
+
+    ``init_app`` refuses (``ConfigurationError``) a verifier whose scheme signs the URL when
+    none of ``HOOKSEAL_PUBLIC_URL``, ``SERVER_NAME`` or exact ``TRUSTED_HOSTS`` is set.
 
     Example::
 
@@ -243,12 +368,17 @@ class HookSeal:
         app.config.setdefault("HOOKSEAL_VERIFIERS", {})
         app.config.setdefault("HOOKSEAL_REPLAY_STATUS", 409)
         app.config.setdefault("HOOKSEAL_ON_REJECT", None)
-        app.config.setdefault("HOOKSEAL_RELEASE_ON_ERROR", False)
+        app.config.setdefault("HOOKSEAL_RELEASE_ON_ERROR", True)
+        app.config.setdefault("HOOKSEAL_PUBLIC_URL", None)
         verifiers = app.config["HOOKSEAL_VERIFIERS"]
         if not isinstance(verifiers, Mapping):
             raise ConfigurationError("HOOKSEAL_VERIFIERS must map names to hookseal.Verifier.")
+        public_url = check_public_url(app.config["HOOKSEAL_PUBLIC_URL"], "HOOKSEAL_PUBLIC_URL")
         for name, verifier in verifiers.items():
-            check_verifier(verifier, f"HOOKSEAL_VERIFIERS[{name!r}]")
+            where = f"HOOKSEAL_VERIFIERS[{name!r}]"
+            check_verifier(verifier, where)
+            if signs_url(verifier) and public_url is None and not _has_origin(app.config):
+                raise _no_origin(verifier, where)
         check_replay_status(app.config["HOOKSEAL_REPLAY_STATUS"])
         check_on_reject(app.config["HOOKSEAL_ON_REJECT"])
         check_release_on_error(app.config["HOOKSEAL_RELEASE_ON_ERROR"])
@@ -269,6 +399,7 @@ class HookSeal:
                 config["HOOKSEAL_REPLAY_STATUS"],
                 config["HOOKSEAL_ON_REJECT"],
                 config["HOOKSEAL_RELEASE_ON_ERROR"],
+                check_public_url(config.get("HOOKSEAL_PUBLIC_URL"), "HOOKSEAL_PUBLIC_URL"),
             )
 
         def decorator(view: F) -> F:
