@@ -199,6 +199,10 @@ class IntervalSet:
     def __len__(self) -> int:
         return len(self._firsts)
 
+    def size(self) -> int:
+        """How many addresses the intervals hold together (overlaps counted once)."""
+        return sum(last - first + 1 for first, last in zip(self._firsts, self._lasts, strict=True))
+
 
 class AddressSet:
     """A set of networks of both families, with constant-cost membership per family."""
@@ -213,6 +217,10 @@ class AddressSet:
     def contains(self, family: int, value: int) -> bool:
         """Whether the (unmapped) address lies in any of the networks."""
         return value in (self._v4 if family == 4 else self._v6)
+
+    def sizes(self) -> tuple[int, int]:
+        """How many IPv4 and how many IPv6 addresses the networks cover together."""
+        return self._v4.size(), self._v6.size()
 
     def counts(self) -> tuple[int, int]:
         """How many configured networks are IPv4 and IPv6."""

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -48,6 +48,10 @@ _PROVIDER_HEADERS: dict[str, str] = {
     "x-gitlab-token": "gitlab",
     "signature-input": "rfc9421",
 }
+#: The deepest JSON body explain re-serialises. Webhook payloads nest a few levels; a deeper
+#: document is not re-written (json.loads and json.dumps recurse once per level, so a body of
+#: '[' * 100000 would otherwise end explain with a RecursionError).
+_MAX_JSON_DEPTH = 100
 
 
 @dataclass
@@ -78,10 +82,42 @@ class Diagnosis:
         return "\n".join(lines)
 
 
-def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
+def _json_depth(document: object) -> int:
+    """How deeply ``document`` nests (a scalar is 0), computed without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[object] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _load_json(body: bytes) -> tuple[bool, Any]:
+    """``(True, document)`` for a JSON body explain can re-serialise, else ``(False, None)``.
+
+    Not JSON, or nested deeper than ``_MAX_JSON_DEPTH`` (the C scanner raises RecursionError
+    past the interpreter's recursion limit; json.dumps with an indent recurses in Python).
+    """
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
+        return False, None
+    if _json_depth(document) > _MAX_JSON_DEPTH:
+        return False, None
+    return True, document
+
+
+def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
+    loaded, document = _load_json(body)
+    if not loaded:
         return
     seen = {body}
     layouts: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -105,9 +141,8 @@ def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
 
 def _looks_reserialised_by_python(body: bytes) -> bool:
     """True when the body is exactly what ``json.dumps`` writes with its default settings."""
-    try:
-        document = json.loads(body)
-    except ValueError:
+    loaded, document = _load_json(body)
+    if not loaded:
         return False
     if not isinstance(document, (dict, list)) or len(document) < 2:
         return False

@@ -1,7 +1,9 @@
 """The ``hookseal`` command line: sign, verify and explain deliveries.
 
 Secrets are read from an environment variable (``--secret-env NAME``) or a file
-(``--secret-file PATH``), never from the command line, and are never printed.
+(``--secret-file PATH``), never from the command line, and are never printed, with one
+explicit exception: a shared-token scheme (GitLab) sends the secret itself as its header, so
+``sign`` prints it only when given ``--print-shared-token``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ._explain import explain
 from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._signer import Signer
 from ._verifier import Verifier
+from .schemes._base import Scheme
 
 __all__ = ["main"]
 
@@ -28,6 +31,13 @@ EXIT_USAGE = 2
 
 #: Schemes that sign the request URL, so --url is required.
 _URL_SCHEMES = frozenset({"twilio"})
+
+
+def _sends_secret(scheme: Scheme) -> bool:
+    """Whether the scheme's header is the secret itself (a shared token signs nothing)."""
+    from .schemes.shared_token import SharedToken
+
+    return bool(getattr(scheme, "sends_secret", False)) or isinstance(scheme, SharedToken)
 
 
 def _secret_source(kind: str) -> Callable[[str], tuple[str, str]]:
@@ -133,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument(
         "--curl", metavar="URL", help="print a ready curl command posting to URL instead"
     )
+    sign.add_argument(
+        "--print-shared-token",
+        action="store_true",
+        help="for shared-token schemes (gitlab), whose header is the secret itself: print it",
+    )
 
     verify = commands.add_parser("verify", help="verify the delivery whose body is on stdin")
     _checker(verify)
@@ -156,12 +171,19 @@ def _check_url(scheme: str, url: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    secrets = _secrets(args)
     if args.command == "sign":
+        scheme = scheme_by_name(args.scheme)
+        if _sends_secret(scheme) and not args.print_shared_token:
+            raise ConfigurationError(
+                f"The {args.scheme} scheme signs nothing: its header carries the shared token "
+                "itself, so 'sign' would print the secret. Pass --print-shared-token to print "
+                "it anyway (keep the output out of shell history, logs and CI output)."
+            )
+        secrets = _secrets(args)
         url = args.url or args.curl
         _check_url(args.scheme, url)
         body = _read_body(args.body_file)
-        signer = Signer(scheme_by_name(args.scheme), secrets[-1])
+        signer = Signer(scheme, secrets[-1])
         headers = signer.sign(body, timestamp=args.timestamp, msg_id=args.msg_id, url=url)
         if args.curl:
             parts = ["curl", "-X", "POST", args.curl]
@@ -173,6 +195,7 @@ def _run(args: argparse.Namespace) -> int:
             for name, value in headers.items():
                 print(f"{name}: {value}")
         return EXIT_OK
+    secrets = _secrets(args)
     _check_url(args.scheme, args.url)
     headers_in = _headers(args.header)
     body = _read_body(args.body_file)

@@ -51,6 +51,19 @@ _PROVIDERS = {
     "stripe": ("stripe-webhooks.json", "WEBHOOKS"),
 }
 _EVERYTHING = (parse_network("0.0.0.0/0"), parse_network("::/0"))
+#: Address-space sizes per family. An allowlist or proxy list whose networks together cover
+#: half of a family or more is refused: no sender or proxy fleet needs a /1, and a union such
+#: as 0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0 spelled another way.
+_SPACE = {4: 1 << 32, 6: 1 << 128}
+
+
+def _broad_family(networks: AddressSet) -> tuple[int, str] | None:
+    """``(family, share)`` of a family the networks cover half or more of, else None."""
+    for family, size in zip((4, 6), networks.sizes(), strict=True):
+        space = _SPACE[family]
+        if 2 * size >= space:
+            return family, "all" if size == space else f"{100 * size // space}%"
+    return None
 
 
 @dataclass(frozen=True)
@@ -168,14 +181,22 @@ class IPAllowlist:
             self._allow_all = True
         else:
             parsed = _as_networks(networks, "networks")
-            everything = [n for n in parsed if n[3] == 0]
-            if everything:
-                raise ConfigurationError(
-                    f"The network {format_network(everything[0])!r} allows every address. If "
-                    "that is intended, spell it out with IPAllowlist.allow_all()."
-                )
             self._allow_all = False
         self._networks = AddressSet(parsed)
+        broad = None if self._allow_all else _broad_family(self._networks)
+        if broad is not None:
+            family, share = broad
+            widest = min(parsed, key=lambda n: n[3])
+            what = (
+                f"The network {format_network(widest)!r} allows"
+                if widest[3] == 0 or len(parsed) == 1
+                else "The networks together allow"
+            )
+            raise ConfigurationError(
+                f"{what} {share} of the IPv{family} addresses, which is no allowlist. If every "
+                "address is intended, spell it out with IPAllowlist.allow_all(); otherwise "
+                "list the senders' networks."
+            )
         if (
             isinstance(max_forwarded_entries, bool)
             or not isinstance(max_forwarded_entries, int)
@@ -197,13 +218,17 @@ class IPAllowlist:
                 )
             self._proxy_count = trusted_proxies
         else:
-            proxies = _as_networks(trusted_proxies, "trusted_proxies")
-            if any(n[3] == 0 for n in proxies):
+            proxies = AddressSet(_as_networks(trusted_proxies, "trusted_proxies"))
+            broad = _broad_family(proxies)
+            if broad is not None:
+                family, share = broad
                 raise ConfigurationError(
-                    "trusted_proxies contains a /0 network: trusting every peer as a proxy "
-                    "lets any client choose its own address. List your proxies' networks."
+                    f"trusted_proxies covers {share} of the IPv{family} addresses (a /0 network, "
+                    "a /1, or networks whose union is as large): trusting nearly every peer as "
+                    "a proxy lets any client choose its own address. List your proxies' "
+                    "networks."
                 )
-            self._proxies = AddressSet(proxies)
+            self._proxies = proxies
         if forwarded_header is None:
             forwarded_header = "x-forwarded-for"
         elif trusted_proxies is None:
@@ -268,6 +293,11 @@ class IPAllowlist:
                 document = json.loads(document)
             except ValueError as exc:
                 raise ConfigurationError(f"The document is not valid JSON ({exc}).") from exc
+            except RecursionError:
+                raise ConfigurationError(
+                    "The document nests arrays or objects too deeply to be a provider's list of "
+                    "networks: give the JSON document the provider serves."
+                ) from None
         allowlist = cls(
             _list_under_key(document, key),
             trusted_proxies=trusted_proxies,

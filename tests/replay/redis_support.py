@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -24,6 +25,38 @@ from replay_support import quiet_verifier
 from hookseal import ReplayedDelivery
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+INSTALL_HINT = "install Redis 7+ (e.g. `apt-get install redis-server`) to run the Redis tests"
+
+
+def require_redis_server(minimum: tuple[int, int] = (0, 0)) -> str:
+    """The redis-server binary, or skip (fail when the ``CI`` variable is set) without it.
+
+    ``minimum`` is the (major, minor) version the caller needs (7.0 for ``ADDSLOTSRANGE``).
+    """
+    binary = shutil.which("redis-server") or (
+        REDIS_SERVER if os.access(REDIS_SERVER, os.X_OK) else None
+    )
+    problem = None
+    if binary is None:
+        problem = f"redis-server is not installed: {INSTALL_HINT}"
+    elif minimum > (0, 0):
+        version = redis_server_version(binary)
+        if version < minimum:
+            wanted = ".".join(map(str, minimum))
+            problem = f"redis-server {version} is older than {wanted}: {INSTALL_HINT}"
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem} (CI is set: the Redis tests must run there)")
+        pytest.skip(problem)
+    assert binary is not None
+    return binary
+
+
+def redis_server_version(binary: str) -> tuple[int, int]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
+    # "Redis server v=7.0.15 sha=..."
+    major, minor = out.stdout.split("v=", 1)[1].split(".")[:2]
+    return int(major), int(minor)
 
 
 def free_port() -> int:
@@ -54,12 +87,13 @@ class RedisProcess:
         self.log: BinaryIO | None = None
 
     def start(self) -> RedisProcess:
+        binary = require_redis_server()
         if self.log is not None:
             self.log.close()
         self.log = (self.workdir / f"redis-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(
             [
-                REDIS_SERVER,
+                binary,
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--save", "",
@@ -95,6 +129,20 @@ class RedisProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGCONT)
 
+    def client_pause(self, milliseconds: int, mode: str = "ALL") -> None:
+        """``CLIENT PAUSE <ms> <mode>`` from a connection of its own: the server stays up,
+        accepts connections, and holds every command (``WRITE``: every write) unanswered.
+        """
+        with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5) as admin:
+            admin.execute_command("CLIENT", "PAUSE", milliseconds, mode)
+
+    def client_unpause(self) -> None:
+        with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5) as admin:
+            admin.execute_command("CLIENT", "UNPAUSE")
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
     def stop(self) -> None:
         if self.log is not None:
             self.log.close()
@@ -108,6 +156,31 @@ class RedisProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def start_one_node_cluster(workdir: Path) -> RedisProcess:
+    """A Redis Cluster of one node on 127.0.0.1 that owns all 16384 slots (Redis 7+)."""
+    require_redis_server(minimum=(7, 0))  # CLUSTER ADDSLOTSRANGE
+    server = RedisProcess(
+        workdir,
+        "--cluster-enabled", "yes",
+        "--cluster-config-file", f"nodes-{free_port()}.conf",
+        # The bus port would default to port + 10000, which may be taken or above 65535.
+        "--cluster-port", str(free_port()),
+        # A node that owned no slots waits min(node timeout, 5 s) before it reports "ok".
+        "--cluster-node-timeout", "500",
+    ).start()  # fmt: skip
+    try:
+        with redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=5) as admin:
+            admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            deadline = time.monotonic() + 10
+            while b"cluster_state:ok" not in admin.execute_command("CLUSTER", "INFO"):
+                assert time.monotonic() < deadline, "the cluster did not become ready"
+                time.sleep(0.05)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 class ReplyDroppingProxy:

@@ -410,3 +410,98 @@ def test_structured_junk_raises_only_verification_errors(parts: list[str]) -> No
             label="sig1",
             required=(),
         )
+
+
+# -- structured fields that http-sf parses but cannot serialise (or cannot parse) ------------
+
+SF_COVERED = [
+    ('"content-digest";sf', "content-digest", None),  # a Dictionary (RFC 9530)
+    ('"accept";sf', "accept", None),  # a List, known to http-sf's retrofit table
+    ('"x-dict";sf', "x-dict", "dictionary"),
+    ('"x-list";sf', "x-list", "list"),
+    ('"x-item";sf', "x-item", "item"),
+    ('"x-dict";key="a"', "x-dict", "dictionary"),
+    ('"x-bytes";bs', "x-bytes", None),
+]
+HOSTILE_SF_VALUES = [
+    "",
+    " ",
+    "   ",
+    "\t",
+    " \t ",
+    "\r\n ",  # an obs-fold and nothing else
+    ",",
+    "a=",
+    "(",
+    "a=()",
+    'a=%"\\xff"',
+    "a=@99999999999999999",
+    "a=1234567890123456",
+    "a=1.23456",
+    "?2",
+    "é",
+    "\x00",
+    "a" * 5000,  # longer than max_header_bytes
+    "(" + " 1" * 2000 + ")",  # a large inner list, within max_header_bytes
+]
+
+
+def sf_verifier(**kw: object) -> Verifier:
+    scheme = HTTPMessageSignatures(
+        required_components=(),
+        label="sig1",
+        structured_fields={"x-dict": "dictionary", "x-list": "list", "x-item": "item"},
+    )
+    return Verifier(scheme, secrets=PUBLIC_KEYS, nonce_store=None, **kw)  # type: ignore[arg-type]
+
+
+def forged_covering(identifier: str, header: str, value: str) -> dict[str, str]:
+    """A forged request with a configured keyid covering ``identifier`` (no key is needed)."""
+    return {
+        "Signature-Input": f'sig1=("@method" {identifier});created={NOW};keyid="test-key-ed25519"',
+        "Signature": "sig1=:" + base64.b64encode(bytes(64)).decode() + ":",
+        header: value,
+    }
+
+
+@pytest.mark.parametrize(("identifier", "header", "kind"), SF_COVERED)
+@pytest.mark.parametrize("value", HOSTILE_SF_VALUES, ids=repr)
+def test_hostile_structured_field_values_are_refused_not_crashed(
+    identifier: str, header: str, kind: str | None, value: str
+) -> None:
+    # An empty or blank Dictionary/List parses to an empty container that http-sf's serialiser
+    # refuses with ValueError: a 500 before any signature check, for anyone who knows a keyid.
+    with pytest.raises(VerificationError) as info:
+        sf_verifier().verify(
+            BODY, forged_covering(identifier, header, value), url=URL, method="POST", now=NOW
+        )
+    assert info.value.reason in ("malformed_header", "header_too_long", "signature_mismatch")
+
+
+@pytest.mark.parametrize("identifier", ['"content-digest";sf', '"accept";sf', '"x-list";sf'])
+@pytest.mark.parametrize("value", ["", "   ", "\t", " \r\n  "], ids=repr)
+def test_empty_structured_field_is_malformed_header(identifier: str, value: str) -> None:
+    header = identifier.split(";")[0].strip('"')
+    with pytest.raises(MalformedHeader) as info:
+        sf_verifier().verify(
+            BODY, forged_covering(identifier, header, value), url=URL, method="POST", now=NOW
+        )
+    assert info.value.reason == "malformed_header"
+    assert info.value.header == header
+
+
+@given(
+    st.sampled_from(SF_COVERED),
+    st.one_of(
+        st.text(alphabet=' \t,;=()"?:@%*-.!a1Z\\', max_size=60),
+        st.text(max_size=40),
+    ),
+)
+def test_covered_structured_fields_raise_only_verification_errors(
+    covered: tuple[str, str, str | None], value: str
+) -> None:
+    identifier, header, _kind = covered
+    with contextlib.suppress(VerificationError):
+        sf_verifier().verify(
+            BODY, forged_covering(identifier, header, value), url=URL, method="POST", now=NOW
+        )

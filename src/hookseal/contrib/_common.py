@@ -136,8 +136,8 @@ def payload_too_large(size: int | None, limit: int) -> PayloadTooLarge:
     """The error for a body over ``limit`` (``size`` when declared, None when read past it)."""
     what = f"declares {size} bytes" if size is not None else "is longer"
     return PayloadTooLarge(
-        f"The body {what}; the limit is {limit} (max_body_bytes). It was refused before being "
-        "read in full."
+        f"The body {what}; the limit is {limit} (max_body_bytes). hookseal read no more than "
+        "the limit (a server that buffers bodies may have read more: see docs/deployment.md)."
     )
 
 

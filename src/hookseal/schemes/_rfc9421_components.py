@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
 from .._errors import MalformedHeader, SignatureMismatch
@@ -96,7 +97,7 @@ def serialize(value: object, what: str, header: str) -> str:
 
 
 def unfold(line: str) -> str:
-    """``line`` with each obs-fold (``[ \\t]* CRLF [ \\t]+``) replaced by one space, stripped.
+    """``line`` with each obs-fold (SP/HTAB, CRLF, SP/HTAB) replaced by one space, stripped.
 
     Linear in the length of ``line`` (the regular expression this replaces was quadratic in a
     run of spaces or tabs). A CR or LF that is not part of an obs-fold is left in place, so
@@ -104,10 +105,10 @@ def unfold(line: str) -> str:
     """
     if "\n" not in line and "\r" not in line:
         return line.strip(" \t")
-    pieces = line.split("\r\n")
-    if not all(piece.startswith((" ", "\t")) for piece in pieces[1:]):
+    if line.count("\r\n") != line.count("\r\n ") + line.count("\r\n\t"):
         return line  # a CR LF that is not an obs-fold: the caller's control check refuses it
-    return " ".join(piece.strip(" \t") for piece in pieces).strip(" \t")
+    pieces = line.split("\r\n")
+    return " ".join(map(str.strip, pieces, repeat(" \t", len(pieces)))).strip(" \t")
 
 
 class Component:

@@ -15,6 +15,13 @@ reject ``NX`` with ``GET``; the store then switches, once, to ``SET ... NX PX`` 
 a ``GET`` only when the SET found an entry. The key is a single Redis key (one hash slot),
 so the same commands work on a Redis Cluster. Releasing an entry (see
 :meth:`hookseal.Verifier.release`) is one ``DEL``.
+
+``from_url`` builds the client with a bounded wait: ``socket_timeout`` and
+``socket_connect_timeout`` equal to ``timeout`` and ``retries`` immediate retries (none by
+default), so a hung or unreachable Redis holds a delivery for at most
+``timeout x (1 + retries)`` (twice that on a cluster, see :meth:`RedisNonceStore.from_url`).
+A store built on a client of the user's own that has no timeout or more than one retry logs
+one WARNING at construction.
 """
 
 from __future__ import annotations
@@ -28,8 +35,16 @@ from typing import Any
 import redis
 import redis.asyncio
 import redis.asyncio.cluster
+import redis.asyncio.retry
 import redis.cluster
-from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
+import redis.retry
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    OutOfMemoryError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+)
 
 from .._errors import ConfigurationError, NonceStoreUnavailable
 
@@ -50,6 +65,133 @@ _PIPELINE_TYPES = (
     redis.asyncio.client.Pipeline,
     redis.asyncio.cluster.ClusterPipeline,
 )
+
+
+#: What ``from_url`` waits for each reply or TCP connect by default, in seconds.
+DEFAULT_TIMEOUT = 0.5
+#: Errors of a failing Redis. ``RedisClusterException`` ("cannot be connected", "slots are
+#: not covered") is not a ``RedisError``, yet it is how a cluster client reports an outage.
+_STORE_ERRORS = (RedisError, RedisClusterException)
+#: Client settings ``from_url`` owns: they are given as ``timeout`` and ``retries``.
+_OWNED_KWARGS = frozenset(
+    {
+        "socket_timeout",
+        "socket_connect_timeout",
+        "retry",
+        "retry_on_timeout",
+        "retry_on_error",
+        "cluster_error_retry_attempts",
+    }
+)
+#: More immediate retries than this make the store warn about the client it was given.
+_MAX_QUIET_RETRIES = 1
+
+
+def _check_timeout(timeout: object) -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ConfigurationError(
+            "timeout must be a finite number of seconds above 0 (for example 0.5)."
+        )
+    return float(timeout)
+
+
+def _check_retries(retries: object) -> int:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigurationError("retries must be a whole number, 0 or more (0 by default).")
+    return retries
+
+
+def _check_url_and_kwargs(url: object, client_kwargs: dict[str, Any]) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"url must be a str, not {type(url).__name__}.")
+    owned = sorted(_OWNED_KWARGS.intersection(client_kwargs))
+    if owned:
+        raise ConfigurationError(
+            f"from_url sets {', '.join(owned)} itself, to keep each delivery's wait bounded; "
+            "pass timeout= and retries= instead."
+        )
+    return url
+
+
+def _connection_kwargs(client: object) -> dict[str, Any]:
+    # A synchronous cluster client connects at construction: its nodes' pools hold the
+    # settings in effect (``RedisCluster(host=...)`` gives its nodes redis-py's defaults,
+    # ``RedisCluster.from_url`` gives them none unless asked).
+    get_nodes = getattr(client, "get_nodes", None)
+    if isinstance(client, redis.cluster.RedisCluster) and callable(get_nodes):
+        for node in get_nodes():
+            pool = getattr(getattr(node, "redis_connection", None), "connection_pool", None)
+            kwargs = getattr(pool, "connection_kwargs", None)
+            if isinstance(kwargs, dict):
+                return kwargs
+    for owner in (getattr(client, "connection_pool", None), getattr(client, "nodes_manager", None)):
+        kwargs = getattr(owner, "connection_kwargs", None)
+        if isinstance(kwargs, dict):
+            return kwargs
+    return {}
+
+
+def _limits(client: object) -> tuple[object, object, int | None]:
+    """The client's ``(socket_timeout, socket_connect_timeout, retries)`` in effect.
+
+    ``retries`` is None when the client does not say (an unknown client type).
+    """
+    kwargs = _connection_kwargs(client)
+    # Cluster clients retry at the cluster level (``client.retry``); their nodes never do.
+    if hasattr(client, "nodes_manager"):
+        retry = getattr(client, "retry", None)
+    else:
+        retry = kwargs.get("retry")
+    get_retries = getattr(retry, "get_retries", None)
+    retries = get_retries() if callable(get_retries) else None
+    if retry is None and kwargs:
+        retries = 0  # redis-py gives a connection without a Retry object no retries
+    return (
+        kwargs.get("socket_timeout"),
+        kwargs.get("socket_connect_timeout"),
+        retries if isinstance(retries, int) else None,
+    )
+
+
+def _warn_if_unbounded(store: str, client: object) -> None:
+    """Log one WARNING when ``client`` can hold a delivery for long when Redis hangs."""
+    timeout, connect_timeout, retries = _limits(client)
+    problems = []
+    if timeout is None:
+        problems.append("no socket_timeout (a hung Redis holds a delivery indefinitely)")
+    if connect_timeout is None:
+        problems.append(
+            "no socket_connect_timeout (an unreachable Redis holds a delivery "
+            "for the operating system's connect timeout)"
+        )
+    if retries is not None and retries > _MAX_QUIET_RETRIES:
+        problems.append(f"{retries} retries per command (each waits for its own timeout)")
+    if not problems:
+        return
+    logger.warning(
+        "hookseal: the Redis client given to %s has %s, so while Redis hangs a delivery "
+        "can wait far longer than one socket timeout before its 503. "
+        "%s.from_url(url, timeout=0.5) builds a client that waits at most "
+        "timeout x (1 + retries).",
+        store,
+        "; ".join(problems),
+        store,
+    )
+
+
+def _check_built(client: object, timeout: float, retries: int) -> None:
+    got_timeout, got_connect, got_retries = _limits(client)
+    if got_timeout != timeout or got_connect != timeout or got_retries != retries:
+        raise ConfigurationError(
+            "The Redis URL's query string overrides the wait from_url sets "
+            "(socket_timeout, socket_connect_timeout or retries); remove those options "
+            "from the URL and pass timeout= and retries= instead."
+        )
 
 
 def _ttl_ms(expires_at: float, now: float) -> int:
@@ -76,7 +218,7 @@ def _is_syntax_error(exc: ResponseError) -> bool:
 class _RedisStoreBase:
     """Key naming, expiry, reply checking and failure policy shared by both stores."""
 
-    def __init__(self, client: Any, *, prefix: str, fail_open: bool) -> None:
+    def __init__(self, client: Any, *, prefix: str, fail_open: bool, warn: bool = True) -> None:
         if not isinstance(prefix, str):
             raise ConfigurationError(f"prefix must be a str, not {type(prefix).__name__}.")
         if not isinstance(fail_open, bool):
@@ -95,12 +237,19 @@ class _RedisStoreBase:
         self.fail_open = fail_open
         # True once the server refused SET NX GET (Redis < 7.0): use SET NX, then GET.
         self._without_nx_get = False
+        if warn:
+            _warn_if_unbounded(type(self).__name__, client)
+
+    @property
+    def client(self) -> Any:
+        """The redis-py client this store uses (for example, to close it at shutdown)."""
+        return self._client
 
     def key_name(self, key: bytes) -> str:
         """The Redis key recording ``key``: the prefix followed by the key in hex."""
         return self.prefix + key.hex()
 
-    def _unavailable(self, exc: RedisError) -> bool:
+    def _unavailable(self, exc: Exception) -> bool:
         name = type(exc).__name__
         if self.fail_open:
             logger.warning(
@@ -134,7 +283,7 @@ class _RedisStoreBase:
             "store now uses SET NX and reads the entry back only when one exists."
         )
 
-    def _release_failed(self, exc: RedisError) -> NonceStoreUnavailable:
+    def _release_failed(self, exc: Exception) -> NonceStoreUnavailable:
         return NonceStoreUnavailable(
             f"The Redis replay store could not delete an entry ({type(exc).__name__})."
         )
@@ -159,10 +308,14 @@ class RedisNonceStore(_RedisStoreBase):
     own earlier write that the client retried after a lost reply; the verdict itself is
     always the SET's.
 
+    Build it with :meth:`from_url`, which bounds how long a hung Redis can hold a delivery.
+
     Args:
         client: a synchronous ``redis.Redis`` or ``redis.cluster.RedisCluster``. Give it
-            short ``socket_timeout`` and ``socket_connect_timeout`` values: a slow Redis
-            delays every delivery by up to the timeout before it is refused.
+            short ``socket_timeout`` and ``socket_connect_timeout`` values and at most one
+            retry: a slow Redis delays every delivery by up to the timeout, once per
+            attempt, before it is refused. A client without a timeout, or with more than
+            one retry (redis-py's default is 10), gets one WARNING at construction.
         prefix: prepended to every key. Use one prefix per endpoint (per verifier), e.g.
             ``"hookseal:github:"``, so that two endpoints never share records.
         fail_open: if Redis is unreachable, times out or answers with an error, accept the
@@ -190,6 +343,81 @@ class RedisNonceStore(_RedisStoreBase):
             )
         super().__init__(client, prefix=prefix, fail_open=fail_open)
 
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 0,
+        cluster: bool = False,
+        prefix: str = "hookseal:",
+        fail_open: bool = False,
+        **client_kwargs: Any,
+    ) -> RedisNonceStore:
+        """A store on a new client for ``url`` whose waits are bounded by ``timeout``.
+
+        The client gets ``socket_timeout`` and ``socket_connect_timeout`` equal to
+        ``timeout`` and ``retries`` immediate retries (no backoff). While Redis hangs or is
+        unreachable, each store call then waits at most ``timeout x (1 + retries)`` before
+        the delivery is refused with :class:`~hookseal.NonceStoreUnavailable` (503): 0.5 s
+        with the defaults. A server that answers each command just under ``timeout`` can
+        take longer (each reply has its own timeout, and a new connection sends a
+        handshake first).
+
+        With ``cluster=True`` the client is a ``redis.cluster.RedisCluster``, which connects
+        at once (it raises redis-py's error if no node answers). After a failed attempt it
+        refreshes the cluster's layout before the error reaches hookseal, asking the known
+        nodes one at a time (the failed node last), each within ``timeout`` (after a
+        ``CLUSTERDOWN`` reply it first sleeps 0.25 s). With one node hung, a store call
+        waits at most ``2 x timeout x (1 + retries)`` (1 s by default); with every node
+        hung, up to ``(1 + nodes) x timeout x (1 + retries)``.
+
+        Args:
+            url: ``redis://``, ``rediss://`` (TLS) or ``unix://`` (not for a cluster), with
+                credentials as usual. Its query string must not set the timeouts.
+            timeout: seconds to wait for each reply and each TCP connect.
+            retries: immediate retries of a command that failed to connect or timed out;
+                redis-py's retry of a SET whose reply was lost is safe for this store.
+            cluster: build a ``redis.cluster.RedisCluster`` (Redis Cluster, or a managed
+                service's cluster-mode endpoint) instead of a ``redis.Redis``.
+            prefix: as for the constructor.
+            fail_open: as for the constructor.
+            **client_kwargs: passed on to redis-py's ``from_url`` (``username``,
+                ``ssl_ca_certs``, ``max_connections``...), except the timeout and retry
+                settings, which ``timeout`` and ``retries`` set.
+
+        Raises:
+            ConfigurationError: for a ``timeout`` that is not a positive finite number, a
+                negative ``retries``, a timeout or retry setting in ``client_kwargs`` or in
+                the URL's query string, or a URL redis-py cannot parse.
+        """
+        timeout = _check_timeout(timeout)
+        retries = _check_retries(retries)
+        url = _check_url_and_kwargs(url, client_kwargs)
+        if not isinstance(cluster, bool):
+            raise ConfigurationError("cluster must be True or False.")
+        factory: Any = redis.cluster.RedisCluster if cluster else redis.Redis
+        try:
+            client = factory.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=redis.retry.Retry(NoBackoff(), retries),
+                **client_kwargs,
+            )
+        except ValueError as exc:
+            raise _bad_url(exc) from None
+        try:
+            _check_built(client, timeout, retries)
+        except ConfigurationError:
+            client.close()
+            raise
+        # The bound was chosen with timeout= and retries=: no warning about the client.
+        store = cls.__new__(cls)
+        _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
+        return store
+
     def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
         """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore).
 
@@ -216,7 +444,7 @@ class RedisNonceStore(_RedisStoreBase):
             if reply is not None:
                 raise self._unexpected(reply)
             return _is_own_write(client.get(name), token)
-        except RedisError as exc:
+        except _STORE_ERRORS as exc:
             return self._unavailable(exc)
 
     def release(self, key: bytes) -> bool:
@@ -233,15 +461,18 @@ class RedisNonceStore(_RedisStoreBase):
             return False
         try:
             return bool(self._client.delete(self.key_name(key)))
-        except RedisError as exc:
+        except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
 
 
 class AsyncRedisNonceStore(_RedisStoreBase):
     """The asynchronous form of :class:`RedisNonceStore`, for :meth:`hookseal.Verifier.averify`.
 
+    Build it with :meth:`from_url`, which bounds how long a hung Redis can hold a delivery.
+
     Args:
-        client: a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster``.
+        client: a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster``, with
+            short timeouts and at most one retry, as for :class:`RedisNonceStore`.
         prefix: as for :class:`RedisNonceStore`.
         fail_open: as for :class:`RedisNonceStore`.
 
@@ -265,6 +496,51 @@ class AsyncRedisNonceStore(_RedisStoreBase):
             )
         super().__init__(client, prefix=prefix, fail_open=fail_open)
 
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 0,
+        cluster: bool = False,
+        prefix: str = "hookseal:",
+        fail_open: bool = False,
+        **client_kwargs: Any,
+    ) -> AsyncRedisNonceStore:
+        """A store on a new ``redis.asyncio`` client for ``url``, waits bounded by ``timeout``.
+
+        The same settings and the same bound as :meth:`RedisNonceStore.from_url`:
+        ``timeout x (1 + retries)`` per store call while Redis hangs, at most twice that on
+        a cluster with one node hung. With ``cluster=True`` the client is a
+        ``redis.asyncio.cluster.RedisCluster``, which connects on first use.
+
+        Raises:
+            ConfigurationError: as for :meth:`RedisNonceStore.from_url`.
+        """
+        timeout = _check_timeout(timeout)
+        retries = _check_retries(retries)
+        url = _check_url_and_kwargs(url, client_kwargs)
+        if not isinstance(cluster, bool):
+            raise ConfigurationError("cluster must be True or False.")
+        factory: Any = redis.asyncio.cluster.RedisCluster if cluster else redis.asyncio.Redis
+        try:
+            client = factory.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=redis.asyncio.retry.Retry(NoBackoff(), retries),
+                **client_kwargs,
+            )
+        except ValueError as exc:
+            raise _bad_url(exc) from None
+        # Nothing is connected yet, so a client refused here needs no closing.
+        _check_built(client, timeout, retries)
+        # The bound was chosen with timeout= and retries=: no warning about the client.
+        store = cls.__new__(cls)
+        _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
+        return store
+
     async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
         """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore)."""
         name = self.key_name(key)
@@ -285,7 +561,7 @@ class AsyncRedisNonceStore(_RedisStoreBase):
             if reply is not None:
                 raise self._unexpected(reply)
             return _is_own_write(await _awaited(client.get(name)), token)
-        except RedisError as exc:
+        except _STORE_ERRORS as exc:
             return self._unavailable(exc)
 
     async def arelease(self, key: bytes) -> bool:
@@ -298,8 +574,16 @@ class AsyncRedisNonceStore(_RedisStoreBase):
             return False
         try:
             return bool(await _awaited(self._client.delete(self.key_name(key))))
-        except RedisError as exc:
+        except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
+
+
+def _bad_url(exc: Exception) -> ConfigurationError:
+    # Only the exception's class: the message could quote the URL and its password.
+    return ConfigurationError(
+        f"redis-py could not use the Redis URL ({type(exc).__name__}); expected "
+        "redis://[user:password@]host[:port][/db], rediss://... or unix://..."
+    )
 
 
 async def _awaited(pending: object) -> object:
