@@ -350,7 +350,9 @@ def test_starlette_releases_when_the_app_answers_nothing_or_is_cancelled() -> No
 # -- FastAPI -------------------------------------------------------------------------------
 
 
-def fastapi_sender(*, middleware: bool = False) -> tuple[Send, dict[str, str], list[Any]]:
+def fastapi_sender(
+    *, middleware: bool = False, release_on_error: bool = True
+) -> tuple[Send, dict[str, str], list[Any]]:
     from fastapi import Depends, FastAPI, HTTPException, Response
     from fastapi.testclient import TestClient
 
@@ -371,7 +373,7 @@ def fastapi_sender(*, middleware: bool = False) -> tuple[Send, dict[str, str], l
         return Response(b"done", status_code=503 if outcome["next"] == "503" else 200)
 
     # Real objects, not the strings `from __future__ import annotations` leaves behind.
-    dependency = Depends(verified_webhook(verifier))
+    dependency = Depends(verified_webhook(verifier, release_on_error=release_on_error))
     hook.__annotations__ = {"webhook": Annotated[Verified, dependency], "return": Response}
     app.post("/hook")(hook)
     if middleware:
@@ -384,9 +386,26 @@ def fastapi_sender(*, middleware: bool = False) -> tuple[Send, dict[str, str], l
     return send, outcome, calls
 
 
-def test_fastapi_dependency_alone_never_releases() -> None:
-    """Documented: a dependency cannot see how the request ended."""
-    kept_when_opted_out(*fastapi_sender())
+def test_fastapi_dependency_releases_when_the_endpoint_raises() -> None:
+    """The dependency sees exceptions (not a 5xx the endpoint returns: documented)."""
+    send, outcome, calls = fastapi_sender()
+    req = signed()
+    outcome["next"] = "crash"
+    assert send(req) == 500
+    assert send(req) == 500
+    outcome["next"] = "ok"
+    assert send(req) == 200
+    assert send(req) == 409
+    assert len(calls) == 3
+    released_at_most_max_releases(*fastapi_sender())
+
+
+def test_fastapi_dependency_keeps_the_record_when_the_endpoint_refuses() -> None:
+    refused_by_handler_is_kept(*fastapi_sender())
+
+
+def test_fastapi_dependency_keeps_the_record_when_opted_out() -> None:
+    kept_when_opted_out(*fastapi_sender(release_on_error=False))
 
 
 def test_fastapi_behind_the_middleware_releases_on_failure() -> None:

@@ -327,10 +327,12 @@ def _fastapi() -> tuple[Holder, Send]:
     def make(holder: Holder) -> Any:
         app = FastAPI()
 
-        async def dependency(request: FastAPIRequest) -> Verified:
-            return await verified_webhook(holder.verifier, public_url="https://hooks.example.com")(
-                request
-            )
+        async def dependency(request: FastAPIRequest) -> Any:
+            # verified_webhook() builds a dependency with yield (it releases the record when
+            # the endpoint raises); the holder's verifier is only known per request here.
+            inner = verified_webhook(holder.verifier, public_url="https://hooks.example.com")
+            async for verified in inner(request):
+                yield verified
 
         async def hook(request: FastAPIRequest, webhook: Verified = Depends(dependency)) -> str:  # noqa: B008
             holder.calls.append((webhook, await request.body()))

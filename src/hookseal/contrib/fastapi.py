@@ -17,17 +17,20 @@ refuses to run with a :class:`~hookseal.ConfigurationError` that says so.
 The dependency is attached to the endpoint, so it protects it under every path that routes
 there (mounts, ``root_path``, ``APIRouter(prefix=...)``).
 
-A dependency cannot see how the request ends, so it never releases the replay record of a
-delivery whose endpoint failed; put the middleware in front with ``release_on_error=True`` for
-that (see :meth:`hookseal.Verifier.release`).
+The dependency uses ``yield``: when the endpoint raises, it releases the delivery's replay
+record (bounded by the verifier's ``max_releases``) so that the sender's retry is accepted. It
+cannot see a 5xx the endpoint returns; put the middleware in front for that (see
+:meth:`hookseal.Verifier.release`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 try:
     from fastapi import HTTPException, Request
+    from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -40,6 +43,7 @@ from .._verifier import Verifier
 from ._common import (
     RejectHook,
     check_on_reject,
+    check_release_on_error,
     check_replay_status,
     check_verifier,
     generic_body,
@@ -103,7 +107,8 @@ def verified_webhook(
     replay_status: int = 409,
     on_reject: RejectHook | None = None,
     public_url: str | None = None,
-) -> Callable[[Request], Awaitable[Verified]]:
+    release_on_error: bool = True,
+) -> Callable[[Request], AsyncIterator[Verified]]:
     """Build a dependency that verifies the delivery and returns the :class:`~hookseal.Verified`.
 
     Args:
@@ -114,6 +119,12 @@ def verified_webhook(
         public_url: the public base URL the sender addresses, from which the signed URL is
             rebuilt; required when the scheme signs the URL (Twilio, RFC 9421). See
             :func:`hookseal.contrib.starlette.request_url`.
+        release_on_error: when the endpoint raises (anything but an ``HTTPException`` below
+            500, which is the endpoint's own verdict), release the delivery's replay record
+            (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. On
+            by default, bounded per delivery by the verifier's ``max_releases``. A dependency
+            cannot see a 5xx the endpoint *returns*; put ``HookSealMiddleware`` in front to
+            release on those too.
 
     Raises:
         ConfigurationError: for any configuration mistake, when called (including a
@@ -124,12 +135,30 @@ def verified_webhook(
     hook = check_on_reject(on_reject)
     base_url = check_public_url(public_url)
     check_url_origin(checked, base_url, "verified_webhook()")
+    release = check_release_on_error(release_on_error)
 
-    async def dependency(request: Request) -> Verified:
+    async def dependency(request: Request) -> AsyncIterator[Verified]:
+        verified, ours = await _verify(request)
+        if not (release and ours):
+            # Nothing to release, or HookSealMiddleware verified it and decides itself.
+            yield verified
+            return
+        try:
+            yield verified
+        except StarletteHTTPException as exc:
+            if exc.status_code >= 500:
+                await asyncio.shield(checked.arelease(verified))
+            raise
+        except BaseException:
+            # The endpoint failed (or was cancelled): the sender will retry the same bytes.
+            await asyncio.shield(checked.arelease(verified))
+            raise
+
+    async def _verify(request: Request) -> tuple[Verified, bool]:
         state = request.scope.get("state") or {}
         already = state.get("webhook")
         if isinstance(already, Verified) and state.get(VERIFIED_BY) is checked:
-            return already  # verified by HookSealMiddleware with this very verifier
+            return already, False  # verified by HookSealMiddleware with this very verifier
         if not hasattr(request, "_body") and getattr(request, "_stream_consumed", False):
             # FastAPI read the body for a Form(...) parameter before this dependency ran and
             # kept no raw bytes: there is nothing left to verify. Refuse (a 500), never accept.
@@ -144,6 +173,6 @@ def verified_webhook(
             run_on_reject(hook, request, error)
             raise WebhookRejected(error, status_for(error, status)) from error
         request._body = body  # Starlette's body cache: request.body() returns these bytes
-        return verified
+        return verified, True
 
     return dependency
