@@ -25,7 +25,7 @@ import tempfile
 import time
 import tracemalloc
 
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000.0
 

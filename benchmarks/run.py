@@ -32,8 +32,8 @@ from importlib import metadata
 from pathlib import Path
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import GitHub, Slack, StandardWebhooks, Stripe
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET_RAW = b"benchmark-secret-32-bytes-long!!"
 STANDARD_SECRET = "whsec_" + base64.b64encode(SECRET_RAW).decode()

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Discord
+from hookseal.stores.memory import MemoryNonceStore
 
 discord_private_key = Ed25519PrivateKey.generate()  # Discord's; never on a receiver
 PUBLIC_KEY = discord_private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()

@@ -13,8 +13,8 @@ import sys
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import GitHub
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "example-github-webhook-secret"  # in an app: os.environ["GITHUB_WEBHOOK_SECRET"]
 

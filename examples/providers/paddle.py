@@ -13,8 +13,8 @@ import time
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Paddle
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "pdl_ntfset_01example_exampleSecretKey"  # in an app: os.environ["PADDLE_WEBHOOK_SECRET"]
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HTTPMessageSignatures
+from hookseal.stores.memory import MemoryNonceStore
 
 URL = "https://hooks.example.com/in?tenant=7"
 sender_key = Ed25519PrivateKey.generate()  # the sender's; never on a receiver

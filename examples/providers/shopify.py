@@ -12,8 +12,8 @@ import sys
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Shopify
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "example-shopify-app-secret"  # in an app: os.environ["SHOPIFY_API_SECRET"]
 

@@ -14,8 +14,8 @@ import time
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Slack
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "example-slack-signing-secret"  # in an app: os.environ["SLACK_SIGNING_SECRET"]
 

@@ -16,8 +16,8 @@ import time
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import StandardWebhooks
+from hookseal.stores.memory import MemoryNonceStore
 
 # As the dashboard shows them; in an app: os.environ["WEBHOOK_SECRET"].
 OLD_SECRET = "whsec_" + base64.b64encode(b"example-old-standard-secret-key!").decode()

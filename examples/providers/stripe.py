@@ -14,8 +14,8 @@ import time
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Stripe
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "whsec_exampleStripeEndpointSecret0"  # in an app: os.environ["STRIPE_WEBHOOK_SECRET"]
 

@@ -14,8 +14,8 @@ import sys
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Twilio
+from hookseal.stores.memory import MemoryNonceStore
 
 AUTH_TOKEN = "example-twilio-auth-token"  # in an app: os.environ["TWILIO_AUTH_TOKEN"]
 PUBLIC_URL = "https://hooks.example.com/sms?tenant=7"

@@ -13,8 +13,8 @@ import time
 from _demo import Case, run
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import WorkOS
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "example-workos-webhook-secret"  # in an app: os.environ["WORKOS_WEBHOOK_SECRET"]
 

@@ -23,7 +23,7 @@ from ._events import EventSink, VerificationEvent, escape_for_log, log_event
 from ._headers import Headers
 from ._policy import Policy
 from ._workers import several_workers
-from .replay import MemoryNonceStore
+from .stores.memory import MemoryNonceStore
 
 if TYPE_CHECKING:
     from .schemes._base import FastCheck, Scheme

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from hookseal import Verifier
 from hookseal.network import IPAllowlist
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import StandardWebhooks
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.testing import FrozenClock, SignedDelivery, sign_delivery
 
 NOW = 1_700_000_000

@@ -18,8 +18,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from hookseal import Verifier
 from hookseal.contrib.django import webhook_view
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Twilio
+from hookseal.stores.memory import MemoryNonceStore
 
 CALLS: list[tuple[str, Any]] = []
 

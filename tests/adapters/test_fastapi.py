@@ -227,8 +227,8 @@ PUBLIC = "https://hooks.example.com"
 
 
 def _twilio_verifier() -> Verifier:
-    from hookseal.replay import MemoryNonceStore
     from hookseal.schemes import Twilio
+    from hookseal.stores.memory import MemoryNonceStore
 
     return Verifier(Twilio(), TWILIO_TOKEN, nonce_store=MemoryNonceStore())
 

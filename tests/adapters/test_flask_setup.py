@@ -25,8 +25,8 @@ from werkzeug.serving import make_server
 
 from hookseal import ConfigurationError, Verifier
 from hookseal.contrib.flask import HookSeal, verify_webhook
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Twilio
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.testing import SignedDelivery, sign_delivery
 
 pytestmark = pytest.mark.extras

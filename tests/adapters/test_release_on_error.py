@@ -19,7 +19,7 @@ import pytest
 from adapter_support import Request, make_verifier, signed
 
 from hookseal import ConfigurationError, Verified
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 pytestmark = pytest.mark.extras
 

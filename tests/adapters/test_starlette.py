@@ -495,8 +495,8 @@ FORM = b"Body=hello&From=%2B15551234567&MessageSid=SM0123"
 
 def _twilio_verifier(**options: Any) -> Any:
     from hookseal import Verifier
-    from hookseal.replay import MemoryNonceStore
     from hookseal.schemes import Twilio
+    from hookseal.stores.memory import MemoryNonceStore
 
     settings: dict[str, Any] = {"nonce_store": MemoryNonceStore()}
     settings.update(options)

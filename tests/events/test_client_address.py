@@ -23,8 +23,8 @@ from hookseal import (
     Verifier,
 )
 from hookseal.network import IPAllowlist
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HMACScheme
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
 SECRET = "client-address-secret-0123456789"

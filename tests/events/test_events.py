@@ -31,8 +31,8 @@ from hookseal import (
     Verifier,
 )
 from hookseal.network import IPAllowlist
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HMACScheme, StandardWebhooks
+from hookseal.stores.memory import MemoryNonceStore
 
 from ._leaks import assert_no_leak, event_text
 

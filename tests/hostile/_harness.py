@@ -13,7 +13,7 @@ import pytest
 from hookseal import Headers, VerificationError, VerificationEvent, Verified
 from hookseal import Verifier as Verifier
 from hookseal._events import log_event
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.testing import FrozenClock
 
 from ._profiles import NOW, TOLERANCE, Profile, Request

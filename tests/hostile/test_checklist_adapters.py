@@ -431,7 +431,7 @@ def test_genuine_once_then_replays_refused(framework: str, profile: Profile) -> 
 
 @pytest.mark.parametrize("framework", list(FRAMEWORKS))
 def test_row23_full_store_through_the_adapter(framework: str) -> None:
-    from hookseal.replay import MemoryNonceStore
+    from hookseal.stores.memory import MemoryNonceStore
 
     profile = PROFILES[0]
     holder, send = FRAMEWORKS[framework]()

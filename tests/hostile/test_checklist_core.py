@@ -28,8 +28,8 @@ from hookseal import (
     TimestampOutOfTolerance,
 )
 from hookseal._keys import HMACKey
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import _rfc9421_keys, discord, standard_webhooks
+from hookseal.stores.memory import MemoryNonceStore
 
 # Imported once at collection, like every class the harness uses: other tests may purge
 # hookseal from sys.modules, and patching a re-imported class would count nothing.

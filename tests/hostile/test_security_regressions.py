@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hookseal import ReplayedDelivery, SignatureMismatch, Verifier
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 from ._profiles import BY_NAME, NOW
 

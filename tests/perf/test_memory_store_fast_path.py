@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hookseal import NonceStoreUnavailable
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 
 class ReferenceStore:

@@ -31,8 +31,8 @@ from hookseal import (
 )
 from hookseal._policy import Policy
 from hookseal.contrib import starlette as asgi
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import StandardWebhooks
+from hookseal.stores.memory import MemoryNonceStore
 
 from ._paths import fast_then_check
 

@@ -16,7 +16,8 @@ from hookseal import (
     SignatureMismatch,
     TimestampOutOfTolerance,
 )
-from hookseal.replay import AsyncNonceStore, MemoryNonceStore, NonceStore
+from hookseal.stores.base import AsyncNonceStore, NonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
 TOLERANCE = 300

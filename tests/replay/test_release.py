@@ -15,7 +15,7 @@ import pytest
 from replay_support import SECRET, body_only_scheme, quiet_verifier, signed
 
 from hookseal import NonceStoreUnavailable, ReplayedDelivery, Verified, Verifier
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
 TOLERANCE = 300

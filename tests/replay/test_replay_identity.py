@@ -17,7 +17,6 @@ import pytest
 
 from hookseal import ConfigurationError, ReplayedDelivery, Signer, Verifier
 from hookseal._keys import HMACKey
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import (
     GitHub,
     HMACScheme,
@@ -29,6 +28,7 @@ from hookseal.schemes import (
     WorkOS,
 )
 from hookseal.schemes._base import match_hmac
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
 BODY = b'{"id":"evt_1","amount":100}'

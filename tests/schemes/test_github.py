@@ -21,9 +21,9 @@ from hookseal import (
     Signer,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import GitHub
 from hookseal.schemes._base import make_replay_key
+from hookseal.stores.memory import MemoryNonceStore
 
 # Published example. Source: GitHub docs, "Validating webhook deliveries", section "Testing the
 # webhook payload validation":

@@ -24,9 +24,9 @@ from hookseal import (
     VerificationError,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import GitLab, SharedToken
 from hookseal.schemes import shared_token as shared_token_module
+from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
 TOKEN = "glpat-not-a-real-token-8f3a9c"

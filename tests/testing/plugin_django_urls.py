@@ -7,8 +7,8 @@ from django.urls import path
 
 from hookseal import Verifier
 from hookseal.contrib.django import webhook_view
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Slack
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "plugin-django-slack-signing-secret"
 VERIFIER = Verifier(Slack(), SECRET, nonce_store=MemoryNonceStore())

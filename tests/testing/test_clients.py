@@ -8,8 +8,8 @@ import base64
 import pytest
 
 from hookseal import Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import GitHub, StandardWebhooks, Stripe, Twilio
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.testing import FrozenClock
 
 pytestmark = pytest.mark.extras

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from hookseal import Signer, Verifier
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Stripe
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.testing import FrozenClock, SignedDelivery, sign_delivery
 
 FRESH_TESTS = """
 import pytest
 from hookseal import TimestampOutOfTolerance, Verifier
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 from hookseal.schemes import GitHub, StandardWebhooks
 
 SECRET = "whsec_dGVzdC1zZWNyZXQtZm9yLXRoZS1wbHVnaW4tdGVzdHM="

@@ -27,8 +27,8 @@ from hookseal import (
     Verified,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HMACScheme
+from hookseal.stores.memory import MemoryNonceStore
 
 scheme = HMACScheme(header="X-Signature", algorithm="sha256", encoding="hex", prefix="sha256=")
 scheme2 = HMACScheme(

@@ -19,7 +19,7 @@ from hookseal import (
     VerificationError,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
+from hookseal.stores.memory import MemoryNonceStore
 
 from ._support import BODY, NOW, SECRET
 

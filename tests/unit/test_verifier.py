@@ -27,8 +27,8 @@ from hookseal import (
     Verified,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HMACScheme
+from hookseal.stores.memory import MemoryNonceStore
 
 from ._support import BODY, NOW, SECRET
 

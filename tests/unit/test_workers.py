@@ -92,7 +92,7 @@ def test_a_shared_store_is_never_warned_about(
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["/usr/bin/gunicorn", "-w", "2", "app:app"])
     caplog.set_level(logging.INFO, logger="hookseal")
-    from hookseal.replay import MemoryNonceStore
+    from hookseal.stores.memory import MemoryNonceStore
 
     Verifier(GitHub(), ["secret"], nonce_store=MemoryNonceStore())
     Verifier(GitHub(), ["secret"], nonce_store=None)

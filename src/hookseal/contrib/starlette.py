@@ -28,11 +28,11 @@ from .._delivery import Verified
 from .._errors import ConfigurationError, MalformedHeader, VerificationError
 from .._headers import Headers
 from .._verifier import Verifier
-from ..replay import MemoryNonceStore
 from ..schemes.github import GitHub
 from ..schemes.slack import Slack
 from ..schemes.standard_webhooks import StandardWebhooks
 from ..schemes.stripe import Stripe
+from ..stores.memory import MemoryNonceStore
 from ._common import (
     RejectHook,
     check_on_reject,
