@@ -129,16 +129,17 @@ class RedisProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGCONT)
 
-    def client_pause(self, milliseconds: int, mode: str = "ALL") -> None:
-        """``CLIENT PAUSE <ms> <mode>`` from a connection of its own: the server stays up,
-        accepts connections, and holds every command (``WRITE``: every write) unanswered.
+    def client_pause(self, seconds: float, mode: str = "ALL") -> float:
+        """``CLIENT PAUSE`` for ``seconds`` from a connection of its own; returns when it ends.
+
+        The server stays up and accepts connections, but holds every command (``WRITE``:
+        every write) unanswered. The pause ends by itself (``CLIENT UNPAUSE`` is held by
+        the pause on this server), so the caller waits for the returned
+        ``time.monotonic()`` deadline with :func:`wait_until` before using the server again.
         """
         with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5) as admin:
-            admin.execute_command("CLIENT", "PAUSE", milliseconds, mode)
-
-    def client_unpause(self) -> None:
-        with redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5) as admin:
-            admin.execute_command("CLIENT", "UNPAUSE")
+            admin.execute_command("CLIENT", "PAUSE", int(seconds * 1000), mode)
+        return time.monotonic() + seconds
 
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}"
@@ -156,6 +157,11 @@ class RedisProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def wait_until(deadline: float) -> None:
+    """Sleep until ``time.monotonic()`` reaches ``deadline`` (plus a little slack)."""
+    time.sleep(max(0.0, deadline - time.monotonic()) + 0.05)
 
 
 def start_one_node_cluster(workdir: Path) -> RedisProcess:
