@@ -230,7 +230,10 @@ class ReplyDroppingProxy:
 
     def _watch(self, state: dict[str, bool]) -> Callable[[bytes], bool]:
         def inspect(data: bytes) -> bool:
-            if self.armed and b"\r\nSET\r\n" in data:
+            # The store's reservation (EVALSHA, or EVAL the first time) or a bare SET.
+            if self.armed and any(
+                command in data for command in (b"\r\nSET\r\n", b"\r\nEVALSHA\r\n", b"\r\nEVAL\r\n")
+            ):
                 self.armed = False
                 state["drop"] = True
             return True

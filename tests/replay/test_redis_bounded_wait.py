@@ -257,8 +257,8 @@ def test_cluster_killed_is_the_stores_own_refusal_and_fail_open_covers_it(
             assert isinstance(info.value.__cause__, (redis.RedisError, RedisClusterException))
             _, exc = timed_refusal(quiet_verifier(closed), f"cluster_killed_{i}")
             assert exc.reason == "nonce_store_unavailable"
-        with pytest.raises(NonceStoreUnavailable, match="could not delete"):
-            closed.release(bytes(16))
+        with pytest.raises(NonceStoreUnavailable, match="could not release"):
+            closed.release(bytes(16), b"token", 3)
         caplog.set_level(logging.WARNING, logger="hookseal")
         assert opened.reserve(bytes(16), NOW + 60, NOW) is True
         assert "FAIL OPEN" in caplog.text

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.extras, pytest.mark.redis]
 NOW = 1_700_000_000
 
 
-def test_release_deletes_the_key_and_the_retry_is_accepted(
+def test_release_marks_the_record_and_the_retry_is_accepted(
     redis_client: redis.Redis, prefix: str
 ) -> None:
     store = RedisNonceStore(redis_client, prefix=prefix)
@@ -27,15 +27,36 @@ def test_release_deletes_the_key_and_the_retry_is_accepted(
     body, headers = signed(NOW, "unused", scheme=body_only_scheme())
     verified = verifier.verify(body, headers, now=NOW)
     name = store.key_name(verified.replay_key)
-    assert redis_client.exists(name) == 1
+    assert redis_client.get(name).startswith(b"h0:")  # type: ignore[union-attr]
     with pytest.raises(ReplayedDelivery):
         verifier.verify(body, headers, now=NOW)
+    ttl = redis_client.pttl(name)
     assert verifier.release(verified, now=NOW) is True
-    assert redis_client.exists(name) == 0
-    verifier.verify(body, headers, now=NOW)  # the sender's identical retry
-    assert redis_client.exists(name) == 1
-    assert verifier.release(verified, now=NOW) is False  # once only: the retry's key stays
-    assert redis_client.exists(name) == 1
+    assert redis_client.get(name).startswith(b"r1:")  # type: ignore[union-attr]
+    assert redis_client.pttl(name) <= ttl  # the record keeps its expiry
+    retried = verifier.verify(body, headers, now=NOW)  # the sender's identical retry
+    assert redis_client.get(name).startswith(b"h1:")  # type: ignore[union-attr]
+    assert verifier.release(verified, now=NOW) is False  # once only: the retry's record stays
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(body, headers, now=NOW)
+    assert verifier.release(retried, now=NOW) is True
+
+
+def test_release_is_a_compare_and_set_bounded_per_delivery(
+    redis_client: redis.Redis, prefix: str
+) -> None:
+    store = RedisNonceStore(redis_client, prefix=prefix)
+    key = b"k" * 16
+    assert store.release(key, b"t1", 3) is False  # nothing recorded
+    assert store.reserve(key, NOW + 60, NOW, b"t1") is True
+    assert store.release(key, b"other", 3) is False  # not this acceptance's record
+    assert store.reserve(key, NOW + 60, NOW, b"t2") is False
+    for round_ in range(2):
+        assert store.release(key, f"t{round_ + 1}".encode(), 2) is True
+        assert store.release(key, f"t{round_ + 1}".encode(), 2) is False  # already released
+        assert store.reserve(key, NOW + 60, NOW, f"t{round_ + 2}".encode()) is True
+    assert store.release(key, b"t3", 2) is False  # the bound: the record stays held
+    assert store.reserve(key, NOW + 60, NOW, b"t4") is False
 
 
 def test_release_only_touches_its_own_key(redis_client: redis.Redis, prefix: str) -> None:
@@ -43,9 +64,11 @@ def test_release_only_touches_its_own_key(redis_client: redis.Redis, prefix: str
     verifier = quiet_verifier(store)
     kept_body, kept_headers = signed(NOW, "msg_kept")
     gone_body, gone_headers = signed(NOW, "msg_gone")
-    verifier.verify(kept_body, kept_headers, now=NOW)
-    verifier.release(verifier.verify(gone_body, gone_headers, now=NOW), now=NOW)
-    assert len(list(redis_client.scan_iter(match=prefix + "*"))) == 1
+    kept = verifier.verify(kept_body, kept_headers, now=NOW)
+    gone = verifier.verify(gone_body, gone_headers, now=NOW)
+    verifier.release(gone, now=NOW)
+    assert redis_client.get(store.key_name(kept.replay_key)).startswith(b"h0:")  # type: ignore[union-attr]
+    assert redis_client.get(store.key_name(gone.replay_key)).startswith(b"r1:")  # type: ignore[union-attr]
     with pytest.raises(ReplayedDelivery):
         verifier.verify(kept_body, kept_headers, now=NOW)
 
@@ -84,7 +107,7 @@ def test_release_while_redis_is_down_is_logged_not_raised(
         (warning,) = [r for r in caplog.records if "could not be released" in r.getMessage()]
         assert "NonceStoreUnavailable" in warning.getMessage()
         with pytest.raises(NonceStoreUnavailable):
-            store.release(verified.replay_key)
+            store.release(verified.replay_key, b"token", 3)
     finally:
         client.close()
 
@@ -101,7 +124,7 @@ def test_fail_open_store_never_releases(fragile_redis: RedisProcess, prefix: str
         assert client.exists(name) == 1
         assert verifier.release(verified, now=NOW) is False  # fail_open: never released
         assert client.exists(name) == 1
-        assert store.release(verified.replay_key) is False
+        assert store.release(verified.replay_key, b"token", 3) is False
     finally:
         client.close()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import subprocess
 import sys
 import time
+import warnings
+from typing import Any
 
 import pytest
 import redis
@@ -23,7 +27,7 @@ from hookseal import (
     ReplayedDelivery,
     SignatureMismatch,
 )
-from hookseal.replay import AsyncNonceStore, NonceStore
+from hookseal.stores.base import AsyncNonceStore, NonceStore
 from hookseal.stores.redis import AsyncRedisNonceStore, RedisNonceStore
 
 pytestmark = [pytest.mark.extras, pytest.mark.redis]
@@ -117,17 +121,15 @@ def test_configuration_errors(redis_client: redis.Redis) -> None:
     )
 
 
-@pytest.mark.parametrize("nx_get", [True, False], ids=["SET-NX-GET", "pre-7.0-SET-NX+GET"])
 def test_retried_set_whose_reply_was_lost_is_not_a_replay(
-    redis_server: RedisProcess, prefix: str, nx_get: bool
+    redis_server: RedisProcess, prefix: str
 ) -> None:
-    """The SET lands, its reply is lost, redis-py retries: still the first acceptance."""
+    """The script lands, its reply is lost, redis-py retries: still the first acceptance."""
     proxy = ReplyDroppingProxy(redis_server.port)
     client = redis.Redis(port=proxy.port, socket_timeout=2, retry=Retry(NoBackoff(), 2))
     try:
         store = RedisNonceStore(client, prefix=prefix)
-        store._without_nx_get = not nx_get
-        assert store.reserve(KEY, NOW + 60, NOW) is True
+        assert store.reserve(KEY, NOW + 60, NOW, b"token") is True
         assert proxy.dropped == 1  # the first reply really was dropped
         assert store.reserve(KEY, NOW + 60, NOW) is False  # a later replay still is one
         # Control: a bare SET NX in the same situation would call the delivery a replay.
@@ -270,3 +272,79 @@ async def test_async_store_through_averify(redis_server: RedisProcess, prefix: s
         ]
     finally:
         await client.aclose()
+
+
+def test_unexpected_reply_to_the_script_fails_closed(
+    redis_server: RedisProcess, prefix: str
+) -> None:
+    class Odd:  # a client whose script replies are neither 0 nor 1
+        def evalsha(self, *args: Any) -> Any:
+            return b"odd"
+
+        def eval(self, *args: Any) -> Any:
+            return b"odd"
+
+    with pytest.raises(NonceStoreUnavailable, match="unexpected reply \\(bytes\\)"):
+        RedisNonceStore(Odd(), prefix=prefix).reserve(KEY, NOW + 60, NOW)  # type: ignore[arg-type]
+
+
+def test_a_pipeline_given_as_the_client_is_refused_at_construction(
+    redis_server: RedisProcess,
+) -> None:
+    """A pipeline only queues the SET, so it could never answer: refuse it up front."""
+    with redis.Redis(port=redis_server.port) as client:
+        with pytest.raises(ConfigurationError, match="pipeline"):
+            RedisNonceStore(client.pipeline())
+        cluster = redis.asyncio.cluster.RedisCluster(host="127.0.0.1", port=redis_server.port)
+        with pytest.raises(ConfigurationError, match="pipeline"):
+            RedisNonceStore(cluster.pipeline())  # type: ignore[arg-type]
+
+    async def run() -> None:
+        async with redis.asyncio.Redis(port=redis_server.port) as client:
+            with pytest.raises(ConfigurationError, match="pipeline"):
+                AsyncRedisNonceStore(client.pipeline())
+
+    asyncio.run(run())
+
+
+def test_sync_store_given_an_async_client_it_cannot_recognise_fails_closed(
+    redis_server: RedisProcess, prefix: str
+) -> None:
+    """Awaitable replies are refused, and a coroutine is closed: no 'never awaited' warning."""
+
+    class ThirdPartyAsyncClient:  # any async client that is not redis-py's, over a real one
+        def __init__(self) -> None:
+            self.inner = redis.asyncio.Redis(port=redis_server.port)
+
+        def evalsha(self, *args: Any) -> Any:
+            return self.inner.evalsha(*args)
+
+        def eval(self, *args: Any) -> Any:
+            return self.inner.eval(*args)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NonceStoreUnavailable, match="coroutine"):
+            RedisNonceStore(ThirdPartyAsyncClient(), prefix=prefix).reserve(KEY, NOW + 60, NOW)
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    with redis.Redis(port=redis_server.port) as direct:
+        assert direct.exists(prefix + KEY.hex()) == 0  # the script never ran
+
+
+def test_async_store_given_a_sync_client_it_cannot_recognise_fails_closed(
+    redis_server: RedisProcess, prefix: str
+) -> None:
+    class ThirdPartySyncClient:  # any sync client that is not redis-py's, over a real one
+        def __init__(self) -> None:
+            self.inner = redis.Redis(port=redis_server.port)
+
+        def evalsha(self, *args: Any) -> Any:
+            return self.inner.evalsha(*args)
+
+        def eval(self, *args: Any) -> Any:
+            return self.inner.eval(*args)
+
+    store = AsyncRedisNonceStore(ThirdPartySyncClient(), prefix=prefix)
+    with pytest.raises(NonceStoreUnavailable, match="unexpected reply \\(int\\)"):
+        asyncio.run(store.areserve(KEY, NOW + 60, NOW))

@@ -1,8 +1,21 @@
-"""Shared nonce stores for replay protection across worker processes and machines.
+"""Nonce stores for replay protection, one module each; the protocols are in ``base``.
 
-``hookseal.stores.redis`` holds :class:`~hookseal.stores.redis.RedisNonceStore` and
-:class:`~hookseal.stores.redis.AsyncRedisNonceStore` (extra ``redis``). They are imported on
-first use, so ``import hookseal.stores`` never imports ``redis``.
+- ``hookseal.stores.memory``: :class:`~hookseal.stores.memory.MemoryNonceStore`, for the
+  threads of one process (the default);
+- ``hookseal.stores.sqlite``: :class:`~hookseal.stores.sqlite.SQLiteNonceStore`, for the
+  processes of one machine, with no server to run;
+- ``hookseal.stores.redis``: :class:`~hookseal.stores.redis.RedisNonceStore` and
+  :class:`~hookseal.stores.redis.AsyncRedisNonceStore`, for every machine using one Redis
+  (extra ``redis``);
+- ``hookseal.stores.postgres``: :class:`~hookseal.stores.postgres.PostgresNonceStore` and
+  :class:`~hookseal.stores.postgres.AsyncPostgresNonceStore`, for every machine using one
+  PostgreSQL (extra ``postgres``);
+- ``hookseal.contrib.django``: :class:`~hookseal.contrib.django.DjangoCacheNonceStore`, for
+  what a Django cache shares (extra ``django``).
+
+Every name is also importable from ``hookseal.stores`` itself; each module is imported on first
+use, so ``import hookseal.stores`` never imports ``redis``, ``psycopg`` or ``sqlite3``, and a
+missing client library raises an ``ImportError`` that names the extra to install.
 """
 
 from __future__ import annotations
@@ -10,11 +23,26 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["AsyncRedisNonceStore", "RedisNonceStore"]
+__all__ = [
+    "AsyncNonceStore",
+    "AsyncPostgresNonceStore",
+    "AsyncRedisNonceStore",
+    "MemoryNonceStore",
+    "NonceStore",
+    "PostgresNonceStore",
+    "RedisNonceStore",
+    "SQLiteNonceStore",
+]
 
 _LAZY = {
+    "AsyncNonceStore": ".base",
+    "NonceStore": ".base",
+    "MemoryNonceStore": ".memory",
+    "SQLiteNonceStore": ".sqlite",
     "RedisNonceStore": ".redis",
     "AsyncRedisNonceStore": ".redis",
+    "PostgresNonceStore": ".postgres",
+    "AsyncPostgresNonceStore": ".postgres",
 }
 
 

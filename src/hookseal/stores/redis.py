@@ -6,15 +6,14 @@ and serves :meth:`hookseal.Verifier.verify`; :class:`AsyncRedisNonceStore` takes
 ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster`` and serves
 :meth:`hookseal.Verifier.averify`.
 
-Each check is one atomic ``SET <prefix><hex key> <token> NX PX <ms> GET``: the key is
-written with its expiry in the same command, or not at all when a live entry exists, and the
-reply carries the existing entry's token. A per-reservation random token lets the store
-recognise its own write when redis-py retried a SET whose reply was lost (the first attempt
-landed): that delivery is still the first one, not a replay. Servers older than Redis 7.0
-reject ``NX`` with ``GET``; the store then switches, once, to ``SET ... NX PX`` followed by
-a ``GET`` only when the SET found an entry. The key is a single Redis key (one hash slot),
-so the same commands work on a Redis Cluster. Releasing an entry (see
-:meth:`hookseal.Verifier.release`) is one ``DEL``.
+Each reservation and each release is one atomic Lua script on a single key (one hash slot,
+so it works on a Redis Cluster too), run with ``EVALSHA`` (``EVAL`` once if the server does not
+hold it yet). A record's value is ``h<n>:<token>`` while an acceptance holds it and
+``r<n>:<token>`` once released, ``n`` being how many times it was released: a reservation
+writes a missing record with its expiry, re-admits a released one, and refuses a held one
+(a replay), except when the record is its own write that redis-py retried after a lost reply.
+A release is a compare-and-set on the acceptance's token, bounded by ``max_releases``
+(see :meth:`hookseal.Verifier.release`); every worker sees the same count.
 
 ``from_url`` builds the client with a bounded wait: ``socket_timeout`` and
 ``socket_connect_timeout`` equal to ``timeout`` and ``retries`` immediate retries (none by
@@ -26,6 +25,7 @@ one WARNING at construction.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import math
@@ -40,10 +40,10 @@ import redis.cluster
 import redis.retry
 from redis.backoff import NoBackoff
 from redis.exceptions import (
+    NoScriptError,
     OutOfMemoryError,
     RedisClusterException,
     RedisError,
-    ResponseError,
 )
 
 from .._errors import ConfigurationError, NonceStoreUnavailable
@@ -207,12 +207,61 @@ def _new_token() -> str:
     return os.urandom(16).hex()
 
 
-def _is_own_write(stored: object, token: str) -> bool:
-    return stored == token or stored == token.encode("ascii")
+#: KEYS[1]: the record; ARGV: the value to write (h0:<token>), the expiry in ms, the token.
+#: Returns 1 when the delivery may proceed (new, re-admitted, or this very write retried).
+_RESERVE = """
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+local state, n, token = string.match(v, '^([hr])(%d+):(.*)$')
+if state == 'h' then
+  if token == ARGV[3] then return 1 end
+  return 0
+end
+if state == 'r' then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
+  redis.call('SET', KEYS[1], 'h' .. n .. ':' .. ARGV[3], 'PX', ttl)
+  return 1
+end
+return 0
+"""
+#: KEYS[1]: the record; ARGV: the token, max_releases. Returns 1 when released.
+_RELEASE = """
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local state, n, token = string.match(v, '^([hr])(%d+):(.*)$')
+if state ~= 'h' or token ~= ARGV[1] then return 0 end
+n = tonumber(n)
+if n >= tonumber(ARGV[2]) then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+redis.call('SET', KEYS[1], 'r' .. (n + 1) .. ':' .. token, 'PX', ttl)
+return 1
+"""
+_RESERVE_SHA = hashlib.sha1(_RESERVE.encode()).hexdigest()  # noqa: S324 - Redis's script id
+_RELEASE_SHA = hashlib.sha1(_RELEASE.encode()).hexdigest()  # noqa: S324 - Redis's script id
 
 
-def _is_syntax_error(exc: ResponseError) -> bool:
-    return "syntax error" in str(exc).lower()
+def _token_text(token: bytes | None) -> str:
+    return token.hex() if token is not None else _new_token()
+
+
+def _run(client: Any, script: str, sha: str, name: str, *args: object) -> Any:
+    """EVALSHA, falling back to EVAL once when the server does not hold the script yet."""
+    try:
+        return client.evalsha(sha, 1, name, *args)
+    except NoScriptError:
+        return client.eval(script, 1, name, *args)
+
+
+async def _arun(client: Any, script: str, sha: str, name: str, *args: object) -> Any:
+    try:
+        return await _awaited(client.evalsha(sha, 1, name, *args))
+    except NoScriptError:
+        return await _awaited(client.eval(script, 1, name, *args))
 
 
 class _RedisStoreBase:
@@ -228,15 +277,15 @@ class _RedisStoreBase:
                 "client is a pipeline: its commands are only queued, so no reservation could "
                 "ever be answered. Pass the redis-py client itself."
             )
-        if not callable(getattr(client, "set", None)) or not callable(getattr(client, "get", None)):
+        if not callable(getattr(client, "evalsha", None)) or not callable(
+            getattr(client, "eval", None)
+        ):
             raise ConfigurationError(
                 f"client must be a redis-py client, not {type(client).__name__}."
             )
         self._client = client
         self.prefix = prefix
         self.fail_open = fail_open
-        # True once the server refused SET NX GET (Redis < 7.0): use SET NX, then GET.
-        self._without_nx_get = False
         if warn:
             _warn_if_unbounded(type(self).__name__, client)
 
@@ -266,33 +315,24 @@ class _RedisStoreBase:
             reason=reason,
         ) from exc
 
-    def _verdict(self, reply: object, token: str) -> bool:
-        """Judge the reply to SET NX GET: nil means written now; a value, an existing entry."""
-        if reply is None:
+    def _verdict(self, reply: object) -> bool:
+        """Judge the script's reply: 1, the delivery may proceed; 0, a replay."""
+        if reply == 1:
             return True
-        if isinstance(reply, (bytes, str)):
-            return _is_own_write(reply, token)
+        if reply == 0:
+            return False
         raise self._unexpected(reply)
-
-    def _fall_back(self, exc: ResponseError) -> None:
-        if not _is_syntax_error(exc):
-            raise exc
-        self._without_nx_get = True
-        logger.info(
-            "hookseal: this Redis server does not accept SET NX GET (Redis < 7.0); the nonce "
-            "store now uses SET NX and reads the entry back only when one exists."
-        )
 
     def _release_failed(self, exc: Exception) -> NonceStoreUnavailable:
         return NonceStoreUnavailable(
-            f"The Redis replay store could not delete an entry ({type(exc).__name__})."
+            f"The Redis replay store could not release an entry ({type(exc).__name__})."
         )
 
     @staticmethod
     def _unexpected(reply: object) -> NonceStoreUnavailable:
         return NonceStoreUnavailable(
             f"The Redis replay store gave an unexpected reply ({type(reply).__name__}) to "
-            "SET NX; the delivery is refused."
+            "its script; the delivery is refused."
         )
 
     def __repr__(self) -> str:
@@ -302,11 +342,9 @@ class _RedisStoreBase:
 class RedisNonceStore(_RedisStoreBase):
     """A nonce store on Redis, shared by every worker that uses the same server and prefix.
 
-    Each :meth:`reserve` is one atomic ``SET <prefix><hex key> <token> NX PX <ms>``, with
-    ``ms`` the time left until the entry's expiry (rounded up, at least 1 ms). Only when that
-    SET finds a live entry does the store read it back (``GET``), to tell a replay from its
-    own earlier write that the client retried after a lost reply; the verdict itself is
-    always the SET's.
+    Each :meth:`reserve` and :meth:`release` is one atomic Lua script on the record
+    ``<prefix><hex key>``, which expires ``ms`` after it was written (the time left until
+    the entry's expiry, rounded up, at least 1 ms): see the module's documentation.
 
     Build it with :meth:`from_url`, which bounds how long a hung Redis can hold a delivery.
 
@@ -418,51 +456,45 @@ class RedisNonceStore(_RedisStoreBase):
         _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
         return store
 
-    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore).
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """Record ``key`` until ``expires_at`` unless a live record holds it (see NonceStore).
 
-        An ``expires_at`` at or before ``now`` still goes through the atomic SET with the
-        minimum expiry of 1 ms, so a live entry is still reported as a replay.
+        One script: a missing record is written, a released one re-admitted, a held one
+        refused. An ``expires_at`` at or before ``now`` still goes through the script with the
+        minimum expiry of 1 ms, so a live record is still reported as a replay.
         """
         name = self.key_name(key)
         ttl = _ttl_ms(expires_at, now)
-        token = _new_token()
-        client = self._client
+        text = _token_text(token)
         try:
-            if not self._without_nx_get:
-                try:
-                    reply = client.set(name, token, nx=True, px=ttl, get=True)
-                except ResponseError as exc:
-                    self._fall_back(exc)
-                else:
-                    if inspect.isawaitable(reply):
-                        _close(reply)
-                    return self._verdict(reply, token)
-            reply = client.set(name, token, nx=True, px=ttl)
-            if reply is True:
-                return True
-            if reply is not None:
-                raise self._unexpected(reply)
-            return _is_own_write(client.get(name), token)
+            reply = _run(self._client, _RESERVE, _RESERVE_SHA, name, f"h0:{text}", ttl, text)
         except _STORE_ERRORS as exc:
             return self._unavailable(exc)
+        if inspect.isawaitable(reply):  # an asynchronous client: never awaited, so close it
+            _close(reply)
+            raise self._unexpected(reply)
+        return self._verdict(reply)
 
-    def release(self, key: bytes) -> bool:
-        """Delete the entry for ``key`` (``DEL``; see :meth:`hookseal.Verifier.release`).
+    def release(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """Release the record ``token`` holds, at most ``max_releases`` times (one script).
 
-        Returns False, deleting nothing, when the store fails open: a delivery accepted while
-        Redis was failing has no entry of its own, and the entry under its key belongs to an
-        earlier acceptance of the same bytes, which must stay.
+        Returns False, changing nothing, when the store fails open: a delivery accepted while
+        Redis was failing has no record of its own, and the record under its key belongs to
+        an earlier acceptance of the same bytes, which must stay.
 
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
         if self.fail_open:
             return False
+        name = self.key_name(key)
         try:
-            return bool(self._client.delete(self.key_name(key)))
+            reply = _run(self._client, _RELEASE, _RELEASE_SHA, name, token.hex(), max_releases)
         except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
+        return bool(reply == 1)
 
 
 class AsyncRedisNonceStore(_RedisStoreBase):
@@ -541,41 +573,37 @@ class AsyncRedisNonceStore(_RedisStoreBase):
         _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
         return store
 
-    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
-        """Record ``key`` until ``expires_at`` unless a live entry exists (see NonceStore)."""
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """Record ``key`` until ``expires_at`` unless a live record holds it (see NonceStore)."""
         name = self.key_name(key)
         ttl = _ttl_ms(expires_at, now)
-        token = _new_token()
-        client = self._client
+        text = _token_text(token)
         try:
-            if not self._without_nx_get:
-                try:
-                    reply = await _awaited(client.set(name, token, nx=True, px=ttl, get=True))
-                except ResponseError as exc:
-                    self._fall_back(exc)
-                else:
-                    return self._verdict(reply, token)
-            reply = await _awaited(client.set(name, token, nx=True, px=ttl))
-            if reply is True:
-                return True
-            if reply is not None:
-                raise self._unexpected(reply)
-            return _is_own_write(await _awaited(client.get(name)), token)
+            reply = await _arun(
+                self._client, _RESERVE, _RESERVE_SHA, name, f"h0:{text}", ttl, text
+            )
+            return self._verdict(reply)
         except _STORE_ERRORS as exc:
             return self._unavailable(exc)
 
-    async def arelease(self, key: bytes) -> bool:
-        """Delete the entry for ``key`` (``DEL``), as :meth:`RedisNonceStore.release` does.
+    async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
+        """The asynchronous form of :meth:`RedisNonceStore.release`.
 
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
         if self.fail_open:
             return False
+        name = self.key_name(key)
         try:
-            return bool(await _awaited(self._client.delete(self.key_name(key))))
+            reply = await _arun(
+                self._client, _RELEASE, _RELEASE_SHA, name, token.hex(), max_releases
+            )
         except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
+        return bool(reply == 1)
 
 
 def _bad_url(exc: Exception) -> ConfigurationError:
