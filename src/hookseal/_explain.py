@@ -184,9 +184,20 @@ def _secret_variants(secret: str | bytes) -> Iterator[tuple[str, str | bytes]]:
         yield "with surrounding whitespace removed", raw.strip()
 
 
+def _has_query(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).query)
+    except ValueError:  # an unterminated IPv6 bracket, for example
+        return False
+
+
 def _url_variants(url: str) -> Iterator[tuple[str, str]]:
     """The URL with its scheme, port, query and trailing slash changed, alone and combined."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        return
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
@@ -194,8 +205,8 @@ def _url_variants(url: str) -> Iterator[tuple[str, str]]:
     other = "http" if parts.scheme == "https" else "https"
     schemes.append((other, f"the {other}:// scheme"))
     # With a port, "no port" comes first: a proxy's internal port is the usual culprit.
-    ports: list[tuple[int | None, str]] = [(parts.port, "")]
-    if parts.port is not None:
+    ports: list[tuple[int | None, str]] = [(port, "")]
+    if port is not None:
         ports.insert(0, (None, "no port"))
     queries = [(parts.query, "")]
     if parts.query:
@@ -348,7 +359,7 @@ def explain(
             "and dumped it again, the original key order and whitespace are lost: verify the "
             "raw request bytes."
         )
-    if url is not None and scheme.name == "twilio" and not urlsplit(url).query:
+    if url is not None and scheme.name == "twilio" and not _has_query(url):
         diagnosis.causes.append(
             "possibly the URL: it has no query string; if the URL configured at Twilio has one, "
             "it is part of what Twilio signed."

@@ -16,6 +16,8 @@ _MAX_TOLERANCE = 2**53 - 1
 #: Only a clock that itself reads earlier (a test's frozen clock replaying a provider's old
 #: published example) lowers it, to 1: a non-positive timestamp is never accepted.
 EARLIEST_TIMESTAMP = 1_000_000_000
+#: The body limit when neither the caller nor the scheme sets one (``max_body_bytes=None``).
+GENERIC_MAX_BODY_BYTES = 1024 * 1024
 
 
 def earliest_timestamp(now: float) -> int:
@@ -26,6 +28,25 @@ def earliest_timestamp(now: float) -> int:
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+def _window_bound(name: str, value: object, default: int) -> int:
+    """``max_age`` / ``max_future``: None means ``default`` (the tolerance); else 0 or more."""
+    if value is None:
+        return default
+    if isinstance(value, float) and math.isfinite(value) and value % 1 == 0:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"{name} must be a whole number of seconds, 0 or more (None: the tolerance), got "
+            f"{value!r}."
+        )
+    if value > _MAX_TOLERANCE:
+        raise ConfigurationError(
+            f"{name} must be at most {_MAX_TOLERANCE} seconds (2**53 - 1), so that the window "
+            "arithmetic stays exact; a window that wide bounds nothing anyway."
+        )
     return value
 
 
@@ -45,15 +66,21 @@ class Policy:
     """Limits and tolerance a scheme applies while checking one delivery.
 
     Args:
-        tolerance: seconds a signed timestamp may lie in the past or in the future.
-        max_body_bytes: the largest body accepted.
+        tolerance: seconds a signed timestamp may lie in the past or in the future: the
+            default of both ``max_age`` and ``max_future``.
+        max_age: seconds a signed timestamp may lie in the past (None: ``tolerance``).
+        max_future: seconds a signed timestamp may lie in the future, the clock skew allowed
+            (None: ``tolerance``; 0 refuses any timestamp ahead of this server's clock).
+        max_body_bytes: the largest body accepted (None: :data:`GENERIC_MAX_BODY_BYTES`, 1 MiB).
         max_header_bytes: the longest header value accepted.
         max_signatures: the most signatures accepted in one header (each costs a MAC).
         max_id_length: the longest message id accepted.
     """
 
     __slots__ = (
+        "max_age",
         "max_body_bytes",
+        "max_future",
         "max_header_bytes",
         "max_id_length",
         "max_signatures",
@@ -61,6 +88,8 @@ class Policy:
     )
 
     tolerance: int
+    max_age: int
+    max_future: int
     max_body_bytes: int
     max_header_bytes: int
     max_signatures: int
@@ -70,10 +99,12 @@ class Policy:
         self,
         *,
         tolerance: int = 300,
-        max_body_bytes: int = 1024 * 1024,
+        max_body_bytes: int | None = GENERIC_MAX_BODY_BYTES,
         max_header_bytes: int = 4096,
         max_signatures: int = 8,
         max_id_length: int = 256,
+        max_age: int | None = None,
+        max_future: int | None = None,
     ) -> None:
         if isinstance(tolerance, float) and math.isfinite(tolerance) and tolerance % 1 == 0:
             tolerance = int(tolerance)
@@ -86,6 +117,10 @@ class Policy:
         # Fixed once built: a verifier prepares its checks from these values.
         _set = object.__setattr__
         _set(self, "tolerance", tolerance)
+        _set(self, "max_age", _window_bound("max_age", max_age, tolerance))
+        _set(self, "max_future", _window_bound("max_future", max_future, tolerance))
+        if max_body_bytes is None:
+            max_body_bytes = GENERIC_MAX_BODY_BYTES
         _set(self, "max_body_bytes", _positive_int("max_body_bytes", max_body_bytes))
         _set(self, "max_header_bytes", _positive_int("max_header_bytes", max_header_bytes))
         _set(self, "max_signatures", _positive_int("max_signatures", max_signatures))
@@ -105,19 +140,19 @@ class Policy:
 
     def in_window(self, timestamp: int, now: float) -> bool:
         """Whether :meth:`check_window` accepts ``timestamp`` at ``now`` (a NaN clock: False)."""
-        tolerance = self.tolerance
         return (
             timestamp >= (EARLIEST_TIMESTAMP if now >= EARLIEST_TIMESTAMP else 1)
-            and now - tolerance <= timestamp <= now + tolerance
+            and now - self.max_age <= timestamp <= now + self.max_future
         )
 
     def check_window(self, timestamp: int, now: float, header: str) -> None:
-        """Raise TimestampOutOfTolerance unless ``timestamp`` is within ``now ± tolerance``.
+        """Raise TimestampOutOfTolerance unless ``now - max_age <= timestamp <= now + max_future``.
 
-        Whatever the tolerance, a timestamp before :data:`EARLIEST_TIMESTAMP` (2001) is refused
+        Whatever the window, a timestamp before :data:`EARLIEST_TIMESTAMP` (2001) is refused
         as ``timestamp_too_old``: no sender's clock is that early.
         """
-        tolerance = self.tolerance
+        max_age = self.max_age
+        max_future = self.max_future
         if timestamp < earliest_timestamp(now):
             raise _out_of_window(
                 timestamp,
@@ -130,31 +165,39 @@ class Policy:
                 ),
             )
         # Written as 'not >=' so that a NaN clock fails closed instead of passing.
-        if not timestamp >= now - tolerance:
+        if not timestamp >= now - max_age:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(
-                    f"The {header!r} timestamp is {now - timestamp:.0f} s old; the tolerance is "
-                    f"{tolerance} s. Stale deliveries are refused to bound replays: check this "
-                    "server's clock, or whether the delivery was held in a queue.",
+                    f"The {header!r} timestamp is {now - timestamp:.0f} s old; the limit is "
+                    f"{max_age} s (max_age, by default the tolerance). Stale deliveries are "
+                    "refused to bound replays: check this server's clock, or whether the "
+                    "delivery was held in a queue.",
                     reason="timestamp_too_old",
                     header=header,
                 ),
             )
-        if not timestamp <= now + tolerance:
+        if not timestamp <= now + max_future:
             raise _out_of_window(
                 timestamp,
                 TimestampOutOfTolerance(
                     f"The {header!r} timestamp is {timestamp - now:.0f} s in the future; the "
-                    f"tolerance is {tolerance} s. Check this server's clock (NTP).",
+                    f"limit is {max_future} s (max_future, by default the tolerance). Check this "
+                    "server's clock (NTP).",
                     reason="timestamp_in_future",
                     header=header,
                 ),
             )
 
     def __repr__(self) -> str:
+        # max_age and max_future are shown when they differ from the tolerance they default to.
+        window = "".join(
+            f", {name}={value}"
+            for name, value in (("max_age", self.max_age), ("max_future", self.max_future))
+            if value != self.tolerance
+        )
         return (
-            f"Policy(tolerance={self.tolerance}, max_body_bytes={self.max_body_bytes}, "
+            f"Policy(tolerance={self.tolerance}{window}, max_body_bytes={self.max_body_bytes}, "
             f"max_header_bytes={self.max_header_bytes}, max_signatures={self.max_signatures}, "
             f"max_id_length={self.max_id_length})"
         )

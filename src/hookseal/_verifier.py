@@ -126,8 +126,15 @@ class Verifier:
         scheme: the sender's signing scheme, e.g. ``StandardWebhooks()`` or ``GitHub()``.
         secrets: one secret or a list of them; during rotation list old and new, and any one
             may match (the newest, listed last, is tried first).
-        tolerance: seconds a signed timestamp may be old or in the future (default 300).
-        max_body_bytes: the largest body accepted (default 1 MiB).
+        tolerance: seconds a signed timestamp may be old or in the future (default 300): the
+            default of ``max_age`` and ``max_future``.
+        max_age: seconds a signed timestamp may be old (default: ``tolerance``). Replay
+            records of timestamped deliveries live until ``timestamp + max_age``.
+        max_future: seconds a signed timestamp may be ahead of this server's clock, the
+            clock skew allowed (default: ``tolerance``; 0 refuses any future timestamp).
+        max_body_bytes: the largest body accepted. By default the scheme's
+            ``default_max_body_bytes`` (the most its provider documents sending, e.g. 25 MiB
+            for GitHub), else 1 MiB; see each provider's page.
         max_header_bytes: the longest header value accepted (default 4096).
         max_signatures: the most signatures in one header (default 8).
         max_id_length: the longest message id accepted (default 256).
@@ -196,10 +203,12 @@ class Verifier:
         secrets: object,
         *,
         tolerance: int = 300,
-        max_body_bytes: int = 1024 * 1024,
+        max_body_bytes: int | None = None,
         max_header_bytes: int = 4096,
         max_signatures: int = 8,
         max_id_length: int = 256,
+        max_age: int | None = None,
+        max_future: int | None = None,
         nonce_store: Any = DEFAULT_STORE,
         replay_retention: int = 86400,
         max_releases: int = 3,
@@ -221,10 +230,17 @@ class Verifier:
             "_policy",
             Policy(
                 tolerance=tolerance,
-                max_body_bytes=max_body_bytes,
+                # None: the scheme's documented default, else the generic 1 MiB (Policy).
+                max_body_bytes=(
+                    getattr(scheme, "default_max_body_bytes", None)
+                    if max_body_bytes is None
+                    else max_body_bytes
+                ),
                 max_header_bytes=max_header_bytes,
                 max_signatures=max_signatures,
                 max_id_length=max_id_length,
+                max_age=max_age,
+                max_future=max_future,
             ),
         )
         if secrets is None:

@@ -336,3 +336,58 @@ def test_explain_genuine_delivery_exits_0() -> None:
     )
     assert result.code == 0
     assert result.stdout.startswith("verified")
+
+
+# -- shared tokens: the header is the secret -------------------------------------------------
+
+GITLAB_TOKEN = "cli-gitlab-shared-token-value"
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["--curl", "https://example.com/hooks"]], ids=["headers", "curl"]
+)
+def test_sign_shared_token_refuses_to_print_it_without_the_flag(extra: list[str]) -> None:
+    result = run(
+        ["sign", "--scheme", "gitlab", *SECRET_ARGS, *extra], body=BODY, secret=GITLAB_TOKEN
+    )
+    assert result.code == 2
+    assert result.stdout == ""
+    assert "--print-shared-token" in result.stderr
+    assert "would print the secret" in result.stderr
+    assert GITLAB_TOKEN not in result.output
+
+
+def test_sign_shared_token_with_the_flag_prints_it() -> None:
+    from hookseal.schemes import GitLab
+
+    result = run(
+        ["sign", "--scheme", "gitlab", *SECRET_ARGS, "--print-shared-token"],
+        body=BODY,
+        secret=GITLAB_TOKEN,
+    )
+    assert result.code == 0, result.stderr
+    headers = _parse_headers(result.stdout)
+    assert headers["X-Gitlab-Token"] == GITLAB_TOKEN
+    Verifier(GitLab(), GITLAB_TOKEN, nonce_store=None).verify(BODY, headers)
+
+
+def test_print_shared_token_changes_nothing_for_signing_schemes() -> None:
+    result = run(
+        ["sign", "--scheme", "github", *SECRET_ARGS, "--print-shared-token"],
+        body=BODY,
+        secret=GITHUB_SECRET,
+    )
+    assert result.code == 0, result.stderr
+    assert_no_leak(result, GITHUB_SECRET)
+
+
+@pytest.mark.parametrize("command", ["verify", "explain"])
+@pytest.mark.parametrize("presented", [GITLAB_TOKEN, "cli-gitlab-shared-token-valuX"])
+def test_verify_and_explain_never_print_the_shared_token(command: str, presented: str) -> None:
+    result = run(
+        [command, "--scheme", "gitlab", *SECRET_ARGS, "-H", f"X-Gitlab-Token: {presented}"],
+        body=BODY,
+        secret=GITLAB_TOKEN,
+    )
+    assert result.code == (0 if presented == GITLAB_TOKEN else 1), result.output
+    assert_no_leak(result, GITLAB_TOKEN, presented)

@@ -10,6 +10,7 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from cli_support import (
     SECRET_ENV,
     assert_no_leak,
@@ -274,3 +275,58 @@ def test_twilio_url_query_dropped_is_pointed_out() -> None:
         url="https://hooks.example.com/sms",
     )
     assert "possibly the URL: it has no query string" in out
+
+
+# -- hostile bodies --------------------------------------------------------------------------
+
+
+def test_deeply_nested_json_body_is_diagnosed_without_a_traceback() -> None:
+    # json.loads raised RecursionError here and explain died with a traceback.
+    body = b"[" * 100_000 + b"]" * 100_000
+    headers = Signer(GitHub(), "someone-elses-secret").sign(body)
+    result = run(
+        ["explain", "--scheme", "github", "--secret-env", SECRET_ENV, *header_args(headers)],
+        body=body,
+        secret=GITHUB_SECRET,
+    )
+    assert result.code == 1, result.output
+    assert result.stdout.startswith("rejected: signature_mismatch")
+    assert "Traceback" not in result.stderr
+    assert "no single change explains it" in result.stdout
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000, 100_000])
+def test_explain_function_bounds_json_nesting(depth: int) -> None:
+    from hookseal._explain import explain as explain_function
+
+    body = b'{"a":' * depth + b"1" + b"}" * depth
+    headers = Signer(GitHub(), "someone-elses-secret").sign(body)
+    diagnosis = explain_function("github", [GITHUB_SECRET], body, headers, now=NOW)
+    assert not diagnosis.verified
+    assert diagnosis.reason == "signature_mismatch"
+
+
+def test_nested_json_within_the_bound_is_still_re_serialised() -> None:
+    document: object = {"leaf": [1, 2]}
+    for _ in range(40):
+        document = {"k": document, "n": 1}
+    compact = json.dumps(document, separators=(",", ":")).encode()
+    spaced = json.dumps(document).encode()
+    headers = Signer(GitHub(), GITHUB_SECRET).sign(compact)
+    out = explain("github", GITHUB_SECRET, spaced, headers)
+    assert "the body was re-serialised" in out
+
+
+@pytest.mark.parametrize(
+    "url", ["https://h.example:99999/x", "https://h.example:port/x", "https://[::1/x"]
+)
+def test_unusable_url_is_diagnosed_without_a_crash(url: str) -> None:
+    from hookseal._explain import explain as explain_function
+
+    # Signed with another token, so explain goes on to try URL variants of the unusable URL.
+    headers = Signer(Twilio(), "someone-elses-token").sign(FORM, url="https://h.example/x")
+    diagnosis = explain_function(
+        "twilio", [TWILIO_TOKEN], FORM, {**headers, **FORM_TYPE}, url=url, now=NOW
+    )
+    assert not diagnosis.verified
+    assert "rejected: " in diagnosis.render()

@@ -157,6 +157,17 @@ def test_network_objects_and_bare_addresses_accepted() -> None:
         (["0.0.0.0/0"], "allow_all"),
         (["::/0"], "allow_all"),
         (["::ffff:0:0/96"], "allow_all"),  # the whole mapped range is 0.0.0.0/0
+        # Every address, as a union rather than one /0 prefix:
+        (["0.0.0.0/1", "128.0.0.0/1"], "allow_all"),
+        (["::/1", "8000::/1"], "allow_all"),
+        (["::ffff:0:0/97", "::ffff:128.0.0.0/97"], "allow_all"),
+        (["0.0.0.0/1", "::ffff:128.0.0.0/97"], "allow_all"),
+        ([f"{i}.0.0.0/8" for i in range(256)], "allow_all"),
+        (["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/3"], "allow_all"),
+        # Half an address family or more is no allowlist either:
+        (["0.0.0.0/1"], "allow_all"),
+        (["8000::/1"], "allow_all"),
+        (["0.0.0.0/2", "64.0.0.0/2", "10.0.0.0/8"], "allow_all"),
         (None, "list"),
     ],
 )
@@ -172,6 +183,10 @@ def test_configuration_mistakes_raise_at_construction(networks: object, message:
         ({"trusted_proxies": "10.0.0.0/8"}, "not a single string"),
         ({"trusted_proxies": ["10.0.0.1/8"]}, "host bits"),
         ({"trusted_proxies": ["0.0.0.0/0"]}, "/0"),
+        ({"trusted_proxies": ["0.0.0.0/1", "128.0.0.0/1"]}, "every peer as a proxy"),
+        ({"trusted_proxies": ["::/1", "8000::/1"]}, "every peer as a proxy"),
+        ({"trusted_proxies": ["::ffff:0:0/97", "128.0.0.0/1"]}, "every peer as a proxy"),
+        ({"trusted_proxies": ["0.0.0.0/1"]}, "every peer as a proxy"),
         ({"trusted_proxies": 0}, "at least 1"),
         ({"trusted_proxies": -1}, "at least 1"),
         ({"trusted_proxies": 21}, "at most"),
@@ -222,3 +237,23 @@ def test_repr_shows_counts_only() -> None:
     )
     assert "10.0.0.0" not in text
     assert "trusted_proxies=3" in repr(IPAllowlist(["10.0.0.0/8"], trusted_proxies=3))
+
+
+@pytest.mark.parametrize(
+    "networks",
+    [
+        ["0.0.0.0/2", "64.0.0.0/3", "10.0.0.0/8"],  # under half of IPv4
+        ["2000::/3", "fc00::/7"],  # all global unicast IPv6 plus ULA
+        ["0.0.0.0/2", "::/2"],  # a quarter of each family
+    ],
+)
+def test_broad_but_partial_allowlists_are_accepted(networks: list[str]) -> None:
+    allowlist = IPAllowlist(networks)
+    assert allowlist.networks
+    assert IPAllowlist(["10.0.0.0/8"], trusted_proxies=networks)
+
+
+def test_allow_all_is_the_way_to_admit_every_address() -> None:
+    with pytest.raises(ConfigurationError, match=r"allow_all\(\)"):
+        IPAllowlist(["0.0.0.0/1", "128.0.0.0/1", "2001:db8::/32"])
+    assert IPAllowlist.allow_all().allows("203.0.113.9")

@@ -116,9 +116,15 @@ def test_refresh_from_a_downloaded_document() -> None:
         ('{"hooks": []}', "hooks", "empty"),
         ('{"hooks": ["192.30.252.1/22"]}', "hooks", "host bits"),
         ('{"hooks": ["0.0.0.0/0"]}', "hooks", "allow_all"),
+        ('{"hooks": ["0.0.0.0/1", "128.0.0.0/1"]}', "hooks", "allow_all"),
+        ("[" * 100_000 + "]" * 100_000, "hooks", "nests"),
+        ('{"hooks": ' + "[" * 100_000 + "]" * 100_000 + "}", "hooks", "nests"),
+        (b"[" * 100_000 + b"]" * 100_000, "hooks", "nests"),
     ],
 )
-def test_bad_documents_raise_configuration_error(document: str, key: str, message: str) -> None:
+def test_bad_documents_raise_configuration_error(
+    document: str | bytes, key: str, message: str
+) -> None:
     with pytest.raises(ConfigurationError, match=message):
         IPAllowlist.from_json(document, key=key)
 

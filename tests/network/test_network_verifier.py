@@ -18,9 +18,9 @@ from hookseal import (
     Verifier,
 )
 from hookseal.network import IPAllowlist
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes._base import Scheme
 from hookseal.schemes.generic_hmac import HMACScheme
+from hookseal.stores.memory import MemoryNonceStore
 
 SECRET = "allowlist-test-secret"
 NOW = 1_700_000_000

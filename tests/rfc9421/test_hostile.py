@@ -26,8 +26,8 @@ from hookseal import (
     VerificationError,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import HTTPMessageSignatures
+from hookseal.stores.memory import MemoryNonceStore
 
 pytestmark = pytest.mark.extras
 

@@ -227,3 +227,98 @@ def test_no_leaks() -> None:
 def test_empty_secret_refused() -> None:
     with pytest.raises(ConfigurationError):
         verifier("")
+
+
+# -- Events deliveries: the same headers without the "X-" prefix -------------------------------
+# shopify.dev, "Verify Events deliveries": the HMAC is in ``Shopify-Hmac-Sha256`` and duplicates
+# are detected with ``Shopify-Webhook-Id``; Shopify's @shopify/shopify-api reads the Events
+# headers as ``shopify-hmac-sha256`` etc. (lib/webhooks/header-names.ts).
+EVENTS_HEADER = "Shopify-Hmac-Sha256"
+EVENTS_ID = "Shopify-Webhook-Id"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {EVENTS_HEADER: SQLPAGE_HMAC, EVENTS_ID: WEBHOOK_ID},
+        {"shopify-hmac-sha256": SQLPAGE_HMAC, "shopify-webhook-id": WEBHOOK_ID},
+        [("shopify-hmac-sha256", SQLPAGE_HMAC), ("Shopify-Webhook-Id", WEBHOOK_ID)],
+    ],
+)
+def test_events_spelling_is_accepted(headers: object) -> None:
+    verified = verifier(SQLPAGE_SECRET).verify(SQLPAGE_BODY, headers)  # type: ignore[arg-type]
+    assert verified.msg_id == WEBHOOK_ID
+    assert verified.scheme == "shopify"
+
+
+def test_events_spelling_checks_the_signature_as_strictly() -> None:
+    forged = base64.b64encode(b"\1" * 32).decode()
+    with pytest.raises(SignatureMismatch) as info:
+        verifier(SQLPAGE_SECRET).verify(SQLPAGE_BODY, {EVENTS_HEADER: forged})
+    assert info.value.header == EVENTS_HEADER
+    with pytest.raises(MalformedHeader):
+        verifier(SQLPAGE_SECRET).verify(SQLPAGE_BODY, {EVENTS_HEADER: SQLPAGE_HMAC + "!!"})
+    with pytest.raises(MalformedHeader):
+        verifier(SQLPAGE_SECRET).verify(
+            SQLPAGE_BODY, {EVENTS_HEADER: SQLPAGE_HMAC, EVENTS_ID: "a b"}
+        )
+
+
+@pytest.mark.parametrize("forged_first", [True, False])
+@pytest.mark.parametrize("shape", ["dict", "lines"])
+def test_both_signature_spellings_are_refused(forged_first: bool, shape: str) -> None:
+    # Exactly one spelling: with both, a relay could choose which one is checked. Refused
+    # whichever carries the valid MAC, and even when both carry it.
+    forged = base64.b64encode(b"\0" * 32).decode()
+    for classic, events in ((SQLPAGE_HMAC, forged), (forged, SQLPAGE_HMAC)):
+        pairs = [(HEADER, classic), (EVENTS_HEADER, events)]
+        if forged_first:
+            pairs.reverse()
+        headers = dict(pairs) if shape == "dict" else pairs
+        with pytest.raises(MalformedHeader) as info:
+            verifier(SQLPAGE_SECRET).verify(SQLPAGE_BODY, headers)  # type: ignore[arg-type]
+        assert info.value.reason == "duplicate_header"
+    with pytest.raises(MalformedHeader) as info:
+        verifier(SQLPAGE_SECRET).verify(
+            SQLPAGE_BODY, {HEADER: SQLPAGE_HMAC, EVENTS_HEADER: SQLPAGE_HMAC}
+        )
+    assert info.value.reason == "duplicate_header"
+
+
+def test_both_webhook_id_spellings_are_refused() -> None:
+    with pytest.raises(MalformedHeader) as info:
+        verifier(SQLPAGE_SECRET).verify(
+            SQLPAGE_BODY,
+            {HEADER: SQLPAGE_HMAC, "X-Shopify-Webhook-Id": WEBHOOK_ID, EVENTS_ID: "other"},
+        )
+    assert info.value.reason == "duplicate_header"
+
+
+def test_neither_spelling_is_missing_and_names_both() -> None:
+    with pytest.raises(MissingHeader) as info:
+        verifier(SQLPAGE_SECRET).verify(SQLPAGE_BODY, {EVENTS_ID: WEBHOOK_ID})
+    assert repr(HEADER) in str(info.value)
+    assert repr(EVENTS_HEADER) in str(info.value)
+
+
+def test_events_webhook_id_is_logged() -> None:
+    events: list[object] = []
+    v = verifier(SQLPAGE_SECRET, on_event=events.append)
+    forged = base64.b64encode(b"\1" * 32).decode()
+    with pytest.raises(SignatureMismatch):
+        v.verify(SQLPAGE_BODY, {EVENTS_HEADER: forged, EVENTS_ID: WEBHOOK_ID})
+    assert events[-1].msg_id == WEBHOOK_ID  # type: ignore[attr-defined]
+    assert (
+        Shopify().message_id_for_log({EVENTS_ID: "a", "X-Shopify-Webhook-Id": "b"}, v.policy)
+        is None
+    )
+
+
+def test_default_body_limit_fits_large_orders() -> None:
+    # Shopify documents no cap; its staff report bodies above a megabyte (docs/providers).
+    v = verifier(SQLPAGE_SECRET)
+    assert v.policy.max_body_bytes == 5 * 1024 * 1024
+    body = b'{"line_items":[' + b'{"title":"x"},' * 100_000 + b"{}]}"
+    assert 1024 * 1024 < len(body) < 5 * 1024 * 1024
+    v.verify(body, {HEADER: b64_hmac(SQLPAGE_SECRET, body)})
+    assert verifier(SQLPAGE_SECRET, max_body_bytes=1024).policy.max_body_bytes == 1024

@@ -561,3 +561,153 @@ def test_tokens_are_utf8_like_the_sdk() -> None:
     token = "t\u00f6ken"
     signature = RequestValidator(token).compute_signature(URI, PARAMS)
     verifier(token).verify(FORM_BODY, form(signature), url=URI)
+
+
+# -- query spellings twilio-node accepts -------------------------------------------------------
+# twilio-node's validateRequest (src/webhooks/webhooks.ts since the fix for twilio-node#1059,
+# "validate Twilio signatures with escaped and unescaped query string values") tries the URL as
+# WHATWG's URL serializes it (which writes ' in a query as %27) with and without its port, then
+# the same two with the query re-encoded by Node's querystring module (which writes %27 as ').
+# Its getExpectedTwilioSignature(token, url, {}) is the HMAC-SHA1 of the URL text.
+NODE_TOKEN = "s3cr3t"
+
+
+def node_signature(url: str, token: str = NODE_TOKEN) -> str:
+    return base64.b64encode(hmac.new(token.encode(), url.encode(), hashlib.sha1).digest()).decode()
+
+
+def verify_get(signed_url: str, received_url: str) -> None:
+    verifier(NODE_TOKEN).verify(b"", {SIG: node_signature(signed_url)}, url=received_url)
+
+
+# Ported from twilio-node spec/unit/webhooks/webhooks.spec.js ("validateRequest()").
+NODE_SPEC_ACCEPTED = [
+    ("https://example.com:443/path?test=param", "https://example.com:443/path?test=param"),
+    ("https://example.com:443/path?test=param", "https://example.com/path?test=param"),
+    ("https://example.com/path?test=param", "https://example.com/path?test=param"),
+    ("https://example.com/path?test=param", "https://example.com:443/path?test=param"),
+    (
+        "https://example.com/path?test=param'WithQuote",
+        "https://example.com/path?test=param'WithQuote",
+    ),
+    (
+        "https://example.com/path?test=param'WithQuote",
+        "https://example.com/path?test=param%27WithQuote",
+    ),
+    (
+        "https://example.com/path?test=param%27WithQuote",
+        "https://example.com/path?test=param'WithQuote",
+    ),
+    (
+        "https://example.com/path?test=param%27WithQuote",
+        "https://example.com/path?test=param%27WithQuote",
+    ),
+]
+
+
+@pytest.mark.parametrize(("signed_url", "received_url"), NODE_SPEC_ACCEPTED)
+def test_twilio_node_spec_vectors(signed_url: str, received_url: str) -> None:
+    verify_get(signed_url, received_url)
+
+
+def test_twilio_node_spec_refusal() -> None:
+    with pytest.raises(SignatureMismatch):
+        verify_get("https://example.com/path?test=param", "https://example.com/path?test=param2")
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "received_url"),
+    [
+        # The quote case with a form body, the way Twilio posts it (port added as well).
+        ("https://example.com:443/sms?name=O%27Brien", "https://example.com/sms?name=O'Brien"),
+        # WHATWG's special-query set: space, ", <, > are percent-encoded too.
+        ("https://example.com/a?q=%22x%20%3Cy%3E%22", 'https://example.com/a?q="x <y>"'),
+        # Node's querystring: '+' is a space, written %20; %7E is written ~; a name without
+        # '=' gets one; empty pairs vanish; repeated names are grouped; array-index names first.
+        (
+            "https://example.com/a?From=%2B1415&Body=hi%20there",
+            "https://example.com/a?From=%2B1415&Body=hi+there",
+        ),
+        ("https://example.com/a?x=~&flag=", "https://example.com/a?x=%7E&&flag"),
+        ("https://example.com/a?b=1&b=3&a=2", "https://example.com/a?b=1&a=2&b=3"),
+        ("https://example.com/a?2=x&10=y&b=1", "https://example.com/a?b=1&10=y&2=x"),
+        ("https://example.com/a?n=%C3%A9t%C3%A9", "https://example.com/a?n=%c3%a9t%c3%a9"),
+    ],
+)
+def test_query_spellings_twilio_node_accepts(signed_url: str, received_url: str) -> None:
+    verify_get(signed_url, received_url)
+    # The same with a form body, as Twilio's POSTs carry.
+    headers = Signer(Twilio(), secret=NODE_TOKEN).sign(FORM_BODY, url=signed_url)
+    verifier(NODE_TOKEN).verify(FORM_BODY, headers, url=received_url)
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "received_url"),
+    [
+        # Neither SDK decodes an unreserved escape into the URL it signs.
+        ("https://example.com/a?q=%41", "https://example.com/a?q=A"),
+        # Node re-encodes only the query, and only its own way: %27 is never written for a
+        # quote that arrived as %27 in the path, nor upper-case hex restored.
+        ("https://example.com/it%27s?q=1", "https://example.com/it's?q=1"),
+        ("https://example.com/a?q=%c3%a9", "https://example.com/a?q=%C3%A9"),
+        # Node's serializer lower-cases the host, so a query re-encoding over a host it would
+        # change is no spelling any SDK tries.
+        ("https://Example.com/a?q=%27", "https://Example.com/a?q='"),
+        ("https://example.com/a/../b?q=%27", "https://example.com/a/../b?q='"),
+        ("https://example.com/a?q=%27#frag", "https://example.com/a?q='#frag"),
+        # A stray '%' is outside what is reproduced exactly: the URL as given, nothing else.
+        ("https://example.com/a?q=%25zz&r=%27", "https://example.com/a?q=%zz&r='"),
+        # Parameters are never reordered beyond what Node's grouping does.
+        ("https://example.com/a?a=2&b=1", "https://example.com/a?b=1&a=2"),
+    ],
+)
+def test_no_spelling_beyond_the_sdks(signed_url: str, received_url: str) -> None:
+    with pytest.raises(SignatureMismatch):
+        verify_get(signed_url, received_url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/path?test=param'WithQuote",
+        "https://example.com:8443/a?q=O'Brien&x=1+2",
+        "http://example.com/a?q=%27&b=%2B",
+    ],
+)
+def test_twilio_python_signatures_still_verify(url: str) -> None:
+    # twilio-python's RequestValidator signs the URL text: the URL as given is always tried.
+    validator = RequestValidator(NODE_TOKEN)
+    signature = validator.compute_signature(url, PARAMS)
+    verifier(NODE_TOKEN).verify(FORM_BODY, form(signature), url=url)
+    assert validator.validate(url, PARAMS, signature)
+
+
+@given(
+    st.text(
+        alphabet=string.ascii_letters + string.digits + "%'\"+=&<>~ -._!*()é",
+        max_size=60,
+    ),
+    st.sampled_from(["https://example.com/p", "http://example.com:8080/p", "https://Ex.com/p"]),
+)
+def test_candidates_are_bounded(query: str, base: str) -> None:
+    from hookseal.schemes.twilio import _url_candidates
+
+    url = f"{base}?{query}"
+    candidates = _url_candidates(url)
+    assert candidates[0] == url
+    assert len(candidates) == len(set(candidates)) <= 6
+
+
+def test_query_spellings_cost_one_mac_each() -> None:
+    from hookseal.schemes.twilio import _url_candidates
+
+    # Port toggled, WHATWG-encoded, re-encoded: six spellings, no more.
+    url = "https://example.com/a?x='&y=1+2"
+    assert len(_url_candidates(url)) == 6
+    # A query neither SDK re-encodes differently costs the two port spellings only.
+    assert len(_url_candidates(URI)) == 2
+
+
+def test_default_body_limit_is_twilios_callback_cap() -> None:
+    # Twilio skips a status callback whose payload exceeds 1 MB (error 17564).
+    assert verifier(TOKEN).policy.max_body_bytes == 1024 * 1024

@@ -490,3 +490,104 @@ async def test_cancelled_averify_leaves_no_record_that_blocks_the_retry(make_sch
     with pytest.raises(asyncio.CancelledError):
         await task
     assert store.keys == set()  # the first key's record was removed: the retry is not refused
+
+
+# -- per-scheme body limits and separate age / skew limits (defaults task) --------------------
+
+from hookseal import ConfigurationError, PayloadTooLarge  # noqa: E402
+
+
+def test_body_limit_defaults_to_the_schemes_documented_size() -> None:
+    from hookseal.schemes import (
+        Discord,
+        GitHub,
+        Paddle,
+        Shopify,
+        Slack,
+        StandardWebhooks,
+        Stripe,
+        Twilio,
+        WorkOS,
+    )
+    from hookseal.schemes.shared_token import GitLab
+
+    mib = 1024 * 1024
+    github = Verifier(GitHub(), SECRET, nonce_store=None)
+    assert github.policy.max_body_bytes == 25 * mib  # GitHub caps payloads at 25 MB
+    assert Verifier(GitLab(), SECRET, nonce_store=None).policy.max_body_bytes == 25 * mib
+    assert Verifier(Shopify(), SECRET, nonce_store=None).policy.max_body_bytes == 5 * mib
+    for scheme in (Stripe(), Slack(), Paddle(), WorkOS(), Twilio()):
+        assert Verifier(scheme, SECRET, nonce_store=None).policy.max_body_bytes == mib
+    assert StandardWebhooks.default_max_body_bytes == mib
+    assert Discord.default_max_body_bytes == mib
+    # The generic scheme keeps the tight generic default; an explicit limit always wins.
+    assert (
+        Verifier(HMACScheme("X-Signature"), SECRET, nonce_store=None).policy.max_body_bytes == mib
+    )
+    assert (
+        Verifier(GitHub(), SECRET, max_body_bytes=4096, nonce_store=None).policy.max_body_bytes
+        == 4096
+    )
+
+
+def test_genuine_github_delivery_over_one_mib_is_accepted() -> None:
+    from hookseal.schemes import GitHub
+
+    body = b'{"commits":[' + b'"x",' * 400_000 + b'""]}'
+    assert len(body) > 1024 * 1024
+    mac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    verifier = Verifier(GitHub(), SECRET, nonce_store=None)
+    verifier.verify(body, {"X-Hub-Signature-256": "sha256=" + mac})
+    with pytest.raises(PayloadTooLarge):
+        verifier.verify(b"x" * (25 * 1024 * 1024 + 1), {"X-Hub-Signature-256": "sha256=" + mac})
+
+
+def test_a_schemes_invalid_default_is_a_configuration_error() -> None:
+    class Broken(HMACScheme):
+        default_max_body_bytes = 0
+
+    with pytest.raises(ConfigurationError, match="max_body_bytes"):
+        Verifier(Broken("X-Signature"), SECRET, nonce_store=None)
+
+
+def test_max_age_and_max_future_reach_every_window_check() -> None:
+    from hookseal.schemes import Stripe, WorkOS
+    from hookseal.testing import sign_delivery
+
+    for scheme in (
+        Stripe(),
+        WorkOS(),
+        HMACScheme("X-Signature", timestamp_header="X-Timestamp", template="{timestamp}.{body}"),
+    ):
+        verifier = Verifier(scheme, SECRET, nonce_store=None, max_age=86_400, max_future=0)
+        assert (verifier.policy.tolerance, verifier.policy.max_age) == (300, 86_400)
+        for offset, accepted in (
+            (-86_400, True),
+            (-3_600, True),
+            (-86_401, False),
+            (1, False),
+            (0, True),
+        ):
+            delivery = sign_delivery(scheme, SECRET, BODY, timestamp=NOW + offset)
+            # Both the prepared fast check (dict headers) and the general check (pairs).
+            for headers in (dict(delivery.headers), list(delivery.headers.items())):
+                if accepted:
+                    verifier.verify(BODY, headers, now=NOW)
+                else:
+                    with pytest.raises(TimestampOutOfTolerance):
+                        verifier.verify(BODY, headers, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_age": -1},
+        {"max_future": -5},
+        {"max_age": "1d"},
+        {"max_future": 0.5},
+        {"max_age": True},
+    ],
+)
+def test_window_bounds_are_checked_at_construction(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError):
+        Verifier(HMACScheme("X-Signature"), SECRET, nonce_store=None, **kwargs)  # type: ignore[arg-type]

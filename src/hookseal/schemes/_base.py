@@ -63,6 +63,12 @@ class Scheme(abc.ABC):
     #: Whether the signature covers the request URL (Twilio, RFC 9421). Adapters then need a
     #: trusted origin (``public_url``) to rebuild it: a ``Host`` header is the client's claim.
     signs_url: ClassVar[bool] = False
+    #: The body limit a :class:`~hookseal.Verifier` applies when it is given no
+    #: ``max_body_bytes``: the largest body this provider documents sending, with headroom.
+    #: None (the default, and for generic schemes) means the generic limit, 1 MiB. Each
+    #: provider's page in the docs cites the source of its value. Adapters read the limit in
+    #: force from ``verifier.policy.max_body_bytes``, never from here.
+    default_max_body_bytes: ClassVar[int | None] = None
 
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """Turn the configured secrets into verification keys (at construction time)."""

@@ -67,6 +67,9 @@ class Discord(Scheme):
     """
 
     name = _NAME
+    #: Discord documents no size for interaction requests; they carry one interaction and the
+    #: metadata (not the content) of attachments, so the generic 1 MiB fits.
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def load_key(self, secret: object) -> Any:

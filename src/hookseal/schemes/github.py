@@ -75,6 +75,9 @@ class GitHub(Scheme):
     """
 
     name = _NAME
+    #: GitHub caps webhook payloads at 25 MB and drops larger ones (docs.github.com, "About
+    #: webhook events and payloads", Payload cap); 25 MiB covers either reading of "MB".
+    default_max_body_bytes = 25 * 1024 * 1024
     signs_timestamp = False
     id_header = _DELIVERY_HEADER
 

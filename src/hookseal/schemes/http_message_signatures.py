@@ -576,7 +576,7 @@ class HTTPMessageSignatures(Scheme):
             # tolerance. Report that moment so the entry outlives the signature (without
             # 'expires' the replay bound is the verifier's replay_retention).
             expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
-            timestamp = max(expiries) - policy.tolerance if expiries else None
+            timestamp = max(expiries) - policy.max_age if expiries else None
         material = b"".join(
             self._replay_material(sig, base) for sig, base in zip(selected, bases, strict=True)
         )

@@ -42,6 +42,9 @@ class Paddle(Scheme):
     """
 
     name = _NAME
+    #: Paddle documents no size for notifications; each carries one entity, so the generic
+    #: 1 MiB fits (docs/providers/paddle.md).
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def check(

@@ -202,6 +202,9 @@ class GitLab(SharedToken):
     """
 
     name = "gitlab"
+    #: GitLab does not send webhook payloads larger than 25 MB (gitlab-org/gitlab merge
+    #: request 38687, "Limit webhook payload size to 25MB").
+    default_max_body_bytes = 25 * 1024 * 1024
 
     def __init__(self) -> None:
         super().__init__("X-Gitlab-Token", id_header="X-Gitlab-Event-UUID")

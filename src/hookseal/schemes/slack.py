@@ -43,6 +43,9 @@ class Slack(Scheme):
     """
 
     name = _NAME
+    #: Slack documents no size for Events API or interactivity requests; each carries one event
+    #: or one interaction, so the generic 1 MiB fits (docs/providers/slack.md).
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def __init__(self) -> None:

@@ -125,6 +125,9 @@ class StandardWebhooks(Scheme):
     """
 
     name = _NAME
+    #: Svix, the reference sender, accepts message payloads of up to 1 MiB (Svix API, Create
+    #: Message), and the body it delivers is that payload.
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def __init__(self) -> None:

@@ -51,6 +51,9 @@ class Stripe(Scheme):
     """
 
     name = _NAME
+    #: Stripe documents no size for webhook bodies; an event carries one API object whose lists
+    #: are paginated and whose metadata is bounded, so the generic 1 MiB fits (docs/providers).
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def __init__(self) -> None:

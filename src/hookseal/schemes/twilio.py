@@ -8,8 +8,16 @@ for ``application/x-www-form-urlencoded`` bodies, by every parameter name and va
 name (then by value for a repeated name, identical pairs counted once, exactly as
 ``RequestValidator`` does). For any other body (JSON) Twilio adds a ``bodySHA256`` query
 parameter to the URL, which is signed with it, holding the SHA-256 hex of the raw body; the
-body is checked against it. Like Twilio's SDKs, the URL is tried with and without its port,
-because proxies and load balancers add or drop it.
+body is checked against it.
+
+Twilio's back end is inconsistent in the exact URL text it signs, so its SDKs try several
+spellings of the URL, and this scheme tries exactly the spellings they try (see
+:func:`_url_candidates`): twilio-python's ``RequestValidator.validate`` tries the URL with and
+without its port; twilio-node's ``validateRequest`` (>= 5.4, ``src/webhooks/webhooks.ts``) tries
+the URL as its WHATWG ``URL`` class serializes it (which percent-encodes ``'`` in the query as
+``%27``, among others), with and without the port, and then the same two with the query decoded
+and re-encoded by Node's legacy ``querystring`` module (which writes ``'`` and ``%27`` as ``'``,
+and ``+`` as ``%20``). At most six spellings, each one MAC per configured key.
 
 HMAC-SHA1 is Twilio's algorithm for signatures made with the account Auth Token; there is no
 stronger choice for those, so this scheme allows it by design. What makes a forgery hard here
@@ -26,7 +34,7 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 
 from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
@@ -95,6 +103,143 @@ def _url_variants(url: str) -> list[str]:
     if not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
         return [url]
     return [url, base + rest]
+
+
+# What a URL must look like for twilio-node's WHATWG serialization to leave everything but the
+# query unchanged: lower-case http(s) scheme, no userinfo, a lower-case host name (or dotted
+# IPv4) and an optional port, a path of characters the serializer keeps, no fragment. Other
+# URLs get only twilio-python's spellings (the URL as given, with and without port): emulating
+# the serializer's host and path normalisation would accept spellings no SDK is sent.
+_NODE_CANONICAL = re.compile(
+    r"(https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([0-9]{1,5}))?"
+    r"(/[!$%&'()*+,\-./0-9:;=@A-Z\[\]^_a-z|~]*)(\?[^#]*)?"
+)
+_IPV4_LIKE = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+_CANONICAL_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
+# The WHATWG "special-query percent-encode set" for printable ASCII (controls and non-ASCII
+# are encoded too); '#' cannot occur in a query.
+_WHATWG_QUERY_ENCODE = frozenset(" \"<>'")
+# Characters Node's querystring.escape leaves as they are.
+_NODE_QS_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!'()*")
+_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Node's querystring.parse reads at most 1000 pairs; a longer query gets no legacy spelling.
+_NODE_MAX_PAIRS = 1000
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def _node_canonical(url: str) -> bool:
+    """Whether twilio-node's ``new URL(url).toString()`` changes nothing but the query."""
+    if not url.isascii() or not url.isprintable() or "#" in url:
+        return False
+    match = _NODE_CANONICAL.fullmatch(url)
+    if match is None:
+        return False
+    _, host, port, path, _ = match.groups()
+    labels = host.split(".")
+    if any(not label for label in labels) or any(label.startswith("xn--") for label in labels):
+        return False
+    if _IPV4_LIKE.fullmatch(labels[-1]) and not _CANONICAL_IPV4.fullmatch(host):
+        return False  # the serializer rewrites numeric hosts as dotted IPv4
+    if port is not None and (port[0] == "0" or int(port) > 65535):
+        return False
+    for segment in path.split("/"):
+        if segment.lower().replace("%2e", ".") in (".", ".."):
+            return False  # the serializer resolves dot segments
+    return True
+
+
+def _whatwg_query(url: str) -> str:
+    """``url`` with its query percent-encoded as WHATWG's ``URL`` serializes it."""
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    return (
+        base
+        + "?"
+        + "".join(f"%{ord(char):02X}" if char in _WHATWG_QUERY_ENCODE else char for char in query)
+    )
+
+
+def _node_unescape(text: str) -> str | None:
+    """Node's querystring decoding of one name or value ('+' is a space).
+
+    None when the text is outside what this port reproduces exactly (a stray '%', or escapes
+    that are not UTF-8): such a URL gets no legacy spelling.
+    """
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if _PERCENT_ESCAPE.search(text):
+        return None
+    try:
+        return unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _node_escape(text: str) -> str:
+    return "".join(
+        char if char in _NODE_QS_SAFE else "".join(f"%{b:02X}" for b in char.encode("utf-8"))
+        for char in text
+    )
+
+
+def _legacy_query(url: str) -> str | None:
+    """``url`` with its query through Node's ``querystring.parse`` then ``stringify``.
+
+    That is twilio-node's ``withLegacyQuerystring``. None when there is no query, or one this
+    port does not reproduce exactly.
+    """
+    base, _, query = url.partition("?")
+    if not query:
+        return None
+    pieces = query.split("&")
+    if len(pieces) > _NODE_MAX_PAIRS:
+        return None
+    grouped: dict[str, list[str]] = {}
+    for piece in pieces:
+        if not piece:
+            continue  # parse skips empty pairs
+        raw_name, _, raw_value = piece.partition("=")
+        name = _node_unescape(raw_name)
+        value = _node_unescape(raw_value)
+        if name is None or value is None:
+            return None
+        grouped.setdefault(name, []).append(value)
+    # Object.keys order: array indices ascending, then the other names as first seen.
+    indices = sorted(
+        (name for name in grouped if _ARRAY_INDEX.fullmatch(name) and int(name) < 2**32 - 1),
+        key=int,
+    )
+    names = indices + [name for name in grouped if name not in indices]
+    return (
+        base
+        + "?"
+        + "&".join(
+            _node_escape(name) + "=" + _node_escape(value)
+            for name in names
+            for value in grouped[name]
+        )
+    )
+
+
+def _url_candidates(url: str) -> list[str]:
+    """Every spelling of ``url`` one of Twilio's SDKs accepts a signature over, at most six.
+
+    twilio-python: the URL with and without its port (:func:`_url_variants`). twilio-node,
+    when its serializer would leave all but the query unchanged: the same two with the query
+    WHATWG-encoded, and with the query re-encoded by Node's ``querystring``.
+    """
+    ported = _url_variants(url)
+    candidates = list(ported)
+    if _node_canonical(url):
+        whatwg = [_whatwg_query(variant) for variant in ported]
+        candidates.extend(whatwg)
+        candidates.extend(legacy for variant in whatwg if (legacy := _legacy_query(variant)))
+    return list(dict.fromkeys(candidates))
 
 
 def _body_hash_param(url: str) -> str | None:
@@ -194,6 +339,9 @@ class Twilio(Scheme):
     """
 
     name = "twilio"
+    #: Twilio skips a status callback whose serialized payload exceeds 1 MB (error 17564),
+    #: so 1 MiB holds every body it sends.
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = False
     signs_url = True
     id_header = None
@@ -201,8 +349,7 @@ class Twilio(Scheme):
     def __init__(self, *, algorithm: str = "sha1", max_params: int = 1000) -> None:
         if algorithm not in _ALGORITHMS:
             raise ConfigurationError(
-                "algorithm must be 'sha1' (Auth Token) or 'sha256' (SharedKey with "
-                "HMAC_SHA256)."
+                "algorithm must be 'sha1' (Auth Token) or 'sha256' (SharedKey with HMAC_SHA256)."
             )
         if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params <= 0:
             raise ConfigurationError(f"max_params must be a positive integer, not {max_params!r}.")
@@ -261,7 +408,7 @@ class Twilio(Scheme):
                 header=header,
             )
         try:
-            candidates = [variant.encode("utf-8") for variant in _url_variants(url)]
+            candidates = [variant.encode("utf-8") for variant in _url_candidates(url)]
         except UnicodeEncodeError:
             raise SignatureMismatch(
                 "The URL holds characters that cannot be encoded as UTF-8.", header=header
@@ -295,7 +442,8 @@ class Twilio(Scheme):
                     return index
         raise SignatureMismatch(
             f"The {_SIGNATURE_HEADER.name!r} signature does not match the URL and parameters "
-            "with any configured auth token (with or without the port). Check that the URL "
+            "with any configured auth token (with or without the port, and with the query "
+            "spellings Twilio's SDKs accept). Check that the URL "
             "is exactly the one Twilio requested (scheme and host as seen by Twilio, not the "
             "internal address behind a proxy; the query string included) and that the token "
             "is the account's primary Auth Token.",

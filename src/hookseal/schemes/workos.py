@@ -4,8 +4,9 @@ Docs: https://workos.com/docs/events/data-syncing/webhooks (validating webhooks 
 Reference: ``workos/workos-python`` ``workos/webhooks/_verification.py``.
 
 The timestamp is in **milliseconds** and is signed exactly as sent (``"<t>." + body``). The
-tolerance window is applied to it exactly, with integer arithmetic on milliseconds;
-:attr:`Verified.timestamp` is in Unix **seconds** (rounded down) like every other scheme.
+timestamp window (``max_age`` / ``max_future``) is applied to it exactly, with integer
+arithmetic on milliseconds; :attr:`Verified.timestamp` is in Unix **seconds** (rounded
+down) like every other scheme.
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ _NAME = "workos"
 _MAX_MS_DIGITS = 15
 
 
-def _check_window_ms(timestamp_ms: int, now: float, tolerance: int, header: str) -> None:
-    """The tolerance window on a millisecond timestamp, without any rounding.
+def _check_window_ms(
+    timestamp_ms: int, now: float, max_age: int, max_future: int, header: str
+) -> None:
+    """The window ``now - max_age`` to ``now + max_future`` on a millisecond timestamp, exactly.
 
     ``now`` is converted to an exact fraction of its float value, so a delivery exactly
-    ``tolerance`` seconds old (to the millisecond) still passes and one a millisecond older
-    does not. A non-finite clock reading refuses the delivery (fail closed).
+    ``max_age`` seconds old (to the millisecond) still passes and one a millisecond older
+    does not; likewise ``max_future`` ahead. A non-finite clock reading refuses the delivery
+    (fail closed).
     """
     seconds = timestamp_ms // 1000
     if seconds < earliest_timestamp(now):
@@ -58,19 +62,20 @@ def _check_window_ms(timestamp_ms: int, now: float, tolerance: int, header: str)
         error.timestamp = seconds
         raise error
     now_ms = Fraction(now) * 1000
-    limit_ms = tolerance * 1000
-    if timestamp_ms < now_ms - limit_ms:
+    if timestamp_ms < now_ms - max_age * 1000:
         error = TimestampOutOfTolerance(
             f"The {header!r} timestamp is {int((now_ms - timestamp_ms) / 1000)} s old; the "
-            f"tolerance is {tolerance} s. Stale deliveries are refused to bound replays: check "
-            "this server's clock, or whether the delivery was held in a queue.",
+            f"limit is {max_age} s (max_age, by default the tolerance). Stale deliveries are "
+            "refused to bound replays: check this server's clock, or whether the delivery "
+            "was held in a queue.",
             reason="timestamp_too_old",
             header=header,
         )
-    elif timestamp_ms > now_ms + limit_ms:
+    elif timestamp_ms > now_ms + max_future * 1000:
         error = TimestampOutOfTolerance(
             f"The {header!r} timestamp is {int((timestamp_ms - now_ms) / 1000)} s in the "
-            f"future; the tolerance is {tolerance} s. Check this server's clock (NTP).",
+            f"future; the limit is {max_future} s (max_future, by default the tolerance). "
+            "Check this server's clock (NTP).",
             reason="timestamp_in_future",
             header=header,
         )
@@ -90,10 +95,14 @@ class WorkOS(Scheme):
     ``", "`` between them): exactly one ``t`` and one or more ``v1``. The number of entries is
     bounded by ``max_signatures`` before any MAC is computed; a repeated ``t`` or a malformed
     entry is refused; other names are ignored. WorkOS's SDK allows 180 s of clock difference
-    by default; hookseal applies the verifier's ``tolerance`` (default 300 s) both ways.
+    by default; hookseal applies the verifier's window: ``max_age`` back and ``max_future``
+    ahead, both ``tolerance`` (default 300 s) unless set.
     """
 
     name = _NAME
+    #: WorkOS documents no size for webhook bodies; each carries one event, so the generic
+    #: 1 MiB fits (docs/providers/workos.md).
+    default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
     def check(
@@ -121,7 +130,7 @@ class WorkOS(Scheme):
             space_after_separator=True,
         )
         timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
-        _check_window_ms(timestamp_ms, now, policy.tolerance, header)
+        _check_window_ms(timestamp_ms, now, policy.max_age, policy.max_future, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return Verified(
             body,
