@@ -713,9 +713,9 @@ class Verifier:
 
     def _expiry(self, verified: Verified, now: float) -> float:
         if verified.timestamp is not None:
-            # The window is inclusive (now == timestamp + tolerance still passes), while stores
-            # treat an entry as expired once now >= expires_at: keep it one second longer.
-            return float(verified.timestamp + self._policy.tolerance + 1)
+            # The time check accepts a delivery until it is max_age old (inclusive), while
+            # stores treat an entry as expired once now > expires_at: keep it one second longer.
+            return float(verified.timestamp + self._policy.max_age + 1)
         return now + self._replay_retention
 
     @staticmethod

@@ -49,7 +49,10 @@ def test_lazy_packages_list_their_exports_and_refuse_others() -> None:
     assert "HTTPMessageSignatures" in dir(hookseal.schemes)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = hookseal.schemes.Nope  # type: ignore[attr-defined]
-    assert dir(hookseal.stores) == ["AsyncRedisNonceStore", "RedisNonceStore"]
+    assert dir(hookseal.stores) == sorted(hookseal.stores.__all__)
+    assert "SQLiteNonceStore" in dir(hookseal.stores)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = hookseal.stores.Nope  # type: ignore[attr-defined]
 
 
 def test_frozen_clock_repr() -> None:

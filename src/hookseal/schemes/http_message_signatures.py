@@ -199,9 +199,10 @@ class HTTPMessageSignatures(Scheme):
         tag: when set, every checked signature must carry this ``tag`` parameter (and with
             ``label=None`` it selects the signature). Signing adds it.
         require_created: refuse signatures without a ``created`` parameter (default True).
-            ``created`` is checked against the verifier's tolerance both ways; ``expires``,
-            when present, must not have passed. Without ``created``, ``Verified.timestamp``
-            is ``expires - tolerance`` (so the replay entry lives until ``expires``), or None
+            ``created`` is checked against the verifier's window (``max_age`` back,
+            ``max_future`` ahead); ``expires``, when present, must not have passed. Without
+            ``created``, ``Verified.timestamp`` is ``expires - max_age`` (so the replay entry
+            lives until ``expires``), or None
             without ``expires`` (replays are then bounded by ``replay_retention`` only).
         digest_algorithms: the ``Content-Digest`` algorithms a Signer emits (``"sha-256"``,
             ``"sha-512"``). Verification accepts both.
@@ -573,7 +574,7 @@ class HTTPMessageSignatures(Scheme):
         else:
             # No signed creation time (require_created=False): the signature is good until
             # its latest 'expires', and the verifier keeps a replay entry until timestamp +
-            # tolerance. Report that moment so the entry outlives the signature (without
+            # max_age. Report that moment so the entry outlives the signature (without
             # 'expires' the replay bound is the verifier's replay_retention).
             expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
             timestamp = max(expiries) - policy.max_age if expiries else None
