@@ -43,6 +43,10 @@ COMPONENT_HMAC = "- of which: HMAC from the prepared keyed states alone"
 COMPONENT_CHECK = "- of which: the scheme's prepared check, without verify()"
 
 
+REPLAY_KEYS_ROW = "hookseal StandardWebhooks + its replay keys derived (what a store records)"
+ROTATION_ROW = "hookseal StandardWebhooks during a rotation (2 secrets: 2 MACs)"
+
+
 def make_body(size: int, utf8: bool) -> bytes:
     """A JSON-like body of exactly ``size`` bytes, ASCII or full of 4-byte emoji."""
     head = b'{"type":"invoice.paid","data":"'
@@ -136,6 +140,14 @@ def verify_candidates(body: bytes) -> dict[str, Callable[[], object]]:
     hookseal_slack = Verifier(Slack(), [TEXT_SECRET], nonce_store=None,
                               max_body_bytes=2 * 1024 * 1024)
     sdk_slack = slack_sdk.signature.SignatureVerifier(TEXT_SECRET)
+    # The replay identity's cost: deriving the keys a store would record, and a rotation, where
+    # every configured secret's MAC is computed (one per secret, as a forgery costs).
+    rotating_standard = Verifier(
+        StandardWebhooks(),
+        ["whsec_" + base64.b64encode(b"an-older-secret-listed!!").decode(), STANDARD_SECRET],
+        nonce_store=None,
+        max_body_bytes=2 * 1024 * 1024,
+    )
     github_headers = Signer(GitHub(), TEXT_SECRET).sign(body)
     hookseal_github = Verifier(GitHub(), [TEXT_SECRET], nonce_store=None,
                                max_body_bytes=2 * 1024 * 1024)
@@ -155,6 +167,8 @@ def verify_candidates(body: bytes) -> dict[str, Callable[[], object]]:
         "hookseal StandardWebhooks (no nonce store)": lambda: hookseal_standard.verify(
             body, standard_headers
         ),
+        REPLAY_KEYS_ROW: lambda: hookseal_standard.verify(body, standard_headers).replay_keys,
+        ROTATION_ROW: lambda: rotating_standard.verify(body, standard_headers),
         COMPONENT_HMAC: lambda: prepared_key.digest_parts(prefix, body),
         COMPONENT_CHECK: lambda: fast_check(body, standard_headers, now),
         "hookseal Stripe (no nonce store)": lambda: hookseal_stripe.verify(

@@ -162,6 +162,10 @@ class Verified:
             scheme = self.scheme
             digests = sorted(make_replay_key(scheme, item) for item in items)
             keys = self._replay_keys = tuple(dict.fromkeys(digests))
+            # The material holds every configured key's MAC, which for a key the sender did
+            # not use is a valid signature it never sent: keep only the digests from now on,
+            # so no later traceback frame holding this Verified carries it.
+            self._replay_material = None
         return keys
 
     @property

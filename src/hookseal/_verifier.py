@@ -613,9 +613,12 @@ class Verifier:
             raise self._for_client(self._async_only_store(), verified)
         expires_at = self._expiry(verified, now)
         token = _new_token() if self._releasable else None
-        made: list[bytes] = []
+        # Every key sent to the store, the one in flight included: a call that failed or
+        # timed out may still have written its record.
+        sent: list[bytes] = []
         try:
             for key in keys:
+                sent.append(key)
                 try:
                     if token is None:
                         fresh = reserve(key, expires_at, now)
@@ -627,12 +630,11 @@ class Verifier:
                     raise self._store_failure(exc) from exc
                 if not fresh:
                     raise self._replayed()
-                made.append(key)
         except VerificationError as exc:
-            self._undo(made, token, exc)
+            self._undo(sent, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
         except BaseException:
-            self._undo(made, token, None)
+            self._undo(sent, token, None)
             raise
         verified._reservation = (self, keys, token)
 
@@ -645,9 +647,10 @@ class Verifier:
         reserve = self._async_reserve
         token = _new_token() if self._releasable else None
         extra = () if token is None else (token,)
-        made: list[bytes] = []
+        sent: list[bytes] = []
         try:
             for key in keys:
+                sent.append(key)
                 try:
                     if reserve is not None:
                         fresh = await reserve(key, expires_at, now, *extra)
@@ -662,49 +665,61 @@ class Verifier:
                     raise self._store_failure(exc) from exc
                 if not fresh:
                     raise self._replayed()
-                made.append(key)
         except VerificationError as exc:
-            await self._aundo(made, token, exc)
+            await self._aundo(sent, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
         except BaseException:
-            # Cancelled (or interrupted) part-way: the handler will never run, so the records
-            # this call made must not block the sender's retry. Shielded: a second
-            # cancellation must not interrupt the clean-up.
-            if made:
-                await asyncio.shield(self._aundo(made, token, None))
+            # Cancelled (or interrupted) part-way, perhaps after the store wrote: the handler
+            # will never run, so the records this call made must not block the sender's
+            # retry. Shielded: a second cancellation must not interrupt the clean-up.
+            await asyncio.shield(self._aundo(sent, token, None))
             raise
         verified._reservation = (self, keys, token)
 
     def _undo(
-        self, made: list[bytes], token: bytes | None, error: VerificationError | None
+        self, sent: list[bytes], token: bytes | None, error: VerificationError | None
     ) -> None:
-        """Release the records of an acceptance that failed part-way (not for a replay)."""
-        if not made or token is None or isinstance(error, ReplayedDelivery):
+        """Undo the records of a reservation that failed part-way (not for a replay).
+
+        Each key's record is undone only if this reservation's token holds it (a
+        compare-and-set in the store), so a key whose call failed before writing, or that
+        another acceptance holds, is left alone; ``unreserve`` counts no release.
+        """
+        if not sent or token is None or isinstance(error, ReplayedDelivery):
             # A replay: one of its keys was recorded by an earlier acceptance, and the keys
             # recorded now identify the same signed delivery. Nothing to undo.
             return
-        release = getattr(self._nonce_store, "release", None)
-        if release is None:
-            return
-        for key in made:
+        store = self._nonce_store
+        unreserve = getattr(store, "unreserve", None)
+        release = getattr(store, "release", None)
+        for key in sent:
             try:
-                release(key, token, self._max_releases)
+                if unreserve is not None:
+                    unreserve(key, token)
+                elif release is not None:
+                    release(key, token, self._max_releases)
             except Exception as exc:
                 self._release_failed(exc)
                 return
 
     async def _aundo(
-        self, made: list[bytes], token: bytes | None, error: VerificationError | None
+        self, sent: list[bytes], token: bytes | None, error: VerificationError | None
     ) -> None:
-        if not made or token is None or isinstance(error, ReplayedDelivery):
+        if not sent or token is None or isinstance(error, ReplayedDelivery):
             return
         store = self._nonce_store
-        async_release = getattr(store, "arelease", None)
+        aunreserve = getattr(store, "aunreserve", None)
+        unreserve = getattr(store, "unreserve", None)
+        arelease = getattr(store, "arelease", None)
         release = getattr(store, "release", None)
-        for key in made:
+        for key in sent:
             try:
-                if async_release is not None:
-                    await async_release(key, token, self._max_releases)
+                if aunreserve is not None:
+                    await aunreserve(key, token)
+                elif unreserve is not None:
+                    await asyncio.to_thread(unreserve, key, token)
+                elif arelease is not None:
+                    await arelease(key, token, self._max_releases)
                 elif release is not None:
                     await asyncio.to_thread(release, key, token, self._max_releases)
             except Exception as exc:

@@ -12,6 +12,7 @@ from django.test import override_settings
 import hookseal.contrib.django as django_adapter
 from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
 from hookseal.contrib.django import DjangoCacheNonceStore
+from hookseal.testing import check_nonce_store
 
 pytestmark = pytest.mark.extras
 
@@ -123,3 +124,8 @@ def test_configuration_is_read_only_after_the_check() -> None:
             False,
             "hookseal:",
         )
+
+
+@override_settings(CACHES=LOCMEM)
+def test_django_cache_store_meets_the_store_contract() -> None:
+    check_nonce_store(DjangoCacheNonceStore(allow_eviction=True))

@@ -22,7 +22,8 @@ import pytest
 from replay_support import body_only_scheme, quiet_verifier, signed
 
 from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
-from hookseal.replay import AsyncNonceStore, NonceStore
+from hookseal.stores.base import AsyncNonceStore, NonceStore
+from hookseal.testing import check_nonce_store
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg not installed: pip install psycopg")
 
@@ -114,7 +115,7 @@ def calls(request: pytest.FixtureRequest, pg_server: PostgresServer, table: str)
 
 def test_importing_hookseal_does_not_import_psycopg() -> None:
     code = (
-        "import sys, hookseal, hookseal.replay, hookseal.stores; "
+        "import sys, hookseal, hookseal.stores, hookseal.stores.memory; "
         "from hookseal import Verifier; "
         "assert 'psycopg' not in sys.modules, sorted(m for m in sys.modules if 'psycopg' in m)"
     )
@@ -555,3 +556,7 @@ def test_forged_deliveries_never_write(store: PostgresNonceStore) -> None:
         with pytest.raises(SignatureMismatch):
             verifier.verify(body, headers, now=NOW)
     assert len(store) == 0
+
+
+def test_postgres_store_meets_the_store_contract(store: PostgresNonceStore) -> None:
+    check_nonce_store(store, now=NOW)

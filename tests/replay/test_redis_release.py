@@ -13,6 +13,7 @@ from replay_support import body_only_scheme, quiet_verifier, signed
 
 from hookseal import NonceStoreUnavailable, ReplayedDelivery
 from hookseal.stores.redis import AsyncRedisNonceStore, RedisNonceStore
+from hookseal.testing import check_nonce_store
 
 pytestmark = [pytest.mark.extras, pytest.mark.redis]
 
@@ -143,3 +144,7 @@ def test_async_fail_open_store_never_releases(redis_server: RedisProcess, prefix
             await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_redis_store_meets_the_store_contract(redis_client: redis.Redis, prefix: str) -> None:
+    check_nonce_store(RedisNonceStore(redis_client, prefix=prefix))

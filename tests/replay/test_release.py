@@ -16,6 +16,7 @@ from replay_support import SECRET, body_only_scheme, quiet_verifier, signed
 
 from hookseal import NonceStoreUnavailable, ReplayedDelivery, Verified, Verifier
 from hookseal.stores.memory import MemoryNonceStore
+from hookseal.testing import check_nonce_store
 
 NOW = 1_700_000_000
 TOLERANCE = 300
@@ -338,3 +339,7 @@ def test_concurrent_releases_of_one_delivery_release_once() -> None:
             thread.join()
         assert sorted(results) == [False] * 7 + [True]
         assert store.releases == 1
+
+
+def test_memory_store_meets_the_store_contract() -> None:
+    check_nonce_store(MemoryNonceStore())

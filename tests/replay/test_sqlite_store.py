@@ -19,8 +19,9 @@ import pytest
 from replay_support import body_only_scheme, quiet_verifier, signed
 
 from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
-from hookseal.replay import AsyncNonceStore, NonceStore
+from hookseal.stores.base import AsyncNonceStore, NonceStore
 from hookseal.stores.sqlite import SQLiteNonceStore
+from hookseal.testing import check_nonce_store
 
 NOW = 1_700_000_000.0
 KEY = bytes(range(16))
@@ -66,7 +67,7 @@ def calls(request: pytest.FixtureRequest, store: SQLiteNonceStore) -> Calls:
 
 def test_importing_hookseal_does_not_import_sqlite3() -> None:
     code = (
-        "import sys, hookseal, hookseal.replay, hookseal.stores; "
+        "import sys, hookseal, hookseal.stores, hookseal.stores.memory; "
         "from hookseal import Verifier; "
         "assert 'sqlite3' not in sys.modules and '_sqlite3' not in sys.modules"
     )
@@ -542,3 +543,7 @@ def test_verifier_refuses_when_the_database_is_locked(db: Path) -> None:
     assert info.value.status_code == 503
     verifier.verify(body, headers, now=NOW)  # the sender's retry, once the lock is gone
     store.close()
+
+
+def test_sqlite_store_meets_the_store_contract(store: SQLiteNonceStore) -> None:
+    check_nonce_store(store, now=NOW)

@@ -28,9 +28,9 @@ from hookseal import (
     Signer,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Shopify
 from hookseal.schemes._base import make_replay_key
+from hookseal.stores.memory import MemoryNonceStore
 
 # Third-party vector. Source: sqlpage/SQLPage test suite, the "Shopify webhook HMAC validation
 # with base64 output" SQL test of sqlpage.hmac(..., 'sha256-base64').

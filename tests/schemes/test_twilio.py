@@ -30,9 +30,9 @@ from hookseal import (
     Signer,
     Verifier,
 )
-from hookseal.replay import MemoryNonceStore
 from hookseal.schemes import Twilio
 from hookseal.schemes._base import make_replay_key
+from hookseal.stores.memory import MemoryNonceStore
 
 # Published vectors. Source: twilio/twilio-python, tests/unit/test_request_validator.py
 # (commit 30368b08ba580a6c18202ab20bfc68d59559ebd7).

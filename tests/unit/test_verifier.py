@@ -591,3 +591,93 @@ def test_max_age_and_max_future_reach_every_window_check() -> None:
 def test_window_bounds_are_checked_at_construction(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         Verifier(HMACScheme("X-Signature"), SECRET, nonce_store=None, **kwargs)  # type: ignore[arg-type]
+
+
+# -- a reservation that fails part-way leaves nothing that blocks the retry ----------------------
+
+
+class _TimesOutAfterWrite(MemoryNonceStore):
+    """Writes, then fails as a Redis call whose reply timed out does (the write took effect)."""
+
+    def __init__(self, fail_on: int = 1) -> None:
+        super().__init__()
+        self.calls = 0
+        self.fail_on = fail_on
+
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        written = super().reserve(key, expires_at, now, token)
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise TimeoutError("the reply was not read in time")
+        return written
+
+
+@pytest.mark.parametrize("max_releases", [0, 3])
+@pytest.mark.parametrize("fail_on", [1, 2])
+def test_a_store_failure_after_the_write_does_not_block_the_retry(
+    make_scheme, sign, max_releases, fail_on
+):
+    """The in-flight key is undone too, without counting a release (max_releases=0 too)."""
+    scheme = make_scheme()
+    store = _TimesOutAfterWrite(fail_on=fail_on)
+    # Two secrets: two replay keys, so the failure can hit the first or the second.
+    verifier = Verifier(
+        scheme, ["old-secret", SECRET], nonce_store=store, max_releases=max_releases
+    )
+    headers = sign(scheme)
+    with pytest.raises(NonceStoreUnavailable):
+        verifier.verify(BODY, headers, now=NOW)
+    assert len(store) == 0
+    assert verifier.verify(BODY, headers, now=NOW + 30).key_index == 1  # the sender's retry
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(BODY, headers, now=NOW + 31)
+
+
+@pytest.mark.asyncio
+async def test_cancelled_while_the_store_is_writing_leaves_no_record(make_scheme, sign):
+    """One key, cancelled while its (slow) reservation is in flight after the write."""
+
+    class WritesThenHangs(MemoryNonceStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reached = asyncio.Event()
+
+        async def areserve(
+            self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+        ) -> bool:
+            written = self.reserve(key, expires_at, now, token)
+            self.reached.set()
+            await asyncio.sleep(3600)  # the reply never comes
+            return written
+
+    scheme = make_scheme()
+    store = WritesThenHangs()
+    verifier = Verifier(scheme, [SECRET], nonce_store=store)
+    headers = sign(scheme)
+    task = asyncio.ensure_future(verifier.averify(BODY, headers, now=NOW))
+    await asyncio.wait_for(store.reached.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(store) == 0
+
+
+def test_a_replay_rejection_traceback_holds_no_replay_material(make_scheme, sign):
+    """The material is every configured key's MAC: a valid signature the sender never sent."""
+    scheme = make_scheme()
+    verifier = Verifier(scheme, ["old-secret", SECRET], nonce_store=MemoryNonceStore())
+    headers = sign(scheme, secret="old-secret")
+    verifier.verify(BODY, headers, now=NOW)
+    with pytest.raises(ReplayedDelivery) as raised:
+        verifier.verify(BODY, headers, now=NOW)
+    tb = raised.value.__traceback__
+    seen = 0
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, Verified):
+                seen += 1
+                assert value._replay_material is None
+        tb = tb.tb_next
+    assert seen

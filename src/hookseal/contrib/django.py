@@ -823,6 +823,34 @@ class DjangoCacheNonceStore:
         except Exception as exc:
             raise self._failed(exc) from exc
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo the reservation ``token`` made (see ``NonceStore.unreserve``).
+
+        Its record is deleted if it is still this acceptance's; the release count is not
+        touched.
+        """
+        self._ready()
+        name = self.key_prefix + key.hex()
+        try:
+            cache = self._cache()
+            if self._holder(cache.get(name), token) is None:
+                return False
+            return bool(cache.delete(name))
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`unreserve`."""
+        self._ready()
+        name = self.key_prefix + key.hex()
+        try:
+            cache = self._cache()
+            if self._holder(await cache.aget(name), token) is None:
+                return False
+            return bool(await cache.adelete(name))
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
     def __repr__(self) -> str:
         extra = ", allow_eviction=True" if self.allow_eviction else ""
         return f"DjangoCacheNonceStore(cache_alias={self.cache_alias!r}{extra})"

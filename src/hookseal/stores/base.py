@@ -47,6 +47,17 @@ class NonceStore(Protocol):
         nothing (False). The count lives in the store, so every worker sees the same bound.
         """
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo a reservation the verifier could not complete (optional).
+
+        Called when a reservation failed part-way (the store failed, timed out or the call
+        was cancelled, perhaps after the write took effect): if a record of ``key`` is held
+        with exactly this token, it is made as if this reservation never happened (removed,
+        or released again without counting a release when it was a re-admission), so the
+        sender's retry is not refused. True if a record was undone. A store without it gets
+        :meth:`release` instead, which counts against ``max_releases``.
+        """
+
 
 @runtime_checkable
 class AsyncNonceStore(Protocol):
@@ -59,3 +70,6 @@ class AsyncNonceStore(Protocol):
 
     async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
         """The asynchronous form of :meth:`NonceStore.release`."""
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`NonceStore.unreserve` (optional)."""

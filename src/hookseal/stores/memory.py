@@ -179,6 +179,22 @@ class MemoryNonceStore:
         """The asynchronous form of :meth:`release` (it never blocks on I/O)."""
         return self.release(key, token, max_releases)
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo the reservation ``token`` made (see ``NonceStore.unreserve``); no count."""
+        with self._lock:
+            if key not in self._entries or token is None or self._tokens.get(key) != token:
+                return False
+            del self._entries[key]
+            del self._tokens[key]
+            self._released += 1
+            if self._released > self.max_entries:
+                self._rebuild_buckets()
+            return True
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`unreserve` (it never blocks on I/O)."""
+        return self.unreserve(key, token)
+
     def _forget_expired_release(self, key: bytes, now: float) -> None:
         """A new record for ``key`` starts a new count once the released one has expired."""
         released = self._releases.get(key)

@@ -157,6 +157,10 @@ class _Statements:
             "FROM unnest(%(keys)s::bytea[], %(tokens)s::bytea[]) AS u(key, token) "
             "WHERE n.key = u.key AND n.token = u.token AND NOT n.released"
         ).format(t=t)
+        self.unreserve = sql.SQL(
+            "UPDATE {t} SET released = true "
+            "WHERE key = %(key)s AND token = %(token)s AND NOT released"
+        ).format(t=t)
         self.lock = sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%(name)s))").format()
         self.count = sql.SQL("SELECT count(*) FROM {t}").format(t=t)
 
@@ -528,6 +532,20 @@ class PostgresNonceStore(_Base):
             self._settle()
             return self._call(self._sql.release, params).rowcount == 1
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo the reservation ``token`` made, without counting a release (one ``UPDATE``).
+
+        Raises:
+            NonceStoreUnavailable: PostgreSQL is unreachable, too slow, or failed.
+        """
+        if not isinstance(token, bytes) or not token:
+            return False
+        with self._enter():
+            self._settle()
+            return (
+                self._call(self._sql.unreserve, {"key": bytes(key), "token": token}).rowcount == 1
+            )
+
     def __len__(self) -> int:
         """The number of rows in the table, expired ones not yet purged included."""
         with self._enter():
@@ -678,6 +696,15 @@ class AsyncPostgresNonceStore(_Base):
         async with self._lock:
             await self._settle()
             return (await self._call(self._sql.release, params)).rowcount == 1
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`PostgresNonceStore.unreserve`."""
+        if not isinstance(token, bytes) or not token:
+            return False
+        params = {"key": bytes(key), "token": token}
+        async with self._lock:
+            await self._settle()
+            return (await self._call(self._sql.unreserve, params)).rowcount == 1
 
     async def count(self) -> int:
         """The number of rows in the table, expired ones not yet purged included."""

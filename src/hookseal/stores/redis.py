@@ -241,6 +241,23 @@ if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], 'r' .. (n + 1) .. ':' .. token, 'PX', ttl)
 return 1
 """
+#: KEYS[1]: the record; ARGV: the token. Undoes that reservation: a first admission is
+#: deleted, a re-admission becomes released again (its count unchanged). Returns 1 if undone.
+_UNRESERVE = """
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local state, n, token = string.match(v, '^([hr])(%d+):(.*)$')
+if state ~= 'h' or token ~= ARGV[1] then return 0 end
+if n == '0' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return 0 end
+redis.call('SET', KEYS[1], 'r' .. n .. ':' .. token, 'PX', ttl)
+return 1
+"""
+_UNRESERVE_SHA = hashlib.sha1(_UNRESERVE.encode()).hexdigest()  # noqa: S324 - a script id
 _RESERVE_SHA = hashlib.sha1(_RESERVE.encode()).hexdigest()  # noqa: S324 - Redis's script id
 _RELEASE_SHA = hashlib.sha1(_RELEASE.encode()).hexdigest()  # noqa: S324 - Redis's script id
 
@@ -496,6 +513,18 @@ class RedisNonceStore(_RedisStoreBase):
             raise self._release_failed(exc) from exc
         return bool(reply == 1)
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo the reservation ``token`` made (one script; see ``NonceStore.unreserve``)."""
+        if self.fail_open:
+            return False
+        try:
+            reply = _run(
+                self._client, _UNRESERVE, _UNRESERVE_SHA, self.key_name(key), token.hex()
+            )
+        except _STORE_ERRORS as exc:
+            raise self._release_failed(exc) from exc
+        return bool(reply == 1)
+
 
 class AsyncRedisNonceStore(_RedisStoreBase):
     """The asynchronous form of :class:`RedisNonceStore`, for :meth:`hookseal.Verifier.averify`.
@@ -600,6 +629,18 @@ class AsyncRedisNonceStore(_RedisStoreBase):
         try:
             reply = await _arun(
                 self._client, _RELEASE, _RELEASE_SHA, name, token.hex(), max_releases
+            )
+        except _STORE_ERRORS as exc:
+            raise self._release_failed(exc) from exc
+        return bool(reply == 1)
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`RedisNonceStore.unreserve`."""
+        if self.fail_open:
+            return False
+        try:
+            reply = await _arun(
+                self._client, _UNRESERVE, _UNRESERVE_SHA, self.key_name(key), token.hex()
             )
         except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc

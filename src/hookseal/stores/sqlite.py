@@ -445,6 +445,31 @@ class SQLiteNonceStore:
         """The asynchronous form of :meth:`release`, run in a thread (off the event loop)."""
         return await asyncio.to_thread(self.release, key, token, max_releases)
 
+    def unreserve(self, key: bytes, token: bytes) -> bool:
+        """Undo the reservation ``token`` made, without counting a release (one ``UPDATE``).
+
+        The record is marked released, so the next reservation re-admits it.
+
+        Raises:
+            NonceStoreUnavailable: the database is locked, read-only or broken.
+        """
+        if not isinstance(token, bytes) or not token:
+            return False
+        with self._enter():
+            try:
+                cursor = self._connection().execute(
+                    "UPDATE hookseal_nonces SET released = 1 "
+                    "WHERE key = ? AND token = ? AND released = 0",
+                    (bytes(key), token),
+                )
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+            return cursor.rowcount == 1
+
+    async def aunreserve(self, key: bytes, token: bytes) -> bool:
+        """The asynchronous form of :meth:`unreserve`, run in a thread."""
+        return await asyncio.to_thread(self.unreserve, key, token)
+
     def close(self) -> None:
         """Close this process's connection (the next check opens a new one)."""
         with self._enter():

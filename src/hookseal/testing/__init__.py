@@ -7,6 +7,7 @@ Installed with hookseal as a pytest plugin (fixtures ``hookseal_sign`` and
 from ._clock import FrozenClock as FrozenClock
 from ._deliveries import SignedDelivery as SignedDelivery
 from ._deliveries import sign_delivery as sign_delivery
+from ._stores import check_nonce_store as check_nonce_store
 
 
 def reset_replay_state() -> None:
@@ -20,4 +21,10 @@ def reset_replay_state() -> None:
     reset_default_nonce_store()
 
 
-__all__ = ["FrozenClock", "SignedDelivery", "reset_replay_state", "sign_delivery"]
+__all__ = [
+    "FrozenClock",
+    "SignedDelivery",
+    "check_nonce_store",
+    "reset_replay_state",
+    "sign_delivery",
+]
