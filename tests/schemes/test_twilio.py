@@ -711,3 +711,15 @@ def test_query_spellings_cost_one_mac_each() -> None:
 def test_default_body_limit_is_twilios_callback_cap() -> None:
     # Twilio skips a status callback whose payload exceeds 1 MB (error 17564).
     assert verifier(TOKEN).policy.max_body_bytes == 1024 * 1024
+
+
+def test_an_overlong_url_is_refused_before_its_spellings_are_built() -> None:
+    """Hostile queries cost ~10x a benign one per byte: the URL's length is bounded first."""
+    from hookseal import MalformedHeader
+    from hookseal.schemes.twilio import MAX_URL_LENGTH
+
+    verifier = Verifier(Twilio(), ["auth-token-for-tests"], nonce_store=None)
+    url = "https://example.com/sms?" + "a[0]=%27+" * (MAX_URL_LENGTH // 9 + 1)
+    with pytest.raises(MalformedHeader) as raised:
+        verifier.verify(b"", {"X-Twilio-Signature": "AAAA"}, url=url, now=1_700_000_000)
+    assert raised.value.reason == "malformed_header"

@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 
 from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
-from .._errors import ConfigurationError, PayloadTooLarge, SignatureMismatch
+from .._errors import ConfigurationError, MalformedHeader, PayloadTooLarge, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, secret_bytes
 from .._policy import Policy
@@ -127,6 +127,8 @@ _NODE_QS_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 _PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Node's querystring.parse reads at most 1000 pairs; a longer query gets no legacy spelling.
 _NODE_MAX_PAIRS = 1000
+#: The longest request URL checked (common servers cap the request line at 4-8 KiB).
+MAX_URL_LENGTH = 8192
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
 
 
@@ -372,6 +374,14 @@ class Twilio(Scheme):
         method: str | None,
     ) -> Verified:
         """Check ``X-Twilio-Signature`` over the URL and form parameters (or body hash)."""
+        if isinstance(url, str) and len(url) > MAX_URL_LENGTH:
+            # Before the URL is parsed into its spellings (each costs work and a MAC): a
+            # request line this long is not one Twilio sends.
+            raise MalformedHeader(
+                f"The request URL is {len(url)} characters long; the limit is "
+                f"{MAX_URL_LENGTH}. Twilio's callback URLs are far shorter.",
+                header="url",
+            )
         url = _require_url(url)
         header = _SIGNATURE_HEADER.name
         value = require_header(headers, _SIGNATURE_HEADER, policy)
