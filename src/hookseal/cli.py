@@ -29,15 +29,6 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
-#: Schemes that sign the request URL, so --url is required.
-_URL_SCHEMES = frozenset({"twilio"})
-
-
-def _sends_secret(scheme: Scheme) -> bool:
-    """Whether the scheme's header is the secret itself (a shared token signs nothing)."""
-    from .schemes.shared_token import SharedToken
-
-    return bool(getattr(scheme, "sends_secret", False)) or isinstance(scheme, SharedToken)
 
 
 def _secret_source(kind: str) -> Callable[[str], tuple[str, str]]:
@@ -157,12 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_url(scheme: str, url: str | None) -> None:
-    if scheme not in _URL_SCHEMES:
+def _check_url(scheme: Scheme, url: str | None) -> None:
+    if not scheme.signs_url:
         return
     if url is None:
         raise ConfigurationError(
-            f"The {scheme} scheme signs the request URL: give --url with the full URL the "
+            f"The {scheme.name} scheme signs the request URL: give --url with the full URL the "
             "sender requested (for sign, --curl URL also works)."
         )
     parts = urlsplit(url)
@@ -173,7 +164,7 @@ def _check_url(scheme: str, url: str | None) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "sign":
         scheme = scheme_by_name(args.scheme)
-        if _sends_secret(scheme) and not args.print_shared_token:
+        if scheme.sends_secret and not args.print_shared_token:
             raise ConfigurationError(
                 f"The {args.scheme} scheme signs nothing: its header carries the shared token "
                 "itself, so 'sign' would print the secret. Pass --print-shared-token to print "
@@ -181,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         secrets = _secrets(args)
         url = args.url or args.curl
-        _check_url(args.scheme, url)
+        _check_url(scheme, url)
         body = _read_body(args.body_file)
         signer = Signer(scheme, secrets[-1])
         headers = signer.sign(body, timestamp=args.timestamp, msg_id=args.msg_id, url=url)
@@ -196,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{name}: {value}")
         return EXIT_OK
     secrets = _secrets(args)
-    _check_url(args.scheme, args.url)
+    _check_url(scheme_by_name(args.scheme), args.url)
     headers_in = _headers(args.header)
     body = _read_body(args.body_file)
     now = float(args.now) if args.now is not None else time.time()

@@ -63,6 +63,9 @@ class Scheme(abc.ABC):
     #: Whether the signature covers the request URL (Twilio, RFC 9421). Adapters then need a
     #: trusted origin (``public_url``) to rebuild it: a ``Host`` header is the client's claim.
     signs_url: ClassVar[bool] = False
+    #: Whether a delivery carries the secret itself (a shared token): signing output then
+    #: shows the secret, so the CLI prints it only when asked explicitly.
+    sends_secret: ClassVar[bool] = False
     #: The body limit a :class:`~hookseal.Verifier` applies when it is given no
     #: ``max_body_bytes``: the largest body this provider documents sending, with headroom.
     #: None (the default, and for generic schemes) means the generic limit, 1 MiB. Each

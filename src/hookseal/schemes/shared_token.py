@@ -71,6 +71,7 @@ class SharedToken(Scheme):
 
     name = "shared-token"
     signs_timestamp = False
+    sends_secret = True
 
     def __init__(self, header: str, prefix: str = "", *, id_header: str | None = None) -> None:
         if not isinstance(header, str) or not _TOKEN_HEADER_NAME.fullmatch(header):
