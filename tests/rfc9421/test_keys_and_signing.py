@@ -267,3 +267,30 @@ def test_options_are_keyword_only_and_a_misplaced_secret_is_not_echoed() -> None
     with pytest.raises(ConfigurationError) as raised:
         HTTPMessageSignatures(digest_algorithms=[secret])
     assert secret not in str(raised.value)
+
+
+@pytest.mark.parametrize("with_nonce", [True, False])
+def test_the_replay_identity_is_bound_to_the_key_not_the_keyid_text(with_nonce: bool) -> None:
+    """Two senders using the same keyid text with different keys share one store: a tenant
+    holding its own key cannot burn the other's nonce (or signed content)."""
+    from hookseal import ReplayedDelivery
+    from hookseal.stores.memory import MemoryNonceStore
+
+    store = MemoryNonceStore()
+    now = 1_700_000_000
+    url = "https://hooks.example.com/in"
+    scheme = HTTPMessageSignatures(required_components=("@method", "@target-uri"))
+    keys = {"victim": b"victim-hmac-key-0123456789abcdef", "tenant": b"tenant-own-key-0123456789ab"}
+    verifiers = {
+        who: Verifier(scheme, {"default": key}, nonce_store=store) for who, key in keys.items()
+    }
+    signed = {
+        who: Signer(scheme, ("default", key)).sign(
+            b"{}", timestamp=now, msg_id="evt-1042" if with_nonce else None, url=url, method="POST"
+        )
+        for who, key in keys.items()
+    }
+    verifiers["tenant"].verify(b"{}", signed["tenant"], url=url, method="POST", now=now)
+    verifiers["victim"].verify(b"{}", signed["victim"], url=url, method="POST", now=now)
+    with pytest.raises(ReplayedDelivery):
+        verifiers["victim"].verify(b"{}", signed["victim"], url=url, method="POST", now=now)

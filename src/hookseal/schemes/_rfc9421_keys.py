@@ -10,6 +10,7 @@ rules out key confusion (an HMAC keyed with a public key's PEM bytes cannot be c
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Any
@@ -71,6 +72,22 @@ class RFC9421Key:
         except InvalidSignature:
             return False
         return True
+
+    def fingerprint(self) -> bytes:
+        """An identity of the key itself, for the replay identity (never the key's secret).
+
+        A public key's SHA-256 of its SubjectPublicKeyInfo; an HMAC key's MAC of a fixed
+        label, which cannot be turned back into the key. Two senders using the same key id
+        text with different keys thus never share a replay identity.
+        """
+        key = self._key
+        if self.algorithm == "hmac-sha256":
+            return key.digest(b"hookseal rfc9421 replay identity")  # type: ignore[no-any-return]
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        public = key.public_key() if self.private else key
+        spki = public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return hashlib.sha256(spki).digest()
 
     def sign(self, base: bytes) -> bytes:
         """Sign ``base`` (only for keys loaded for signing)."""

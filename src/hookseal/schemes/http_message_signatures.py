@@ -528,6 +528,7 @@ class HTTPMessageSignatures(Scheme):
         )
         matched: list[tuple[int, str]] = []
         bases: list[bytes] = []
+        fingerprints: list[bytes] = []
         for sig in selected:
             found = ring.find(sig.key_id)
             if found is None:
@@ -556,6 +557,7 @@ class HTTPMessageSignatures(Scheme):
                 )
             matched.append((index, sig.key_id))
             bases.append(base)
+            fingerprints.append(key.fingerprint())
 
         if any(
             component.name == "content-digest"
@@ -579,7 +581,8 @@ class HTTPMessageSignatures(Scheme):
             expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
             timestamp = max(expiries) - policy.max_age if expiries else None
         material = b"".join(
-            self._replay_material(sig, base) for sig, base in zip(selected, bases, strict=True)
+            fingerprint + self._replay_material(sig, base)
+            for sig, base, fingerprint in zip(selected, bases, fingerprints, strict=True)
         )
         return Verified(
             body,
