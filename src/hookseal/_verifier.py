@@ -224,6 +224,7 @@ class Verifier:
                 f"scheme must be a hookseal scheme such as GitHub() or HMACScheme(...), not "
                 f"{type(scheme).__name__}."
             )
+        scheme.freeze()  # its options are read from here on: no later change applies
         set_(self, "_scheme", scheme)
         set_(
             self,

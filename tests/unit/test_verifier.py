@@ -681,3 +681,20 @@ def test_a_replay_rejection_traceback_holds_no_replay_material(make_scheme, sign
                 assert value._replay_material is None
         tb = tb.tb_next
     assert seen
+
+
+def test_a_schemes_options_are_read_only_once_a_verifier_uses_it():
+    """A changed option applied to some paths and not others (or crashed with a 500)."""
+    from hookseal.schemes import GitHub
+
+    github = GitHub()
+    github.allow_sha1 = False  # still configurable before any verifier uses it
+    verifier = Verifier(github, ["secret"])
+    with pytest.raises(AttributeError, match="read-only"):
+        verifier.scheme.allow_sha1 = True  # type: ignore[misc]
+    scheme = HMACScheme("X-Sig")
+    Verifier(scheme, ["secret"])
+    with pytest.raises(AttributeError, match="read-only"):
+        scheme.template = "{timestamp}.{body}"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="read-only"):
+        del scheme.header

@@ -73,6 +73,26 @@ class Scheme(abc.ABC):
     #: force from ``verifier.policy.max_body_bytes``, never from here.
     default_max_body_bytes: ClassVar[int | None] = None
 
+    def freeze(self) -> None:
+        """Make this scheme's options read-only (a :class:`~hookseal.Verifier` does it).
+
+        A verifier prepares its checks from the scheme's options at construction; an option
+        changed afterwards would apply to some paths and not others, so assigning one then
+        raises ``AttributeError``. Build a new scheme (and verifier) instead.
+        """
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} cannot be set: the scheme's options are "
+                "read-only once a Verifier uses it. Build a new scheme and Verifier instead."
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__setattr__(name, None)
+
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """Turn the configured secrets into verification keys (at construction time)."""
         items = _as_list(secrets)
