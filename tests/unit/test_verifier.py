@@ -698,3 +698,17 @@ def test_a_schemes_options_are_read_only_once_a_verifier_uses_it():
         scheme.template = "{timestamp}.{body}"  # type: ignore[misc]
     with pytest.raises(AttributeError, match="read-only"):
         del scheme.header
+
+
+def test_a_replay_record_lives_as_long_as_max_age_admits_the_delivery(make_scheme, sign):
+    """With max_age above tolerance the record once expired at timestamp + tolerance."""
+    scheme = make_scheme(timestamp_header="X-Timestamp", template="{timestamp}.{body}")
+    verifier = Verifier(
+        scheme, [SECRET], max_age=86_400, max_future=0, nonce_store=MemoryNonceStore()
+    )
+    headers = sign(scheme, timestamp=NOW)
+    verifier.verify(BODY, headers, now=NOW)
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(BODY, headers, now=NOW + 3600)
+    with pytest.raises(ReplayedDelivery):
+        verifier.verify(BODY, headers, now=NOW + 86_400)
