@@ -1,7 +1,8 @@
 """Test helpers: sign fake deliveries for any scheme and send them through test clients.
 
-Installed with hookseal as a pytest plugin (fixtures ``hookseal_sign`` and
-``frozen_clock``); the helpers are plain functions and classes usable without pytest too.
+Installed with hookseal as a pytest plugin (fixtures ``hookseal_sign``, ``frozen_clock`` and
+``hookseal_store``; the shared default replay store is emptied before each test); the helpers
+are plain functions and classes usable without pytest too.
 """
 
 from ._clock import FrozenClock as FrozenClock

@@ -5,11 +5,14 @@ Fixtures:
 - ``hookseal_sign``: the :func:`~hookseal.testing.sign_delivery` factory.
 - ``frozen_clock``: a :class:`~hookseal.testing.FrozenClock` that every verifier without a
   clock of its own uses during the test.
+- ``hookseal_store``: a new, empty :class:`~hookseal.stores.memory.MemoryNonceStore` per test,
+  to hand to an application factory in place of its Redis, SQLite or PostgreSQL store.
 
 Every test also starts with an empty shared default replay store (the one a ``Verifier``
 built without ``nonce_store`` uses), so a delivery one test accepted is not refused as a
 replay in the next; call :func:`hookseal.testing.reset_replay_state` to empty it mid-test.
-A store you pass yourself (Redis, SQLite...) is yours to isolate.
+A store you pass yourself (Redis, SQLite...) is yours to isolate: build the app with
+``hookseal_store`` (or a Redis ``prefix`` of the test's own) in tests.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from collections.abc import Callable
 import pytest
 
 from .. import _verifier
+from ..stores.memory import MemoryNonceStore
 from ._clock import FrozenClock
 from ._deliveries import SignedDelivery, sign_delivery
 
-__all__ = ["frozen_clock", "hookseal_sign"]
+__all__ = ["frozen_clock", "hookseal_sign", "hookseal_store"]
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +47,13 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     clock = FrozenClock()
     monkeypatch.setattr(_verifier, "_time", clock)
     return clock
+
+
+@pytest.fixture
+def hookseal_store() -> MemoryNonceStore:
+    """A new, empty replay store of the test's own: ``create_app(nonce_store=hookseal_store)``.
+
+    Deliveries a test accepts are remembered for that test only, so the suite passes on every
+    run, which a Redis, SQLite or PostgreSQL store configured for the app would not allow.
+    """
+    return MemoryNonceStore()
