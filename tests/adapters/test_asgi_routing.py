@@ -13,11 +13,12 @@ import warnings
 from typing import Any
 
 import pytest
-from adapter_support import BODY, make_verifier, signed
+from adapter_support import BODY, OTHER_SECRET, make_verifier, signed
 from fastapi import APIRouter, FastAPI
 from fastapi import Request as FastAPIRequest
 from fastapi.exceptions import FastAPIDeprecationWarning
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -262,3 +263,169 @@ def test_route_path_matches_starlette(path: str, root_path: str, expected: str) 
 
     scope = {"type": "http", "path": path, "root_path": root_path}
     assert route_path(scope) == expected == get_route_path(scope)
+
+
+# -- path convertors: every spelling of a protected parameter value is verified --------------
+
+TENANT_2_SECRET = OTHER_SECRET  # tenant 2's secret: a valid signature, but not tenant 1's
+
+
+def _tenant_verifiers() -> dict[str, Any]:
+    return {"one": make_verifier(), "two": make_verifier(nonce_store=None)}
+
+
+class HexConvertor(Convertor[int]):
+    """A custom convertor: hexadecimal, any case, leading zeros allowed."""
+
+    regex = "[0-9a-fA-F]+"
+
+    def convert(self, value: str) -> int:
+        return int(value, 16)
+
+    def to_string(self, value: int) -> str:
+        return f"{value:x}"
+
+
+register_url_convertor("hookseal_test_hex", HexConvertor())
+
+UUID_1 = "abcdef01-2345-6789-abcd-ef0123456789"
+
+# name -> (routes of the app, protected key of tenant 1, key of tenant 2, other spellings of
+# tenant 1's key that Starlette routes to the same endpoint with the same parameter values)
+CONVERTOR_CASES: dict[str, tuple[Any, str, str, list[str]]] = {
+    "int": (
+        lambda h: [Route("/hooks/{tenant:int}", h, methods=["POST"])],
+        "/hooks/1",
+        "/hooks/2",
+        ["/hooks/01", "/hooks/001", "/hooks/%30%31", "/hooks/1%0A", "/hooks/01/"],
+    ),
+    "float": (
+        lambda h: [Route("/hooks/{tenant:float}", h, methods=["POST"])],
+        "/hooks/1.5",
+        "/hooks/2",
+        ["/hooks/01.5", "/hooks/1.50", "/hooks/1.500000000000000001"],
+    ),
+    "uuid": (
+        lambda h: [Route("/hooks/{tenant:uuid}", h, methods=["POST"])],
+        f"/hooks/{UUID_1}",
+        "/hooks/00000000-0000-0000-0000-000000000002",
+        [f"/hooks/{UUID_1.upper()}", f"/hooks/{UUID_1.replace('-', '')}"],
+    ),
+    "custom": (
+        lambda h: [Route("/hooks/{tenant:hookseal_test_hex}", h, methods=["POST"])],
+        "/hooks/ff",
+        "/hooks/2",
+        ["/hooks/FF", "/hooks/0ff", "/hooks/00Ff"],
+    ),
+    "mount-param": (
+        lambda h: [Mount("/t/{tenant:int}", routes=[Route("/hooks", h, methods=["POST"])])],
+        "/t/1/hooks",
+        "/t/2/hooks",
+        ["/t/01/hooks", "/t/%30%31/hooks", "/t/1/hooks/"],
+    ),
+    "mounted-app": (
+        lambda h: [
+            Mount("/api", app=Starlette(routes=[Route("/hooks/{tenant:int}", h, methods=["POST"])]))
+        ],
+        "/api/hooks/1",
+        "/api/hooks/2",
+        ["/api/hooks/01", "/api//hooks/001"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONVERTOR_CASES))
+def test_literal_keys_cover_every_convertor_spelling(case: str) -> None:
+    """``/hooks/01`` is tenant 1 for ``{tenant:int}``: it is verified with tenant 1's verifier.
+
+    Before, the middleware matched the literal ``/hooks/1`` only, and the other spellings
+    reached the handler unverified (200, no ``request.state.webhook``).
+    """
+    routes, key_one, key_two, spellings = CONVERTOR_CASES[case]
+    calls = Calls()
+    verifiers = _tenant_verifiers()
+    app = Starlette(routes=routes(calls.starlette))
+    app.add_middleware(
+        HookSealMiddleware, routes={key_one: verifiers["one"], key_two: verifiers["two"]}
+    )
+    client = TestClient(app, client=PEER, follow_redirects=False)
+    for spelling in spellings:
+        forged = signed(secret=TENANT_2_SECRET)  # genuine for tenant 2, forged for tenant 1
+        response = client.post(spelling, content=forged.body, headers=forged.headers)
+        assert response.status_code == 401, (spelling, response.status_code, response.text)
+    assert calls.seen == []
+    genuine = signed()
+    response = client.post(spellings[0], content=genuine.body, headers=genuine.headers)
+    assert (response.status_code, response.content) == (200, BODY)
+    assert calls.seen == [genuine.header_dict()["webhook-id"]]
+
+
+def test_literal_route_with_a_trailing_newline_is_verified() -> None:
+    """Starlette's patterns end in ``$``, which also matches before one final newline."""
+    calls = Calls()
+    app = Starlette(routes=[Route("/hooks/a", calls.starlette, methods=["POST"])])
+    app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    client = TestClient(app, client=PEER, follow_redirects=False)
+    forged = signed(secret=OTHER_SECRET)
+    for spelling in ("/hooks/a%0A", "/hooks/a%0a/", "/hooks/%61%0A"):
+        response = client.post(spelling, content=forged.body, headers=forged.headers)
+        assert response.status_code == 401, spelling
+    assert calls.seen == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["/hooks/{tenant:int}", "/hooks/{tenant:int}/", "/hooks/{tenant}"],
+)
+def test_template_key_protects_every_path_the_route_matches(template: str) -> None:
+    """A key that is the route's own template is matched exactly as Starlette matches it."""
+    calls = Calls()
+    app = Starlette(routes=[Route("/hooks/{tenant:int}", calls.starlette, methods=["POST"])])
+    app.add_middleware(HookSealMiddleware, routes={template: make_verifier()})
+    client = TestClient(app, client=PEER, follow_redirects=False)
+    forged = signed(secret=OTHER_SECRET)
+    for spelling in ("/hooks/7", "/hooks/007", "/hooks/%37", "/hooks/7/", "/hooks/7%0A"):
+        response = client.post(spelling, content=forged.body, headers=forged.headers)
+        assert response.status_code == 401, spelling
+    assert calls.seen == []
+    genuine = signed()
+    response = client.post("/hooks/0042", content=genuine.body, headers=genuine.headers)
+    assert response.status_code == 200
+    assert calls.seen == [genuine.header_dict()["webhook-id"]]
+    # Paths the template does not match pass through.
+    assert client.post("/other", content=b"x").status_code == 404
+
+
+@pytest.mark.parametrize("template", ["/hooks/{tenant:nope}", "/hooks/{a}/{a}"])
+def test_template_key_starlette_refuses_is_a_configuration_error(template: str) -> None:
+    with pytest.raises(ConfigurationError, match="template"):
+        HookSealMiddleware(Starlette(), routes={template: make_verifier()})
+
+
+def test_literal_key_to_a_typed_fastapi_parameter_is_a_configuration_error() -> None:
+    """FastAPI validates ``tenant: int`` with pydantic (``01``, ``+1``, ``1.0``, `` 1``): the
+    literal ``/hooks/1`` cannot cover them, so the middleware refuses to run; the template
+    key protects every spelling."""
+    calls = Calls()
+
+    def build(key: str) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/hooks/{tenant}")
+        async def hook(tenant: int, request: FastAPIRequest) -> Response:
+            return await calls.fastapi(request)
+
+        app.add_middleware(HookSealMiddleware, routes={key: make_verifier()})
+        return app
+
+    literal = TestClient(build("/hooks/1"), client=PEER, raise_server_exceptions=True)
+    forged = signed(secret=OTHER_SECRET)
+    with pytest.raises(ConfigurationError, match=r"Key the template '/hooks/\{tenant\}'"):
+        literal.post("/hooks/01", content=forged.body, headers=forged.headers)
+    with pytest.raises(ConfigurationError):  # every request, until the key is fixed
+        literal.post("/hooks/1", content=forged.body, headers=forged.headers)
+    templated = TestClient(build("/hooks/{tenant}"), client=PEER)
+    for spelling in ("/hooks/1", "/hooks/01", "/hooks/+1", "/hooks/1.0", "/hooks/%201"):
+        response = templated.post(spelling, content=forged.body, headers=forged.headers)
+        assert response.status_code == 401, spelling
+    assert calls.seen == []

@@ -28,6 +28,7 @@ from hookseal import ConfigurationError, VerificationError, Verified, Verifier
 from hookseal.contrib.fastapi import WebhookRejected, verified_webhook
 from hookseal.contrib.starlette import HookSealMiddleware
 from hookseal.schemes import StandardWebhooks
+from hookseal.stores.memory import MemoryNonceStore
 
 pytestmark = pytest.mark.extras
 
@@ -289,3 +290,72 @@ def test_form_endpoint_with_the_middleware_accepts_genuine_deliveries() -> None:
     response = client.post("/sms", content=forged.body, headers=forged.headers)
     assert response.status_code == 401
     assert len(calls) == 1
+
+
+def _equal_verifiers_app(
+    middleware: Verifier, dependency: Verifier, seen: list[Any], rejected: list[Any]
+) -> FastAPI:
+    """The middleware and the dependency built from two distinct Verifier objects."""
+    app = FastAPI()
+    webhook = verified_webhook(dependency, on_reject=lambda _r, e: rejected.append(e.reason))
+
+    @app.post("/h")
+    async def endpoint(
+        request: FastAPIRequest, hook: Annotated[Verified, Depends(webhook)]
+    ) -> Response:
+        body = await request.body()
+        seen.append((hook is request.state.webhook, hook.msg_id, body == hook.body))
+        if body == b"fail":
+            raise RuntimeError("the endpoint failed")
+        return Response(body)
+
+    app.add_middleware(HookSealMiddleware, routes={"/h": middleware})
+    return app
+
+
+def test_middleware_and_an_equal_dependency_verifier_accept_a_genuine_delivery() -> None:
+    """Two equal verifiers on one store (the process-wide default store, or a shared one):
+    the dependency finds the middleware's record of this very request and returns its
+    verdict. Before, every genuine delivery was refused 409."""
+    store = MemoryNonceStore()
+    seen: list[Any] = []
+    rejected: list[Any] = []
+    app = _equal_verifiers_app(
+        make_verifier(nonce_store=store), make_verifier(nonce_store=store), seen, rejected
+    )
+    client = TestClient(app, client=PEER, raise_server_exceptions=False)
+    genuine = signed()
+    response = post(client, "/h", genuine)
+    assert (response.status_code, response.content) == (200, BODY)
+    assert seen == [(True, genuine.header_dict()["webhook-id"], True)]
+    assert rejected == []
+    # A real replay is still refused (by the middleware, before the endpoint).
+    assert post(client, "/h", genuine).status_code == 409
+    assert len(seen) == 1
+    # The endpoint failing releases the record (the middleware's): the retry is accepted.
+    failing = signed(b"fail")
+    assert post(client, "/h", failing).status_code == 500
+    assert post(client, "/h", failing).status_code == 500  # accepted again, failed again
+    assert [entry[2] for entry in seen] == [True, True, True]
+
+
+@pytest.mark.parametrize("middleware_store", ["none", "another"])
+def test_dependency_still_refuses_a_replay_the_middleware_did_not_record(
+    middleware_store: str,
+) -> None:
+    """The middleware's verdict is taken over a replay only when its record is the one found."""
+    store = MemoryNonceStore()
+    earlier = make_verifier(nonce_store=store)
+    genuine = signed()
+    earlier.verify(genuine.body, genuine.headers)  # the delivery was accepted once already
+    seen: list[Any] = []
+    rejected: list[Any] = []
+    app = _equal_verifiers_app(
+        make_verifier(nonce_store=None if middleware_store == "none" else MemoryNonceStore()),
+        make_verifier(nonce_store=store),
+        seen,
+        rejected,
+    )
+    response = post(TestClient(app, client=PEER), "/h", genuine)
+    assert response.status_code == 409
+    assert (seen, rejected) == ([], ["replayed"])

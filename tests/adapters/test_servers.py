@@ -294,3 +294,86 @@ def test_uvicorn_deployment_shapes_verify_every_spelling(shape: str) -> None:
             response = client.post(path, content=genuine.body, headers=genuine.headers)
             assert (response.status_code, response.content) == (200, BODY)
             assert reached == [genuine.header_dict()["webhook-id"]]
+
+
+def test_uvicorn_convertor_spellings_and_template_keys_are_verified() -> None:
+    """``{tenant:int}`` under uvicorn: ``/hooks/01``, ``/hooks/%30%31`` and ``/hooks/1%0A``
+    are tenant 1 (literal keys) and every spelling matches a template key."""
+    from adapter_support import OTHER_SECRET
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from hookseal.contrib.starlette import HookSealMiddleware
+
+    reached: list[Any] = []
+
+    async def hook(request: Request) -> Response:
+        webhook = getattr(request.state, "webhook", None)
+        reached.append((request.path_params, webhook.msg_id if webhook else None))
+        return Response(await request.body())
+
+    app = Starlette(
+        routes=[
+            Route("/hooks/{tenant:int}", hook, methods=["POST"]),
+            Route("/tpl/{tenant:int}", hook, methods=["POST"]),
+        ]
+    )
+    app.add_middleware(
+        HookSealMiddleware,
+        routes={
+            "/hooks/1": make_verifier(),
+            "/hooks/2": make_verifier(nonce_store=None),
+            "/tpl/{tenant:int}": make_verifier(),
+        },
+    )
+    for base in serve_uvicorn(app):
+        with httpx.Client(base_url=base, timeout=10, follow_redirects=False) as client:
+            forged = signed(secret=OTHER_SECRET)
+            for spelling in (
+                "/hooks/01",
+                "/hooks/001",
+                "/hooks/%30%31",
+                "/hooks/1%0A",
+                "/tpl/5",
+                "/tpl/005",
+                "/tpl/%35%0A",
+            ):
+                response = client.post(spelling, content=forged.body, headers=forged.headers)
+                assert response.status_code == 401, (spelling, response.status_code)
+            assert reached == []
+            genuine = signed()
+            response = client.post("/hooks/%30%31", content=genuine.body, headers=genuine.headers)
+            assert (response.status_code, response.content) == (200, BODY)
+            assert reached == [({"tenant": 1}, genuine.header_dict()["webhook-id"])]
+
+
+def test_uvicorn_middleware_and_equal_dependency_verifier_accept_genuine_deliveries() -> None:
+    """Two distinct, equal verifiers on one store: a genuine delivery is answered 200 (it was
+    409), a replay 409."""
+    from fastapi import Depends, FastAPI
+
+    from hookseal import Verified
+    from hookseal.contrib.fastapi import verified_webhook
+    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.stores.memory import MemoryNonceStore
+
+    store = MemoryNonceStore()
+    app = FastAPI()
+    dependency = Depends(verified_webhook(make_verifier(nonce_store=store)))
+
+    async def endpoint(request: FastAPIRequest, hook: Any = dependency) -> Any:
+        assert isinstance(hook, Verified)
+        return {"same": hook is request.state.webhook, "id": hook.msg_id}
+
+    app.post("/hooks/a")(endpoint)
+    app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier(nonce_store=store)})
+    for base in serve_uvicorn(app):
+        with httpx.Client(base_url=base, timeout=10) as client:
+            genuine = signed()
+            response = client.post("/hooks/a", content=genuine.body, headers=genuine.headers)
+            assert response.status_code == 200, response.text
+            assert response.json() == {"same": True, "id": genuine.header_dict()["webhook-id"]}
+            response = client.post("/hooks/a", content=genuine.body, headers=genuine.headers)
+            assert response.status_code == 409

@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from .._delivery import Verified
-from .._errors import ConfigurationError, VerificationError
+from .._errors import ConfigurationError, ReplayedDelivery, VerificationError
 from .._verifier import Verifier
 from ._common import (
     RejectHook,
@@ -157,7 +157,8 @@ def verified_webhook(
     async def _verify(request: Request) -> tuple[Verified, bool]:
         state = request.scope.get("state") or {}
         already = state.get("webhook")
-        if isinstance(already, Verified) and state.get(VERIFIED_BY) is checked:
+        verified_by = state.get(VERIFIED_BY)
+        if isinstance(already, Verified) and verified_by is checked:
             return already, False  # verified by HookSealMiddleware with this very verifier
         if not hasattr(request, "_body") and getattr(request, "_stream_consumed", False):
             # FastAPI read the body for a Form(...) parameter before this dependency ran and
@@ -170,9 +171,42 @@ def verified_webhook(
         except ClientDisconnected:
             raise HTTPException(status_code=400, detail="client disconnected") from None
         except VerificationError as error:
+            theirs = _recorded_by_middleware(error, already, verified_by, checked)
+            if theirs is not None:
+                # This verifier authenticated the request (a replay is only detected after
+                # the signature checks) and found the record HookSealMiddleware made for this
+                # very request in the same store: the middleware's verdict stands.
+                request._body = theirs.body  # the bytes the middleware verified and replayed
+                return theirs, False
             run_on_reject(hook, request, error)
             raise WebhookRejected(error, status_for(error, status)) from error
         request._body = body  # Starlette's body cache: request.body() returns these bytes
         return verified, True
 
     return dependency
+
+
+def _recorded_by_middleware(
+    error: VerificationError, already: object, verified_by: object, verifier: Verifier
+) -> Verified | None:
+    """The middleware's ``Verified`` if ``error`` is the dependency finding its record, else None.
+
+    Returned only when ``error`` is a :class:`~hookseal.ReplayedDelivery` (raised after every
+    authentication check passed), ``HookSealMiddleware`` accepted this very request (a
+    ``Verified`` and its verifier in ``scope["state"]``) and recorded it (it has replay keys),
+    and that verifier records deliveries in the same nonce store object with the same scheme
+    (class and name, from which the replay keys are derived). A record in another store, or
+    made by another scheme, is an earlier delivery: the replay is refused.
+    """
+    if not isinstance(error, ReplayedDelivery) or not isinstance(already, Verified):
+        return None
+    if not isinstance(verified_by, Verifier) or verified_by.nonce_store is None:
+        return None
+    if (
+        verified_by.nonce_store is verifier.nonce_store
+        and type(verified_by.scheme) is type(verifier.scheme)
+        and verified_by.scheme.name == verifier.scheme.name == already.scheme
+        and already.replay_keys
+    ):
+        return already
+    return None

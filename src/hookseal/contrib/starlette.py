@@ -12,14 +12,22 @@ the event loop), and only then calls the app, replaying the same bytes through a
 ``receive`` so the handler can still ``await request.body()``. The
 :class:`~hookseal.Verified` is put in ``scope["state"]["webhook"]``, i.e. ``request.state.webhook``.
 
-It is plain ASGI and imports nothing from Starlette, so it can also wrap another ASGI
-application (a Django ASGI app, for instance) to bound the body before that framework reads it.
+Routes with path parameters: a key may be a Starlette path template
+(``"/hooks/{tenant:int}"``), matched exactly as Starlette's router matches it; a literal key
+that the application's router reaches through a convertor (``int``, ``float``, ``uuid``,
+custom) protects every spelling of the same parameter values (``/hooks/01`` for
+``/hooks/1``); a literal key to a FastAPI endpoint whose path parameters pydantic converts
+(``tenant: int``) is a ConfigurationError (key the template instead).
+
+It is plain ASGI and needs nothing from Starlette (imported only for template keys, or when
+the wrapped application routes with Starlette), so it can also wrap another ASGI application
+(a Django ASGI app, for instance) to bound the body before that framework reads it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote
@@ -196,19 +204,171 @@ def _spelling(path: str) -> str:
     """One spelling for every path that can route to the same endpoint.
 
     Percent-escapes decoded (servers decode ``path`` once; an inner app that decodes again
-    must not reach a protected endpoint unverified), repeated slashes collapsed and a trailing
-    slash dropped (``redirect_slashes``, or a route declared with the other spelling).
+    must not reach a protected endpoint unverified), repeated slashes collapsed and trailing
+    slashes and newlines dropped (``redirect_slashes``, a route declared with the other
+    spelling, and Starlette's route patterns, which end in ``$`` and so also match a path
+    ending in one newline: ``/hooks/github%0A`` routes to ``/hooks/github``).
     """
     if "%" in path:
         path = unquote(path)
     if "//" in path:
         path = _SLASHES.sub("/", path)
-    if len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
+    if len(path) > 1 and path[-1] in "/\n":
+        path = path.rstrip("/\n")
     return path or "/"
 
 
 _SLASHES = re.compile("/{2,}")
+
+# -- path templates and convertors (Starlette is imported only when a template key is used
+# or when the wrapped application turns out to route with Starlette) -----------------------
+
+#: How many ``.app`` / ``.router`` links are followed from the wrapped application to find
+#: Starlette's router (middleware stacks are a handful deep).
+_ROUTER_SEARCH_DEPTH = 64
+#: How deep ``Mount`` routes are followed when resolving a path through the router.
+_MOUNT_DEPTH = 16
+
+
+def _template_spelling(template: str) -> str:
+    """:func:`_spelling` for a path template: repeated slashes collapsed, no trailing slash.
+
+    Percent-escapes are left alone: they are part of the template's literal text.
+    """
+    if "//" in template:
+        template = _SLASHES.sub("/", template)
+    if len(template) > 1 and template.endswith("/"):
+        template = template[:-1]
+    return template or "/"
+
+
+def _compile_template(template: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The regular expressions Starlette routes ``template`` with: as given, and its spelling.
+
+    Raises ConfigurationError when Starlette is not installed or refuses the template (an
+    unknown convertor, a repeated parameter name).
+    """
+    try:
+        from starlette.routing import compile_path
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"routes[{template!r}] is a path template: templates are compiled with "
+            "Starlette's router (pip install starlette), or list literal paths instead."
+        ) from exc
+    try:
+        exact = compile_path(template)[0]
+        spelled = compile_path(_template_spelling(template))[0]
+    except (AssertionError, ValueError, re.error) as exc:
+        raise ConfigurationError(
+            f"routes[{template!r}] is not a path template Starlette can route ({exc}): use "
+            "the template exactly as the route declares it, e.g. '/hooks/{{tenant:int}}'."
+        ) from exc
+    return exact, spelled
+
+
+def find_router(app: object) -> Any:
+    """Starlette's ``Router`` that ``app`` routes with, or None when there is none to be found.
+
+    Follows ``.router`` (a Starlette or FastAPI application) and ``.app`` (middleware,
+    including the stack Starlette builds) from ``app``, a bounded number of links.
+    """
+    try:
+        from starlette.routing import Router
+    except ImportError:  # pragma: no cover - only without Starlette: plain ASGI apps
+        return None
+    current: object = app
+    for _ in range(_ROUTER_SEARCH_DEPTH):
+        if isinstance(current, Router):
+            return current
+        router = getattr(current, "router", None)
+        if isinstance(router, Router):
+            return router
+        current = getattr(current, "app", None)
+        if current is None:
+            return None
+    return None
+
+
+def _plain_convertor(convertor: object) -> bool:
+    """Whether a convertor gives back the matched text itself (``str``, ``path``)."""
+    from starlette.convertors import PathConvertor, StringConvertor
+
+    return type(convertor) in (StringConvertor, PathConvertor)
+
+
+def _converted(convertors: dict[str, Any], texts: dict[str, str]) -> dict[str, Any] | None:
+    """Each matched text through its convertor, or None if one fails.
+
+    Starlette fails the request when a convertor raises: such a path reaches no endpoint.
+    """
+    try:
+        return {name: convertors[name].convert(text) for name, text in texts.items()}
+    except Exception:
+        return None
+
+
+def _typed_path_params(route: object) -> list[str]:
+    """The path parameters a FastAPI route validates into another type than ``str``.
+
+    FastAPI converts them with pydantic after routing (``tenant: int`` accepts ``01``,
+    ``+1``, ``1.0``, `` 1``, ``1_0``...): such spellings cannot be enumerated here.
+    """
+    params = getattr(getattr(route, "dependant", None), "path_params", None) or ()
+    typed = []
+    for field in params:
+        annotation = getattr(getattr(field, "field_info", None), "annotation", str)
+        if annotation is not str and annotation is not Any:
+            typed.append(str(getattr(field, "name", "?")))
+    return typed
+
+
+def _resolutions(
+    routes: Any, path: str, depth: int = 0, *, key: str | None = None
+) -> Iterator[tuple[tuple[int, ...], list[tuple[str, Any]], bool]]:
+    """Every ``(route chain, converted parameters, converted)`` that ``path`` can route to.
+
+    Mirrors ``Route.matches`` and ``Mount.matches`` (the route's ``path_regex``, each value
+    passed through its convertor, a mount's remaining path resolved in its routes), but
+    yields every matching route, not only the first: a request is protected when *any* of
+    them is a protected endpoint with the same parameter values. ``converted`` says whether
+    some convertor on the chain maps several spellings to one value (anything but ``str`` and
+    ``path``). Routes that cannot be introspected (``Host``, custom route classes) are skipped.
+
+    With ``key`` (resolving a literal routes key), a FastAPI route whose path parameters are
+    validated into other types raises ConfigurationError (see :func:`_typed_path_params`).
+    """
+    if depth > _MOUNT_DEPTH:
+        return
+    for route in routes:
+        regex = getattr(route, "path_regex", None)
+        convertors = getattr(route, "param_convertors", None)
+        if not isinstance(regex, re.Pattern) or not isinstance(convertors, dict):
+            continue
+        match = regex.match(path)
+        if match is None:
+            continue
+        values = _converted(convertors, match.groupdict())
+        if values is None:
+            continue
+        typed = _typed_path_params(route) if key is not None else None
+        if typed:
+            declared = getattr(route, "path", "?")
+            raise ConfigurationError(
+                f"HookSealMiddleware routes[{key!r}] is a literal path to the FastAPI route "
+                f"{declared!r}, whose path parameters ({', '.join(typed)}) are validated into "
+                "other types, so other spellings (a leading zero, a sign, whitespace) reach "
+                f"the same endpoint with the same value. Key the template {declared!r} "
+                "instead, or verify in the endpoint with Depends(verified_webhook(...))."
+            )
+        converted = any(not _plain_convertor(convertors[name]) for name in values if name != "path")
+        sub_routes = getattr(route, "routes", None) if "path" in values else None
+        if sub_routes is not None and hasattr(route, "app"):  # a Mount
+            rest = "/" + str(values.pop("path"))
+            params = sorted(values.items())
+            for chain, inner, inner_converted in _resolutions(sub_routes, rest, depth + 1, key=key):
+                yield (id(route), *chain), params + inner, converted or inner_converted
+            continue
+        yield (id(route),), sorted(values.items()), converted
 
 
 async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:
@@ -447,14 +607,17 @@ class HookSealMiddleware:
     Paths are matched as Starlette's router matches them: on ``scope["path"]`` without the
     ``root_path`` prefix (a mounted sub-app, ``uvicorn --root-path``, ``FastAPI(root_path=...)``),
     and also on the full ``scope["path"]``. Every spelling that can route to the same endpoint
-    (a trailing slash, repeated slashes, percent-escapes) is verified as the listed path: a
-    request that could reach a protected endpoint is never passed through unverified.
+    (a trailing slash, repeated slashes, percent-escapes, a trailing newline, another
+    spelling of a converted path parameter) is verified as the listed path: a request that
+    could reach a protected endpoint is never passed through unverified. A key containing
+    ``{`` is a Starlette path template (``"/hooks/{tenant:int}"``).
 
     Args:
         app: the ASGI application to protect.
         routes: a mapping of request paths, as the wrapped application routes them (e.g.
-            ``"/hooks/github"``, relative to its mount point), to the
-            :class:`~hookseal.Verifier` for that sender. Other paths pass through.
+            ``"/hooks/github"``, relative to its mount point), or of Starlette path templates
+            (``"/hooks/{tenant:int}"``), to the :class:`~hookseal.Verifier` for that sender.
+            Other paths pass through.
         replay_status: the status answered to a replayed delivery (default 409).
         on_reject: ``on_reject(scope, error)``, called once per rejection (for metrics); its
             failures are logged and ignored.
@@ -469,8 +632,9 @@ class HookSealMiddleware:
 
     Raises:
         ConfigurationError: for any configuration mistake, at construction (including a
-            URL-signing scheme without ``public_url``, and two spellings of one path mapped
-            to different verifiers).
+            URL-signing scheme without ``public_url``, two spellings of one path mapped to
+            different verifiers, a template Starlette refuses); on the first request or at
+            startup, a literal key to a FastAPI endpoint with typed path parameters.
     """
 
     def __init__(
@@ -487,12 +651,17 @@ class HookSealMiddleware:
             raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")
         checked: dict[str, Verifier] = {}
         spelled: dict[str, Verifier] = {}
+        templates: list[tuple[re.Pattern[str], re.Pattern[str], Verifier]] = []
         base_url = check_public_url(public_url)
         for path, verifier in routes.items():
             if not isinstance(path, str) or not path.startswith("/"):
                 raise ConfigurationError(f"routes keys must be paths starting with '/': {path!r}.")
             checked[path] = check_verifier(verifier, f"routes[{path!r}]")
             check_url_origin(verifier, base_url, f"routes[{path!r}]")
+            if "{" in path:
+                exact, spelled_regex = _compile_template(path)
+                templates.append((exact, spelled_regex, verifier))
+                continue
             key = _spelling(path)
             if spelled.setdefault(key, verifier) is not verifier:
                 raise ConfigurationError(
@@ -502,6 +671,12 @@ class HookSealMiddleware:
         self.app = app
         self._routes = MappingProxyType(checked)
         self._spelled = spelled
+        self._templates = tuple(templates)
+        # Literal keys that reach a route through a convertor mapping several spellings to one
+        # value (int, float, uuid, custom): (route chain, parameter values, verifier). Found
+        # in the application's router on first use (see _routed_keys); None until then.
+        self._routed: list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]] | None = None
+        self._routed_routes: tuple[Any, ...] = ()
         self.replay_status = check_replay_status(replay_status)
         self.on_reject = check_on_reject(on_reject)
         self._public_url = base_url
@@ -521,8 +696,14 @@ class HookSealMiddleware:
         """The verifier protecting the request in ``scope``, or None if it is not protected.
 
         Tried in order: the path Starlette routes on (:func:`route_path`), then the full
-        ``scope["path"]``, each as is and then in its canonical spelling (see the class).
+        ``scope["path"]``, each as is and then in its canonical spelling (see the class):
+        first against the literal keys, then against the path templates, then through the
+        application's router (a literal key reached through an ``int``, ``float``, ``uuid``
+        or custom convertor protects every spelling of the same parameter values).
         """
+        routed = self._routed
+        if routed is None:
+            routed = self._find_routed_keys()
         spelled = self._spelled
         path: str = scope["path"]
         if scope.get("root_path"):
@@ -535,11 +716,58 @@ class HookSealMiddleware:
                 verifier = spelled.get(_spelling(candidate))
             if verifier is not None:
                 return verifier
+        for exact, spelled_regex, verifier in self._templates:
+            for candidate in candidates:
+                if exact.match(candidate) or spelled_regex.match(_spelling(candidate)):
+                    return verifier
+        if routed:
+            for candidate in candidates:
+                for variant in {candidate, _spelling(candidate)}:
+                    for chain, params, _ in _resolutions(self._routed_routes, variant):
+                        for key_chain, key_params, verifier in routed:
+                            if chain == key_chain and params == key_params:
+                                return verifier
         return None
+
+    def _find_routed_keys(
+        self,
+    ) -> list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]]:
+        """Resolve each literal key through the application's router, once.
+
+        A literal key such as ``"/hooks/1"`` that routes to ``Route("/hooks/{tenant:int}")``
+        is remembered with its parameter values (``tenant=1``): every other path routing to
+        the same route with the same values (``/hooks/01``, ``/hooks/%30%31``) is then
+        verified with that key's verifier. Without a Starlette router (another ASGI
+        framework) only the literal spellings are known.
+
+        Raises:
+            ConfigurationError: a literal key routes to a FastAPI endpoint whose path
+                parameters are validated into another type (``tenant: int``): pydantic
+                accepts spellings that cannot be enumerated, so the template must be keyed.
+                Raised again for every request until the configuration is fixed.
+        """
+        routed: list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]] = []
+        router = find_router(self.app)
+        routes = tuple(getattr(router, "routes", None) or ()) if router is not None else ()
+        by_id = {id(route): route for route in routes}
+        top: set[int] = set()
+        for key, verifier in self._routes.items():
+            if "{" in key:
+                continue
+            for variant in {key, _spelling(key)}:
+                for chain, params, converted in _resolutions(routes, variant, key=key):
+                    if converted:
+                        routed.append((chain, params, verifier))
+                        top.add(chain[0])
+        self._routed_routes = tuple(by_id[route_id] for route_id in top)
+        self._routed = routed
+        return routed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Verify requests to protected paths; pass everything else through untouched."""
         if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self._routed is None:
+                self._find_routed_keys()  # at startup, when the server runs the lifespan
             await self.app(scope, receive, send)
             return
         verifier = self.verifier_for(scope)
