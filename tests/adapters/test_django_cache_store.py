@@ -9,9 +9,9 @@ from adapter_support import make_verifier, signed
 from django.core.cache import caches
 from django.test import override_settings
 
-import hookseal.contrib.django as django_adapter
+import hookseal.stores.django as django_store_module
 from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
-from hookseal.contrib.django import DjangoCacheNonceStore
+from hookseal.stores.django import DjangoCacheNonceStore
 from hookseal.testing import check_nonce_store
 
 pytestmark = pytest.mark.extras
@@ -100,7 +100,7 @@ def test_configuration_mistakes() -> None:
 def test_without_settings_at_construction_the_check_runs_at_first_use(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(django_adapter, "_settings_loaded", lambda: False)
+    monkeypatch.setattr(django_store_module, "_settings_loaded", lambda: False)
     store = DjangoCacheNonceStore()  # nothing to check yet
     with pytest.raises(ConfigurationError, match="LocMemCache"):
         store.reserve(b"k", 10.0, 0.0)

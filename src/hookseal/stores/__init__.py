@@ -10,12 +10,12 @@
 - ``hookseal.stores.postgres``: :class:`~hookseal.stores.postgres.PostgresNonceStore` and
   :class:`~hookseal.stores.postgres.AsyncPostgresNonceStore`, for every machine using one
   PostgreSQL (extra ``postgres``);
-- ``hookseal.contrib.django``: :class:`~hookseal.contrib.django.DjangoCacheNonceStore`, for
-  what a Django cache shares (extra ``django``).
+- ``hookseal.stores.django``: :class:`~hookseal.stores.django.DjangoCacheNonceStore`, for
+  what a Django cache shares (extra ``django``; ``hookseal.contrib.django`` re-exports it).
 
-Every name is also importable from ``hookseal.stores`` itself; each module is imported on first
-use, so ``import hookseal.stores`` never imports ``redis``, ``psycopg`` or ``sqlite3``, and a
-missing client library raises an ``ImportError`` that names the extra to install.
+Every name is also importable from ``hookseal.stores`` itself; each module is imported on
+first use, so ``import hookseal.stores`` never imports ``redis``, ``psycopg``, ``django`` or
+``sqlite3``, and a missing client library raises an ``ImportError`` that names the extra.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "AsyncNonceStore",
     "AsyncPostgresNonceStore",
     "AsyncRedisNonceStore",
+    "DjangoCacheNonceStore",
     "MemoryNonceStore",
     "NonceStore",
     "PostgresNonceStore",
@@ -42,6 +43,7 @@ _LAZY = {
     "RedisNonceStore": ".redis",
     "AsyncRedisNonceStore": ".redis",
     "PostgresNonceStore": ".postgres",
+    "DjangoCacheNonceStore": ".django",
     "AsyncPostgresNonceStore": ".postgres",
 }
 
