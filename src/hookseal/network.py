@@ -57,6 +57,25 @@ _EVERYTHING = (parse_network("0.0.0.0/0"), parse_network("::/0"))
 _SPACE = {4: 1 << 32, 6: 1 << 128}
 
 
+#: IPv6 prefixes that embed the whole IPv4 space (6to4, NAT64 well-known and local-use,
+#: Teredo, SIIT): a network containing one stands for every IPv4 host behind a translator.
+_EMBEDDING_ALL_IPV4 = tuple(
+    ipaddress.ip_network(text)
+    for text in ("2002::/16", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "::ffff:0:0:0/96")
+)
+
+
+def _embeds_every_ipv4(networks: list[Network]) -> str | None:
+    """The first IPv6 network that contains a whole IPv4-embedding prefix, else None."""
+    for network in networks:
+        parsed = ipaddress.ip_network(format_network(network))
+        if parsed.version == 6:
+            for prefix in _EMBEDDING_ALL_IPV4:
+                if prefix.subnet_of(parsed):  # type: ignore[arg-type]
+                    return str(parsed)
+    return None
+
+
 def _broad_family(networks: AddressSet) -> tuple[int, str] | None:
     """``(family, share)`` of a family the networks cover half or more of, else None."""
     for family, size in zip((4, 6), networks.sizes(), strict=True):
@@ -135,7 +154,8 @@ def _as_networks(networks: object, what: str) -> list[Network]:
         )
     if not isinstance(networks, Iterable):
         raise ConfigurationError(f"{what} must be a list of CIDR networks.")
-    parsed = [parse_network(spec, what.rstrip("s")) for spec in networks]
+    one = {"networks": "network", "trusted_proxies": "trusted proxy"}.get(what, what)
+    parsed = [parse_network(spec, one) for spec in networks]
     if not parsed:
         raise ConfigurationError(f"{what} is empty: give at least one network.")
     return parsed
@@ -184,6 +204,14 @@ class IPAllowlist:
             self._allow_all = False
         self._networks = AddressSet(parsed)
         broad = None if self._allow_all else _broad_family(self._networks)
+        embedding = None if self._allow_all or broad else _embeds_every_ipv4(parsed)
+        if embedding is not None:
+            raise ConfigurationError(
+                f"The network {embedding!r} holds a prefix that embeds every IPv4 address "
+                "(6to4, NAT64, Teredo or SIIT), so it allows any sender behind a translator. "
+                "List the senders' networks (or use IPAllowlist.allow_all() if every address "
+                "is intended)."
+            )
         if broad is not None:
             family, share = broad
             widest = min(parsed, key=lambda n: n[3])
@@ -218,8 +246,16 @@ class IPAllowlist:
                 )
             self._proxy_count = trusted_proxies
         else:
-            proxies = AddressSet(_as_networks(trusted_proxies, "trusted_proxies"))
+            proxy_networks = _as_networks(trusted_proxies, "trusted_proxies")
+            proxies = AddressSet(proxy_networks)
             broad = _broad_family(proxies)
+            embedding = None if broad else _embeds_every_ipv4(proxy_networks)
+            if embedding is not None:
+                raise ConfigurationError(
+                    f"trusted_proxies holds {embedding!r}, which embeds every IPv4 address "
+                    "(6to4, NAT64, Teredo or SIIT): trusting it lets any client choose its own "
+                    "address. List your proxies' networks."
+                )
             if broad is not None:
                 family, share = broad
                 raise ConfigurationError(

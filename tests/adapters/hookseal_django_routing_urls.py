@@ -14,6 +14,7 @@ from adapter_support import make_verifier
 from django.conf.urls.i18n import i18n_patterns
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from hookseal import Verifier
@@ -29,6 +30,7 @@ SHOP = make_verifier()
 BILLING = make_verifier()
 PLAIN = make_verifier()
 DECORATED = make_verifier()
+CBV = make_verifier()
 TWILIO_TOKEN = "hookseal-django-twilio-token"
 TWILIO = Verifier(Twilio(), TWILIO_TOKEN, nonce_store=MemoryNonceStore())
 
@@ -82,8 +84,18 @@ def twilio_hook(request: HttpRequest) -> HttpResponse:
 
 shop_patterns = [path("hooks/shop/", shop_hook, name="shop")]
 
+class CbvHook(View):
+    """A class-based view: every as_view() call makes a new function for the same view."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return _record("cbv", request)
+
+
 urlpatterns = [
     re_path(r"^api/hooks/stripe/?$", stripe_hook),
+    path("cbv/hook/", csrf_exempt(CbvHook.as_view())),
+    path("legacy/cbv/", csrf_exempt(CbvHook.as_view())),  # the same view, another function
+    path("legacy/github/", csrf_exempt(github_hook)),  # the same view, wrapped once more
     path("v1/", include((shop_patterns, "shop"), namespace="v1")),
     path("v2/", include((shop_patterns, "shop"), namespace="v2")),
     path("plain/", plain_hook, name="plain"),

@@ -37,6 +37,7 @@ PATH_KEYS = {
     "/api/hooks/stripe": urls.STRIPE,
     "/v1/hooks/shop/": urls.SHOP,
     "/hooks/billing/": urls.BILLING,
+    "/cbv/hook/": urls.CBV,
 }
 ROUTING: dict[str, Any] = {
     "ROOT_URLCONF": "hookseal_django_routing_urls",
@@ -62,6 +63,10 @@ SPELLINGS = [
     ("/v1/hooks/shop/", "shop"),
     ("/v2/hooks/shop/", "shop"),
     ("/v2/hooks/sh%6Fp/", "shop"),
+    # Other routes to the same view: another as_view() function, another decorator layer.
+    ("/legacy/cbv/", "cbv"),
+    ("/cbv/hook/", "cbv"),
+    ("/legacy/github/", "github"),
 ]
 SPELLING_IDS = [spelling for spelling, _ in SPELLINGS]
 #: APPEND_SLASH answers these with a redirect; the view is never reached by them.

@@ -243,8 +243,8 @@ def test_repr_shows_counts_only() -> None:
     "networks",
     [
         ["0.0.0.0/2", "64.0.0.0/3", "10.0.0.0/8"],  # under half of IPv4
-        ["2000::/3", "fc00::/7"],  # all global unicast IPv6 plus ULA
-        ["0.0.0.0/2", "::/2"],  # a quarter of each family
+        ["2400::/6", "fc00::/7"],  # a large share of global unicast IPv6 plus ULA
+        ["0.0.0.0/2", "8000::/2"],  # a quarter of each family
     ],
 )
 def test_broad_but_partial_allowlists_are_accepted(networks: list[str]) -> None:
@@ -257,3 +257,16 @@ def test_allow_all_is_the_way_to_admit_every_address() -> None:
     with pytest.raises(ConfigurationError, match=r"allow_all\(\)"):
         IPAllowlist(["0.0.0.0/1", "128.0.0.0/1", "2001:db8::/32"])
     assert IPAllowlist.allow_all().allows("203.0.113.9")
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["2002::/16", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "::ffff:0:0:0/96", "2000::/3"],
+)
+def test_ipv6_prefixes_embedding_every_ipv4_address_are_refused(prefix: str) -> None:
+    """6to4, NAT64, Teredo and SIIT stand for every IPv4 host behind a translator."""
+    with pytest.raises(ConfigurationError, match="embeds every IPv4"):
+        IPAllowlist([prefix])
+    with pytest.raises(ConfigurationError, match="embeds every IPv4"):
+        IPAllowlist(["192.0.2.0/24"], trusted_proxies=[prefix])
+    IPAllowlist(["2002:c000:0200::/40"])  # 6to4 of 192.0.2.0/24 alone is fine

@@ -39,8 +39,18 @@ def naive_network(net: Net) -> Net | None:
     return net
 
 
+EMBEDDING_ALL_IPV4 = [
+    ipaddress.ip_network(text)
+    for text in ("2002::/16", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "::ffff:0:0:0/96")
+]
+
+
 def naive_too_broad(networks: list[Net]) -> bool:
-    """Whether the networks together cover half an address family or more (refused)."""
+    """Whether the networks cover half an address family or more, or a whole IPv6 prefix
+    that embeds every IPv4 address (6to4, NAT64, Teredo, SIIT): refused."""
+    for net in networks:
+        if net.version == 6 and any(prefix.subnet_of(net) for prefix in EMBEDDING_ALL_IPV4):  # type: ignore[arg-type]
+            return True
     for version, space in ((4, 2**32), (6, 2**128)):
         family = [net for net in networks if net.version == version]
         covered = sum(net.num_addresses for net in ipaddress.collapse_addresses(family))

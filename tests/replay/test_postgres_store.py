@@ -297,7 +297,10 @@ def test_configuration_errors(pg_server: PostgresServer) -> None:
     assert "s3cr3t-pw" not in str(info.value)
     store = PostgresNonceStore(f"{conninfo} password=s3cr3t-pw", table="webhooks.nonces")
     assert repr(store) == "PostgresNonceStore(table='webhooks.nonces', timeout=1)"
-    assert table_ddl("webhooks.nonces").startswith("CREATE TABLE IF NOT EXISTS webhooks.nonces (\n")
+    assert table_ddl("webhooks.nonces").startswith(
+        'CREATE TABLE IF NOT EXISTS "webhooks"."nonces" (\n'
+    )
+    assert table_ddl("user").startswith('CREATE TABLE IF NOT EXISTS "user" (\n')  # reserved
 
 
 # -- exactly once --------------------------------------------------------------------------------

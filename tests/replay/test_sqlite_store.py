@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -66,10 +68,14 @@ def calls(request: pytest.FixtureRequest, store: SQLiteNonceStore) -> Calls:
 
 
 def test_importing_hookseal_does_not_import_sqlite3() -> None:
+    # Only what hookseal's import adds: under `coverage run` the child's coverage (which
+    # keeps its data in SQLite) has imported sqlite3 before this code runs.
     code = (
-        "import sys, hookseal, hookseal.stores, hookseal.stores.memory; "
+        "import sys; before = set(sys.modules); "
+        "import hookseal, hookseal.stores, hookseal.stores.memory; "
         "from hookseal import Verifier; "
-        "assert 'sqlite3' not in sys.modules and '_sqlite3' not in sys.modules"
+        "added = set(sys.modules) - before; "
+        "assert 'sqlite3' not in added and '_sqlite3' not in added, sorted(added)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -213,7 +219,7 @@ def test_world_writable_file_or_directory_is_refused(tmp_path: Path) -> None:
     loose = tmp_path / "loose.db"
     loose.touch()
     loose.chmod(0o666)
-    with pytest.raises(ConfigurationError, match="writable by everyone"):
+    with pytest.raises(ConfigurationError, match="writable by its group or by everyone"):
         SQLiteNonceStore(loose)
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -223,6 +229,26 @@ def test_world_writable_file_or_directory_is_refused(tmp_path: Path) -> None:
     shared.chmod(0o777 | stat.S_ISVTX)  # like /tmp: others cannot replace our file
     SQLiteNonceStore(shared / "n.db").close()
     assert stat.S_IMODE((shared / "n.db").stat().st_mode) == 0o600
+
+
+def test_a_file_another_user_owns_or_a_symlink_is_refused(tmp_path: Path) -> None:
+    """In a sticky shared directory (/tmp), another user may pre-create the database."""
+    planted = tmp_path / "planted.db"
+    planted.touch(mode=0o644)
+    if os.geteuid() == 0:
+        os.chown(planted, 65534, 65534)
+        with pytest.raises(ConfigurationError, match="belongs to another user"):
+            SQLiteNonceStore(planted)
+    group = tmp_path / "group.db"
+    group.touch()
+    group.chmod(0o660)
+    with pytest.raises(ConfigurationError, match="writable by its group"):
+        SQLiteNonceStore(group)
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(ConfigurationError, match="symbolic link"):
+        SQLiteNonceStore(link)
+    assert not (tmp_path / "elsewhere.db").exists()
 
 
 def test_configuration_errors(tmp_path: Path) -> None:
@@ -341,10 +367,10 @@ import os, sys
 from hookseal import NonceStoreUnavailable
 from hookseal.stores.sqlite import SQLiteNonceStore
 
-store = SQLiteNonceStore(sys.argv[1])
 if os.geteuid() == 0:  # root writes anything: drop to nobody to see permissions apply
     os.setgid(65534)
     os.setuid(65534)
+store = SQLiteNonceStore(sys.argv[1])  # the service's own user owns the files
 try:
     store.reserve(bytes(16), 1e10, 1.0)
 except NonceStoreUnavailable as exc:
@@ -357,14 +383,18 @@ else:
 @pytest.mark.parametrize("what", ["file", "directory"])
 def test_read_only_database_fails_closed(tmp_path: Path, what: str) -> None:
     """A file (or, in WAL mode, a directory) the service cannot write: refused, explained."""
-    directory = tmp_path / "ro"
-    directory.mkdir()
+    # Under /tmp itself: pytest's own temporary root is not traversable by another user.
+    directory = Path(tempfile.mkdtemp(prefix="hookseal-ro-", dir="/tmp"))
+    request_cleanup = shutil.rmtree
     db = directory / "n.db"
-    SQLiteNonceStore(db).reserve(KEY, NOW + 60, NOW)  # WAL mode, schema, one record
+    first = SQLiteNonceStore(db)
+    first.reserve(KEY, NOW + 60, NOW)  # WAL mode, schema, one record
+    first.close()  # checkpoints: no -wal/-shm left, so they must be created beside it
     if os.geteuid() == 0:
-        tmp_path.chmod(0o755)
+        directory.chmod(0o755)
         os.chown(directory, 65534, 65534)
-        os.chown(db, 65534, 65534)
+        for made in directory.iterdir():  # the database and its -wal/-shm files
+            os.chown(made, 65534, 65534)
     if what == "file":
         db.chmod(0o400)
     else:
@@ -379,6 +409,7 @@ def test_read_only_database_fails_closed(tmp_path: Path, what: str) -> None:
         )
     finally:
         directory.chmod(0o700)
+        request_cleanup(directory, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("nonce_store_unavailable "), result.stdout
     assert "read-only" in result.stdout or "cannot be opened" in result.stdout, result.stdout

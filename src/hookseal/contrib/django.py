@@ -412,6 +412,27 @@ def _views_for(key: str, where: str) -> list[Callable[..., Any]]:
     return views
 
 
+def _view_identity(view: object) -> object:
+    """What a view *is*, whichever wrapper a URL pattern holds.
+
+    Every ``as_view()`` call and every decorator applied in ``urls.py`` (``csrf_exempt(...)``)
+    makes a new function; comparing those would leave the other routes to the same view
+    unverified. The innermost callable of the ``__wrapped__`` chain is the view; for a
+    class-based view, its class.
+    """
+    seen = 0
+    while seen < 64:  # a chain that long is a loop, not a view
+        view_class = getattr(view, "view_class", None)
+        if isinstance(view_class, type):
+            return view_class
+        inner = getattr(view, "__wrapped__", None)
+        if inner is None or inner is view:
+            return view
+        view = inner
+        seen += 1
+    return view
+
+
 def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object, Verifier]]:
     """Map each protected view (by identity) to its verifier; refuse ambiguous settings."""
     views: dict[int, tuple[object, Verifier]] = {}
@@ -425,15 +446,16 @@ def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object,
                     "delivery would be verified twice and the second check would refuse it "
                     "as a replay. Remove the key or the decorator."
                 )
-            known = views.get(id(view))
+            identity = _view_identity(view)
+            known = views.get(id(identity))
             if known is not None and known[1] is not verifier:
                 raise ConfigurationError(
-                    f"{where} and settings.HOOKSEAL[{keys[id(view)]!r}] name the same view "
+                    f"{where} and settings.HOOKSEAL[{keys[id(identity)]!r}] name the same view "
                     "with different verifiers. Give each sender its own view (or use "
                     "@webhook_view)."
                 )
-            views[id(view)] = (view, verifier)
-            keys[id(view)] = key
+            views[id(identity)] = (identity, verifier)
+            keys[id(identity)] = key
     return views
 
 
@@ -534,8 +556,9 @@ class HookSealMiddleware:
         return self._routes
 
     def _verifier_for(self, view: object) -> Verifier | None:
-        entry = self._views.get(id(view))
-        return entry[1] if entry is not None and entry[0] is view else None
+        identity = _view_identity(view)
+        entry = self._views.get(id(identity))
+        return entry[1] if entry is not None and entry[0] is identity else None
 
     def _process_view(
         self, request: HttpRequest, view: object, args: object, kwargs: object

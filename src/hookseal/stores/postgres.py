@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import re
@@ -52,6 +53,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
 from .._errors import ConfigurationError, NonceStoreUnavailable
 
 __all__ = ["AsyncPostgresNonceStore", "PostgresNonceStore", "table_ddl"]
+
+logger = logging.getLogger("hookseal")
 
 #: The table hookseal uses unless told otherwise.
 DEFAULT_TABLE = "hookseal_nonces"
@@ -95,6 +98,9 @@ def table_ddl(table: str = DEFAULT_TABLE) -> str:
     idempotent (``IF NOT EXISTS``).
     """
     name, index = _check_table(table)
+    # Quoted as the store's own statements quote them (a name such as "user" is reserved).
+    name = ".".join(f'"{part}"' for part in name.split("."))
+    index = f'"{index}"'
     return (
         f"CREATE TABLE IF NOT EXISTS {name} (\n"
         "    key bytea PRIMARY KEY,\n"
@@ -482,7 +488,7 @@ class PostgresNonceStore(_Base):
         """Record ``key`` until ``expires_at`` unless a live record holds it (one statement).
 
         True for a new delivery or a re-admission of a released record, False for a replay.
-        See :class:`hookseal.replay.NonceStore`.
+        See :class:`hookseal.stores.base.NonceStore`.
 
         Raises:
             NonceStoreUnavailable: PostgreSQL is unreachable, too slow, or failed (reason
@@ -505,8 +511,21 @@ class PostgresNonceStore(_Base):
                     self._remember(key, token)
                 raise
             if self._purge_due():
-                self._call(self._sql.purge, {"now": float(now)})
+                self._purge(now)
         return fresh
+
+    def _purge(self, now: float) -> None:
+        """Delete some expired rows; a failure here never turns a verdict into a refusal."""
+        try:
+            self._call(self._sql.purge, {"now": float(now)})
+        except NonceStoreUnavailable as exc:
+            # The reservation is committed: answering 503 now would refuse a recorded
+            # delivery, and its retry would then be taken for a replay. The next purge retries.
+            logger.warning(
+                "hookseal: the PostgreSQL nonce store could not purge expired rows (%s); "
+                "the delivery's verdict stands.",
+                type(exc.__cause__ or exc).__name__,
+            )
 
     def _settle(self) -> None:
         """Mark released the records of earlier reservations whose answer was lost."""
@@ -679,8 +698,19 @@ class AsyncPostgresNonceStore(_Base):
                 raise
             fresh = (await cursor.fetchone()) is not None
             if self._purge_due():
-                await self._call(self._sql.purge, {"now": float(now)})
+                await self._apurge(now)
         return fresh
+
+    async def _apurge(self, now: float) -> None:
+        """The asynchronous form of :meth:`PostgresNonceStore._purge`."""
+        try:
+            await self._call(self._sql.purge, {"now": float(now)})
+        except NonceStoreUnavailable as exc:
+            logger.warning(
+                "hookseal: the PostgreSQL nonce store could not purge expired rows (%s); "
+                "the delivery's verdict stands.",
+                type(exc.__cause__ or exc).__name__,
+            )
 
     async def _settle(self) -> None:
         """Mark released the records of earlier reservations whose answer was lost."""

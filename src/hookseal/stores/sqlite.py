@@ -190,18 +190,53 @@ class SQLiteNonceStore:
                 "directory only the service's user can write."
             )
         # os.open applies the mode only when it creates the file: SQLite would use 0o644.
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        # O_NOFOLLOW: a symlink planted at the path is refused, never followed.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
-            mode = os.fstat(fd).st_mode
+            fd = os.open(self._path, flags, 0o600)
+        except PermissionError:
+            # A read-only database is checked here, and refused per delivery (fail closed,
+            # with the reason) when the store first needs to write.
+            fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            if self._path.is_symlink():
+                raise ConfigurationError(
+                    f"The SQLite nonce store {self._path} is a symbolic link: give the path of "
+                    "the file itself."
+                ) from None
+            raise exc
+        try:
+            info = os.fstat(fd)
         finally:
             os.close(fd)
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             raise ConfigurationError(f"The SQLite nonce store {self._path} is not a file.")
-        if mode & stat.S_IWOTH:
+        self._check_owned(self._path, info)
+        for suffix in ("-wal", "-shm"):
+            companion = self._path.with_name(self._path.name + suffix)
+            try:
+                companion_info = os.lstat(companion)
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(companion_info.st_mode):
+                raise ConfigurationError(f"{companion} is not a file (a symbolic link?).")
+            self._check_owned(companion, companion_info)
+
+    @staticmethod
+    def _check_owned(path: Path, info: os.stat_result) -> None:
+        """Refuse a file another user owns or may write: they could delete a record."""
+        geteuid = getattr(os, "geteuid", None)
+        if geteuid is not None and info.st_uid != geteuid():
             raise ConfigurationError(
-                f"The SQLite nonce store {self._path} is writable by everyone: anyone could "
-                "delete a record and replay its delivery. Run `chmod 600` on it (and on its "
-                "-wal and -shm files)."
+                f"The SQLite nonce store file {path} belongs to another user (uid "
+                f"{info.st_uid}), who could delete a record and replay its delivery. Let the "
+                "service's user create it, in a directory only that user can write."
+            )
+        if info.st_mode & (stat.S_IWOTH | stat.S_IWGRP):
+            raise ConfigurationError(
+                f"The SQLite nonce store file {path} is writable by its group or by everyone: "
+                "they could delete a record and replay its delivery. Run `chmod 600` on it "
+                "(and on its -wal and -shm files)."
             )
 
     def _connection(self) -> sqlite3.Connection:
