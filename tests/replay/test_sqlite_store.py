@@ -458,14 +458,14 @@ def reserve_all(path: str, keys: list[bytes], barrier: Any, results: Any) -> Non
     # (this test is about exactly-once; the timeout has tests of its own).
     store = SQLiteNonceStore(path, busy_timeout=10)
     won: list[bytes] = []
-    failed = 0
+    failed: list[str] = []
     barrier.wait(60)
     for key in keys:
         try:
             if store.reserve(key, NOW + 60, NOW, os.urandom(16)):
                 won.append(key)
-        except NonceStoreUnavailable:
-            failed += 1
+        except NonceStoreUnavailable as exc:
+            failed.append(f"{exc} (caused by {exc.__cause__!r})")
     store.close()
     results.put((os.getpid(), won, failed))
 
@@ -491,7 +491,7 @@ def test_4_processes_1000_identical_deliveries_exactly_once(db: Path) -> None:
     results.close()
     results.join_thread()
     assert len({pid for pid, _, _ in outcomes}) == 4
-    assert sum(failed for _, _, failed in outcomes) == 0
+    assert [failure for _, _, failed in outcomes for failure in failed] == []
     won = [key for _, keys_won, _ in outcomes for key in keys_won]
     assert len(won) == 1000
     assert set(won) == set(keys)  # every key accepted exactly once, by one process

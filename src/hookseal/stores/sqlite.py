@@ -28,6 +28,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from pathlib import Path
 
 from .._errors import ConfigurationError, NonceStoreUnavailable
@@ -267,7 +268,7 @@ class SQLiteNonceStore:
             check_same_thread=False,  # shared by this process's threads, under self._lock
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            self._use_wal(conn)
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -282,6 +283,25 @@ class SQLiteNonceStore:
             raise
         self._conn = conn
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the database to WAL once; several processes starting together may race.
+
+        Reading the mode takes no lock; switching needs the database to itself and, when
+        another process holds it, can answer "locked" at once rather than after the busy
+        timeout, so it is retried until ``busy_timeout`` has passed.
+        """
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _enter(self) -> threading.Lock:
         """The lock guarding this process's connection (a new one after a fork)."""
