@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -129,11 +130,10 @@ def test_readmission_keeps_the_later_expiry_and_the_count(calls: Calls) -> None:
     assert calls.release(KEY, T1, 5) is True
     assert calls.reserve(KEY, NOW + 10, NOW + 1, T2) is True  # earlier expiry given
     assert calls.reserve(KEY, NOW + 10, NOW + 99, T3) is False  # still live until NOW + 100
-    row = (
-        sqlite3.connect(calls.store.path)
-        .execute("SELECT expires_at, releases, released, token FROM hookseal_nonces")
-        .fetchall()
-    )
+    with contextlib.closing(sqlite3.connect(calls.store.path)) as conn:
+        row = conn.execute(
+            "SELECT expires_at, releases, released, token FROM hookseal_nonces"
+        ).fetchall()
     assert row == [(NOW + 100, 1, 0, T2)]
 
 
@@ -210,7 +210,7 @@ def test_files_are_created_0600_whatever_the_umask(tmp_path: Path) -> None:
 
 def test_wal_mode_and_schema(store: SQLiteNonceStore) -> None:
     store.reserve(KEY, NOW + 60, NOW)
-    with sqlite3.connect(store.path) as conn:
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(hookseal_nonces)")}
     assert "hookseal_nonces_expires_at" in indexes

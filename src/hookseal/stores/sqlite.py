@@ -29,6 +29,8 @@ import sqlite3
 import stat
 import threading
 import time
+import urllib.parse  # noqa: F401 - pathlib's as_uri() imports it lazily
+import weakref
 from pathlib import Path
 
 from .._errors import ConfigurationError, NonceStoreUnavailable
@@ -98,6 +100,19 @@ def _error_name(exc: sqlite3.Error) -> str:
         if needle in text:
             return code
     return type(exc).__name__
+
+
+#: Connections a forked child inherited: it must neither use nor close them (SQLite's rule),
+#: and letting them be collected would close them; they are kept for the child's lifetime.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _close_in_owner(conn: sqlite3.Connection, pid: int) -> None:
+    """Close ``conn`` if this is the process that opened it (weakref finalizer)."""
+    if os.getpid() == pid:
+        conn.close()
+    else:
+        _INHERITED.append(conn)
 
 
 class SQLiteNonceStore:
@@ -282,6 +297,9 @@ class SQLiteNonceStore:
             conn.close()
             raise
         self._conn = conn
+        # Closed when the store is collected (a store nobody closed leaves no open database,
+        # and Python 3.13 warns about one); never in a forked child (see _enter).
+        weakref.finalize(self, _close_in_owner, conn, os.getpid())
         return conn
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
@@ -311,6 +329,8 @@ class SQLiteNonceStore:
             # closing it here could release the parent's file locks) and opens its own.
             self._pid = pid
             self._lock = threading.Lock()
+            if self._conn is not None:
+                _INHERITED.append(self._conn)  # kept, never closed nor collected, in the child
             self._conn = None
         return self._lock
 
