@@ -443,6 +443,9 @@ def _params() -> list[Any]:
         spec = SETUP.match(snippet.marker or "")
         if spec and spec["name"] in SETUPS and SETUPS[spec["name"]].extras:
             needs_extras = True
+        # The pytest-<framework> setups (registered further down) run a framework's app.
+        if spec and spec["name"].startswith("pytest-"):
+            needs_extras = True
         marks = [pytest.mark.extras] if needs_extras else []
         params.append(pytest.param(snippet, id=snippet.name, marks=marks))
     return params
