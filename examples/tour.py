@@ -54,7 +54,7 @@ class Receiver(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         # Read at most one byte more than the limit: hookseal refuses a longer body itself
         # (payload_too_large), and nothing past limit + 1 bytes is ever buffered.
-        body = self.rfile.read(min(length, verifier.policy.max_body_bytes + 1))
+        body = self.rfile.read(min(length, verifier.limits.max_body_bytes + 1))
         unread = length - len(body)
         delivery = Delivery(
             body,

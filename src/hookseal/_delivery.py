@@ -108,6 +108,17 @@ class Verified:
     _client_addr: str | None
 
     @property
+    def recorded(self) -> bool:
+        """Whether a nonce store holds this delivery's record, made by the verifier.
+
+        True from the moment the verifier records the delivery until :meth:`Verifier.release
+        <hookseal.Verifier.release>` takes the record back; False for a scheme with nothing
+        to record, a verifier without replay protection, or after release. Adapters release
+        on a handler error only when it is True.
+        """
+        return getattr(self, "_reservation", None) is not None
+
+    @property
     def client_addr(self) -> str | None:
         """The client address the verifier's allowlist resolved, or None without an allowlist.
 

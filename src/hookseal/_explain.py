@@ -28,7 +28,7 @@ from ._errors import (
 from ._headers import Headers
 from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._verifier import Verifier
-from .schemes._base import Scheme
+from .schemes.base import Scheme
 
 __all__ = ["Diagnosis", "explain"]
 

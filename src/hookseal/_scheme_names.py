@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .schemes._base import Scheme
+    from .schemes.base import Scheme
 
 __all__ = ["SCHEME_NAMES", "scheme_by_name"]
 

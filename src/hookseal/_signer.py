@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .schemes._base import Scheme
+    from .schemes.base import Scheme
 
 __all__ = ["Signer"]
 
@@ -22,7 +22,7 @@ class Signer:
     """
 
     def __init__(self, scheme: Scheme, secret: object) -> None:
-        from .schemes._base import Scheme
+        from .schemes.base import Scheme
 
         if not isinstance(scheme, Scheme):
             raise ConfigurationError("scheme must be a hookseal scheme such as GitHub().")

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,12 +22,12 @@ from ._errors import (
 )
 from ._events import EventSink, VerificationEvent, escape_for_log, log_event
 from ._headers import Headers
-from ._policy import Policy
+from ._limits import Limits
 from ._workers import several_workers
 from .stores.memory import MemoryNonceStore
 
 if TYPE_CHECKING:
-    from .schemes._base import FastCheck, Scheme
+    from .schemes.base import FastCheck, Scheme
 
 __all__ = ["AddressPolicy", "Verifier"]
 
@@ -168,11 +169,11 @@ class Verifier:
         "_fast_check",
         "_fast_verify",
         "_keys",
+        "_limits",
         "_max_body_bytes",
         "_max_releases",
         "_nonce_store",
         "_on_event",
-        "_policy",
         "_releasable",
         "_replay_retention",
         "_scheme",
@@ -190,7 +191,7 @@ class Verifier:
     _max_releases: int
     _nonce_store: Any
     _on_event: EventSink
-    _policy: Policy
+    _limits: Limits
     _releasable: bool
     _replay_retention: int
     _scheme: Scheme
@@ -216,7 +217,7 @@ class Verifier:
         on_event: EventSink | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        from .schemes._base import Scheme
+        from .schemes.base import Scheme
 
         set_ = object.__setattr__
         if not isinstance(scheme, Scheme):
@@ -228,10 +229,10 @@ class Verifier:
         set_(self, "_scheme", scheme)
         set_(
             self,
-            "_policy",
-            Policy(
+            "_limits",
+            Limits(
                 tolerance=tolerance,
-                # None: the scheme's documented default, else the generic 1 MiB (Policy).
+                # None: the scheme's documented default, else the generic 1 MiB (Limits).
                 max_body_bytes=(
                     getattr(scheme, "default_max_body_bytes", None)
                     if max_body_bytes is None
@@ -298,11 +299,11 @@ class Verifier:
         set_(self, "_clock", clock)
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
-        fast_check = scheme.prepare_fast_check(self._keys, self._policy)
+        fast_check = scheme.prepare_fast_check(self._keys, self._limits)
         set_(self, "_fast_check", fast_check)
         # What verify() itself calls when nothing needs to run before the scheme.
         set_(self, "_fast_verify", fast_check if allowlist is None else None)
-        set_(self, "_max_body_bytes", self._policy.max_body_bytes)
+        set_(self, "_max_body_bytes", self._limits.max_body_bytes)
 
     # -- configuration (read-only: the checks were prepared from it) ---------------------
 
@@ -312,9 +313,19 @@ class Verifier:
         return self._scheme
 
     @property
-    def policy(self) -> Policy:
+    def limits(self) -> Limits:
         """The limits and tolerance (read-only)."""
-        return self._policy
+        return self._limits
+
+    @property
+    def policy(self) -> Limits:
+        """Deprecated alias of :attr:`limits` (renamed in 0.2; removed in 0.3)."""
+        warnings.warn(
+            "Verifier.policy is deprecated: use Verifier.limits (the same object).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._limits
 
     @property
     def nonce_store(self) -> Any:
@@ -581,21 +592,21 @@ class Verifier:
         """The checks in order; ``tried``: the fast check already declined this delivery."""
         if type(body) is not bytes:
             body = _as_bytes(body)
-        policy = self._policy
-        if len(body) > policy.max_body_bytes:
-            raise _too_large(len(body), policy.max_body_bytes)
+        limits = self._limits
+        if len(body) > limits.max_body_bytes:
+            raise _too_large(len(body), limits.max_body_bytes)
         if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
         fast = None if tried else self._fast_check
         if self._allowlist is None:
             if fast is not None and (verified := fast(body, headers, now)) is not None:
                 return verified
-            return self.scheme.check(body, headers, self._keys, policy, now, url, method)
+            return self.scheme.check(body, headers, self._keys, limits, now, url, method)
         resolved = self._allowlist.check(remote_addr, headers)
         client = resolved if isinstance(resolved, str) else None
         try:
             if fast is None or (verified := fast(body, headers, now)) is None:
-                verified = self.scheme.check(body, headers, self._keys, policy, now, url, method)
+                verified = self.scheme.check(body, headers, self._keys, limits, now, url, method)
         except VerificationError as exc:
             exc.client_addr = client
             raise
@@ -731,7 +742,7 @@ class Verifier:
         if verified.timestamp is not None:
             # The time check accepts a delivery until it is max_age old (inclusive), while
             # stores treat an entry as expired once now > expires_at: keep it one second longer.
-            return float(verified.timestamp + self._policy.max_age + 1)
+            return float(verified.timestamp + self._limits.max_age + 1)
         return now + self._replay_retention
 
     @staticmethod
@@ -792,7 +803,7 @@ class Verifier:
             except Exception:  # the lines were never usable; the event simply has no id
                 headers = None
         if isinstance(headers, Mapping):
-            msg_id = self.scheme.message_id_for_log(headers, self.policy)
+            msg_id = self.scheme.message_id_for_log(headers, self.limits)
         self._emit(
             VerificationEvent(
                 outcome="rejected",
@@ -827,7 +838,7 @@ class Verifier:
     def __repr__(self) -> str:
         return (
             f"Verifier(scheme={self.scheme!r}, keys={len(self._keys)}, "
-            f"tolerance={self.policy.tolerance}, nonce_store={self.nonce_store!r}, "
+            f"tolerance={self.limits.tolerance}, nonce_store={self.nonce_store!r}, "
             f"allowlist={self.allowlist!r})"
         )
 

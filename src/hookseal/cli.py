@@ -21,7 +21,7 @@ from ._explain import explain
 from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._signer import Signer
 from ._verifier import Verifier
-from .schemes._base import Scheme
+from .schemes.base import Scheme
 
 __all__ = ["main"]
 

@@ -8,7 +8,7 @@ import hookseal.schemes
 import hookseal.stores
 from hookseal import ConfigurationError, Headers, MalformedHeader, Verifier
 from hookseal._addresses import IntervalSet
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal._scheme_names import scheme_by_name
 from hookseal.cli import main
 from hookseal.schemes import HMACScheme
@@ -30,11 +30,11 @@ def test_headers_one_with_a_mixed_case_name() -> None:
     assert info.value.reason == "duplicate_header"
 
 
-def test_policy_repr_shows_every_limit() -> None:
-    policy = Policy(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3)
-    assert repr(policy) == (
-        "Policy(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3, "
-        f"max_id_length={policy.max_id_length})"
+def test_limits_repr_shows_every_limit() -> None:
+    limits = Limits(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3)
+    assert repr(limits) == (
+        "Limits(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3, "
+        f"max_id_length={limits.max_id_length})"
     )
 
 

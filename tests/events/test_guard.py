@@ -22,7 +22,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import HMACScheme
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 NOW = 1_700_000_000
 SECRET = "guard-secret-0123456789abcdef"

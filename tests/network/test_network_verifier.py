@@ -18,7 +18,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.network import IPAllowlist
-from hookseal.schemes._base import Scheme
+from hookseal.schemes.base import Scheme
 from hookseal.schemes.generic_hmac import HMACScheme
 from hookseal.stores.memory import MemoryNonceStore
 
@@ -55,7 +55,7 @@ class AlwaysFails(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Any,
+        limits: Any,
         now: float,
         url: str | None,
         method: str | None,

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hookseal import Verified
-from hookseal._policy import Policy
-from hookseal.schemes._base import Scheme
+from hookseal._limits import Limits
+from hookseal.schemes.base import Scheme
 
 
 def fast_then_check(
@@ -18,13 +18,13 @@ def fast_then_check(
     body: bytes,
     headers: Mapping[str, str],
     keys: Sequence[Any],
-    policy: Policy,
+    limits: Limits,
     now: float,
 ) -> Verified:
     """What ``Verifier`` does: the prepared fast check, and ``check`` when it declines."""
-    fast = scheme.prepare_fast_check(keys, policy)
+    fast = scheme.prepare_fast_check(keys, limits)
     if fast is not None:
         verified = fast(body, headers, now)
         if verified is not None:
             return verified
-    return scheme.check(body, headers, keys, policy, now, None, None)
+    return scheme.check(body, headers, keys, limits, now, None, None)

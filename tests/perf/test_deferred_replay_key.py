@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hookseal import Signer, Verified, Verifier
 from hookseal.schemes import GitHub, Slack, StandardWebhooks, Stripe
-from hookseal.schemes._base import Scheme, make_replay_key
+from hookseal.schemes.base import Scheme, make_replay_key
 
 NOW = 1_700_000_000
 TEXT_SECRET = "whsec_text_secret_for_tests"

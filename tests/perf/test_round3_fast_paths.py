@@ -29,7 +29,7 @@ from hookseal import (
     VerificationError,
     Verifier,
 )
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal.contrib import starlette as asgi
 from hookseal.schemes import StandardWebhooks
 from hookseal.stores.memory import MemoryNonceStore
@@ -56,9 +56,9 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
     )
 
 
-def both(body: bytes, headers: dict[str, str], policy: Policy, now: float) -> tuple[Any, Any]:
-    fast = outcome(fast_then_check, SCHEME, body, headers, KEYS, policy, now)
-    general = outcome(SCHEME._check_general, body, headers, KEYS, policy, now)
+def both(body: bytes, headers: dict[str, str], limits: Limits, now: float) -> tuple[Any, Any]:
+    fast = outcome(fast_then_check, SCHEME, body, headers, KEYS, limits, now)
+    general = outcome(SCHEME._check_general, body, headers, KEYS, limits, now)
     return fast, general
 
 
@@ -75,7 +75,7 @@ def test_standard_webhooks_spaced_signature_same_verdict(
     # Keep the fast path's length (47) so the value reaches the comparison.
     spaced = (signature[:position] + replacement + signature[position:])[:47]
     headers["webhook-signature"] = spaced
-    fast, general = both(body, headers, Policy(), NOW)
+    fast, general = both(body, headers, Limits(), NOW)
     assert fast == general
     assert fast[0] == "rejected"
 
@@ -92,7 +92,7 @@ def test_standard_webhooks_window_edges_same_verdict(
     timestamp = NOW + offset
     headers = Signer(SCHEME, SECRET).sign(body, timestamp=timestamp, msg_id="msg_edge")
     now = NOW + fraction
-    fast, general = both(body, headers, Policy(tolerance=tolerance), now)
+    fast, general = both(body, headers, Limits(tolerance=tolerance), now)
     assert fast == general
     inside = now - tolerance <= timestamp <= now + tolerance
     assert (fast[0] == "accepted") == inside
@@ -101,7 +101,7 @@ def test_standard_webhooks_window_edges_same_verdict(
 def test_standard_webhooks_nan_clock_fails_closed_on_both_paths() -> None:
     body = b"{}"
     headers = Signer(SCHEME, SECRET).sign(body, timestamp=NOW, msg_id="msg_nan")
-    fast, general = both(body, headers, Policy(), float("nan"))
+    fast, general = both(body, headers, Limits(), float("nan"))
     assert fast == general
     assert fast[:3] == ("rejected", TimestampOutOfTolerance, "timestamp_too_old")
 
@@ -111,7 +111,7 @@ def test_standard_webhooks_spaced_entries_still_verify() -> None:
     body = b"{}"
     headers = Signer(SCHEME, SECRET).sign(body, timestamp=NOW, msg_id="msg_two")
     headers["webhook-signature"] = "v1,AAAA " + headers["webhook-signature"]
-    fast, general = both(body, headers, Policy(), NOW)
+    fast, general = both(body, headers, Limits(), NOW)
     assert fast == general
     assert fast[0] == "accepted"
 

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hookseal import Headers, Signer, VerificationError
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal.schemes import GitHub, Slack, Stripe
-from hookseal.schemes._base import Scheme
+from hookseal.schemes.base import Scheme
 
 from ._paths import fast_then_check
 
@@ -33,11 +33,11 @@ KEY_SETS = {
     "b (wrong)": [SECRET_B],
 }
 POLICIES = [
-    Policy(),
-    Policy(tolerance=60, max_id_length=8),
-    Policy(max_header_bytes=66),  # below each fast path's signature length
-    Policy(max_header_bytes=79),  # Stripe's usual header is 80 characters
-    Policy(max_signatures=1),
+    Limits(),
+    Limits(tolerance=60, max_id_length=8),
+    Limits(max_header_bytes=66),  # below each fast path's signature length
+    Limits(max_header_bytes=79),  # Stripe's usual header is 80 characters
+    Limits(max_signatures=1),
 ]
 SCHEMES: dict[str, Scheme] = {"github": GitHub(), "stripe": Stripe(), "slack": Slack()}
 # The header a mutation targets, per scheme (the signature, the timestamp, the id).
@@ -73,10 +73,10 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
     )
 
 
-def both(scheme: Scheme, body: bytes, headers: Any, secrets: list[str], policy: Policy) -> Any:
+def both(scheme: Scheme, body: bytes, headers: Any, secrets: list[str], limits: Limits) -> Any:
     keys = scheme.load_keys(secrets)
-    fast = outcome(fast_then_check, scheme, body, headers, keys, policy, NOW)
-    general = outcome(scheme._check_general, body, headers, keys, policy, NOW)  # type: ignore[attr-defined]
+    fast = outcome(fast_then_check, scheme, body, headers, keys, limits, NOW)
+    general = outcome(scheme._check_general, body, headers, keys, limits, NOW)  # type: ignore[attr-defined]
     return fast, general
 
 
@@ -126,13 +126,13 @@ def deliveries(draw: st.DrawFn) -> tuple[str, bytes, dict[str, str]]:
 @given(
     delivery=deliveries(),
     key_set=st.sampled_from(sorted(KEY_SETS)),
-    policy=st.sampled_from(POLICIES),
+    limits=st.sampled_from(POLICIES),
 )
 def test_fast_and_general_paths_agree_on_plain_dicts(
-    delivery: tuple[str, bytes, dict[str, str]], key_set: str, policy: Policy
+    delivery: tuple[str, bytes, dict[str, str]], key_set: str, limits: Limits
 ) -> None:
     name, body, headers = delivery
-    fast, general = both(SCHEMES[name], body, headers, KEY_SETS[key_set], policy)
+    fast, general = both(SCHEMES[name], body, headers, KEY_SETS[key_set], limits)
     assert fast == general
 
 
@@ -157,7 +157,7 @@ def test_fast_and_general_paths_agree_on_other_header_shapes(
         headers = {k.lower(): v for k, v in plain.items()}
     else:
         headers = {k.title(): v for k, v in plain.items()}
-    fast, general = both(SCHEMES[name], body, headers, KEY_SETS[key_set], Policy())
+    fast, general = both(SCHEMES[name], body, headers, KEY_SETS[key_set], Limits())
     assert fast == general
 
 
@@ -169,7 +169,7 @@ def test_both_spellings_in_one_dict_read_the_same_header() -> None:
         bad = genuine(name, body, secret=SECRET_B)
         for first, second in ((good, bad), (bad, good)):
             headers = {**second, **{k.lower(): v for k, v in first.items()}}
-            fast, general = both(scheme, body, headers, [SECRET_A], Policy())
+            fast, general = both(scheme, body, headers, [SECRET_A], Limits())
             assert fast == general
             assert fast[0] == ("accepted" if first is good else "rejected")
 
@@ -214,7 +214,7 @@ def test_hostile_values_get_the_same_verdict_on_both_paths(
 ) -> None:
     body = b'{"type":"invoice.paid"}'
     headers = {**genuine(name, body), header: value}
-    fast, general = both(SCHEMES[name], body, headers, [SECRET_A], Policy())
+    fast, general = both(SCHEMES[name], body, headers, [SECRET_A], Limits())
     assert fast == general
     if header != "X-GitHub-Delivery" or value.strip():  # a blank GitHub id is simply absent
         assert fast[0] == "rejected"
@@ -229,14 +229,14 @@ def test_the_common_delivery_takes_the_fast_path(
     body = b'{"type":"invoice.paid"}'
     headers = genuine(name, body)
     expected = outcome(scheme._check_general, body, headers,  # type: ignore[attr-defined]
-                       scheme.load_keys([SECRET_B, SECRET_A]), Policy(), NOW)
+                       scheme.load_keys([SECRET_B, SECRET_A]), Limits(), NOW)
 
     def refuse(*args: object) -> None:
         raise AssertionError("the general path was used")
 
     monkeypatch.setattr(type(scheme), "_check_general", refuse)
     keys = scheme.load_keys([SECRET_B, SECRET_A])
-    fast = scheme.prepare_fast_check(keys, Policy())
+    fast = scheme.prepare_fast_check(keys, Limits())
     assert fast is not None
     lower = {k.lower(): v for k, v in headers.items()}
     for shaped in (headers, lower, Headers(list(headers.items()))):
@@ -250,7 +250,7 @@ def test_github_without_delivery_id_on_both_paths() -> None:
     headers = genuine("github", body)
     del headers["X-GitHub-Delivery"]
     for shaped in (headers, Headers(list(headers.items()))):
-        fast, general = both(SCHEMES["github"], body, shaped, [SECRET_A], Policy())
+        fast, general = both(SCHEMES["github"], body, shaped, [SECRET_A], Limits())
         assert fast == general
         assert fast[0] == "accepted"
         assert fast[3] is None

@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hookseal import Headers, Signer, VerificationError
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal.schemes import StandardWebhooks
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 from ._paths import fast_then_check
 
@@ -43,10 +43,10 @@ KEY_SETS = {
     "b (wrong)": [SECRET_B],
 }
 POLICIES = [
-    Policy(),
-    Policy(tolerance=60, max_id_length=8),
-    Policy(max_header_bytes=46),
-    Policy(max_signatures=1),
+    Limits(),
+    Limits(tolerance=60, max_id_length=8),
+    Limits(max_header_bytes=46),
+    Limits(max_signatures=1),
 ]
 
 # Characters that each hit some check: space, '.', control, DEL, non-ASCII, full-width digit.
@@ -77,10 +77,10 @@ def outcome(check: Any, *args: Any) -> tuple[Any, ...]:
     )
 
 
-def both(body: bytes, headers: Any, secrets: list[str], policy: Policy) -> tuple[Any, Any]:
+def both(body: bytes, headers: Any, secrets: list[str], limits: Limits) -> tuple[Any, Any]:
     keys = SCHEME.load_keys(secrets)
-    fast = outcome(fast_then_check, SCHEME, body, headers, keys, policy, NOW)
-    general = outcome(SCHEME._check_general, body, headers, keys, policy, NOW)
+    fast = outcome(fast_then_check, SCHEME, body, headers, keys, limits, NOW)
+    general = outcome(SCHEME._check_general, body, headers, keys, limits, NOW)
     return fast, general
 
 
@@ -138,13 +138,13 @@ def deliveries(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
 @given(
     delivery=deliveries(),
     key_set=st.sampled_from(sorted(KEY_SETS)),
-    policy=st.sampled_from(POLICIES),
+    limits=st.sampled_from(POLICIES),
 )
 def test_fast_and_general_paths_agree_on_plain_dicts(
-    delivery: tuple[bytes, dict[str, str]], key_set: str, policy: Policy
+    delivery: tuple[bytes, dict[str, str]], key_set: str, limits: Limits
 ) -> None:
     body, headers = delivery
-    fast, general = both(body, headers, KEY_SETS[key_set], policy)
+    fast, general = both(body, headers, KEY_SETS[key_set], limits)
     assert fast == general
 
 
@@ -166,7 +166,7 @@ def test_fast_and_general_paths_agree_on_other_header_shapes(
         headers = Headers([*plain.items(), *plain.items()][: len(plain) + 1])
     else:
         headers = {k.title(): v for k, v in plain.items()}
-    fast, general = both(body, headers, KEY_SETS[key_set], Policy())
+    fast, general = both(body, headers, KEY_SETS[key_set], Limits())
     assert fast == general
 
 
@@ -197,7 +197,7 @@ def test_fast_and_general_paths_agree_on_hostile_values(
     headers = {**genuine(body), **change}
     if resigned:
         headers = resign(headers, body)
-    fast, general = both(body, headers, [SECRET_A], Policy())
+    fast, general = both(body, headers, [SECRET_A], Limits())
     assert fast == general
     assert fast[0] == "rejected"  # every hostile value is refused, re-signed or not
 
@@ -221,7 +221,7 @@ def test_hostile_signatures_get_the_same_error_on_both_paths(signature: str) -> 
     body = b"{}"
     headers = genuine(body)
     headers["webhook-signature"] = signature.replace("sig", headers["webhook-signature"])
-    fast, general = both(body, headers, [SECRET_A], Policy())
+    fast, general = both(body, headers, [SECRET_A], Limits())
     assert fast == general
     assert fast[0] == "rejected"
 
@@ -236,7 +236,7 @@ def test_the_common_delivery_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
         raise AssertionError("the general path was used")
 
     monkeypatch.setattr(StandardWebhooks, "_check_general", refuse)
-    fast = SCHEME.prepare_fast_check(keys, Policy())
+    fast = SCHEME.prepare_fast_check(keys, Limits())
     assert fast is not None
     for shaped in (headers, Headers(list(headers.items()))):
         verified = fast(body, shaped, NOW)

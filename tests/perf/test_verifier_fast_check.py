@@ -23,10 +23,10 @@ from hookseal import (
     Verifier,
 )
 from hookseal._keys import HMACKey
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal.network import IPAllowlist
 from hookseal.schemes import GitHub, Slack, StandardWebhooks, Stripe
-from hookseal.schemes._base import Scheme
+from hookseal.schemes.base import Scheme
 
 NOW = 1_700_000_000
 SECRETS = {
@@ -111,7 +111,7 @@ def test_a_forged_common_delivery_is_declined_and_refused_by_check(name: str) ->
     """A fast check only accepts or declines: the rejection, and its reason, come from check."""
     headers = signed(name)
     scheme = SCHEMES[name]()
-    fast = scheme.prepare_fast_check(scheme.load_keys([OTHER_SECRETS[name]]), Policy())
+    fast = scheme.prepare_fast_check(scheme.load_keys([OTHER_SECRETS[name]]), Limits())
     assert fast is not None
     assert fast(BODY, headers, NOW) is None
     verifier = Verifier(SCHEMES[name](), OTHER_SECRETS[name], nonce_store=None)
@@ -217,8 +217,8 @@ def test_huge_limits_still_build_a_fast_check() -> None:
 def test_the_policy_cannot_change_under_a_prepared_check() -> None:
     verifier = Verifier(Stripe(), SECRETS["stripe"], nonce_store=None)
     with pytest.raises(AttributeError, match="read-only"):
-        verifier.policy.tolerance = 10  # type: ignore[misc]
+        verifier.limits.tolerance = 10  # type: ignore[misc]
     with pytest.raises(AttributeError, match="read-only"):
-        del verifier.policy.max_header_bytes  # type: ignore[misc]
+        del verifier.limits.max_header_bytes  # type: ignore[misc]
     with pytest.raises(ConfigurationError, match="2\\*\\*53"):
         Verifier(Stripe(), SECRETS["stripe"], tolerance=10**400)

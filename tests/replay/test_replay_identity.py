@@ -27,7 +27,7 @@ from hookseal.schemes import (
     Stripe,
     WorkOS,
 )
-from hookseal.schemes._base import match_hmac
+from hookseal.schemes.base import match_hmac
 from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000

@@ -32,7 +32,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import Discord
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 # RFC 8032 section 7.1, TEST 1: secret key (seed) and public key.
 RFC_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"

@@ -22,7 +22,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import GitHub
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 from hookseal.stores.memory import MemoryNonceStore
 
 # Published example. Source: GitHub docs, "Validating webhook deliveries", section "Testing the

@@ -34,7 +34,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import Paddle
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 if sys.version_info >= (3, 11):
     from paddle_billing.Notifications import PaddleSignature

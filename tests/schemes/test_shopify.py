@@ -29,7 +29,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import Shopify
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 from hookseal.stores.memory import MemoryNonceStore
 
 # Third-party vector. Source: sqlpage/SQLPage test suite, the "Shopify webhook HMAC validation
@@ -309,7 +309,7 @@ def test_events_webhook_id_is_logged() -> None:
         v.verify(SQLPAGE_BODY, {EVENTS_HEADER: forged, EVENTS_ID: WEBHOOK_ID})
     assert events[-1].msg_id == WEBHOOK_ID  # type: ignore[attr-defined]
     assert (
-        Shopify().message_id_for_log({EVENTS_ID: "a", "X-Shopify-Webhook-Id": "b"}, v.policy)
+        Shopify().message_id_for_log({EVENTS_ID: "a", "X-Shopify-Webhook-Id": "b"}, v.limits)
         is None
     )
 
@@ -317,8 +317,8 @@ def test_events_webhook_id_is_logged() -> None:
 def test_default_body_limit_fits_large_orders() -> None:
     # Shopify documents no cap; its staff report bodies above a megabyte (docs/providers).
     v = verifier(SQLPAGE_SECRET)
-    assert v.policy.max_body_bytes == 5 * 1024 * 1024
+    assert v.limits.max_body_bytes == 5 * 1024 * 1024
     body = b'{"line_items":[' + b'{"title":"x"},' * 100_000 + b"{}]}"
     assert 1024 * 1024 < len(body) < 5 * 1024 * 1024
     v.verify(body, {HEADER: b64_hmac(SQLPAGE_SECRET, body)})
-    assert verifier(SQLPAGE_SECRET, max_body_bytes=1024).policy.max_body_bytes == 1024
+    assert verifier(SQLPAGE_SECRET, max_body_bytes=1024).limits.max_body_bytes == 1024

@@ -22,7 +22,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import Slack
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 SCHEME = Slack()
 

@@ -28,9 +28,9 @@ from hookseal import (
     Verifier,
 )
 from hookseal._keys import HMACKey
-from hookseal._policy import Policy
+from hookseal._limits import Limits
 from hookseal.schemes import StandardWebhooks
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 # --- Published vectors -------------------------------------------------------------------
 # SW-1: standard-webhooks/standard-webhooks libraries/python/tests/test_webhooks.py
@@ -532,11 +532,11 @@ def test_header_family_choice() -> None:
 
 
 def test_message_id_for_log() -> None:
-    policy = Policy()
-    assert SCHEME.message_id_for_log(_with(), policy) == SW1_ID
+    limits = Limits()
+    assert SCHEME.message_id_for_log(_with(), limits) == SW1_ID
     svix = _headers("msg_s", SW1_TS, SW1_SIG, family="svix")
-    assert SCHEME.message_id_for_log(svix, policy) == "msg_s"
-    assert SCHEME.message_id_for_log({}, policy) is None
+    assert SCHEME.message_id_for_log(svix, limits) == "msg_s"
+    assert SCHEME.message_id_for_log({}, limits) is None
 
 
 def test_errors_do_not_leak() -> None:
@@ -562,7 +562,7 @@ hostile_text = st.lists(
 def test_fast_and_general_paths_agree(sig: str, msg_id: str, ts: str) -> None:
     headers = {"webhook-signature": sig, "webhook-id": msg_id, "webhook-timestamp": ts}
     keys = SCHEME.load_keys(SW1_SECRET)
-    policy = Policy()
+    limits = Limits()
 
     def outcome(call: object) -> object:
         try:
@@ -576,7 +576,7 @@ def test_fast_and_general_paths_agree(sig: str, msg_id: str, ts: str) -> None:
             SW1_BODY, headers, now=NOW
         )
     )
-    general = outcome(lambda: SCHEME._check_general(SW1_BODY, headers, keys, policy, NOW))
+    general = outcome(lambda: SCHEME._check_general(SW1_BODY, headers, keys, limits, NOW))
     assert fast == general
 
 

@@ -26,7 +26,7 @@ from hookseal import (
 from hookseal._headers import HeaderName
 from hookseal._keys import HMACKey
 from hookseal.schemes import StandardWebhooks, Stripe
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 SCHEME = Stripe()
 

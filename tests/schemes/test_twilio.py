@@ -31,7 +31,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import Twilio
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 from hookseal.stores.memory import MemoryNonceStore
 
 # Published vectors. Source: twilio/twilio-python, tests/unit/test_request_validator.py
@@ -710,7 +710,7 @@ def test_query_spellings_cost_one_mac_each() -> None:
 
 def test_default_body_limit_is_twilios_callback_cap() -> None:
     # Twilio skips a status callback whose payload exceeds 1 MB (error 17564).
-    assert verifier(TOKEN).policy.max_body_bytes == 1024 * 1024
+    assert verifier(TOKEN).limits.max_body_bytes == 1024 * 1024
 
 
 def test_an_overlong_url_is_refused_before_its_spellings_are_built() -> None:

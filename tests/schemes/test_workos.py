@@ -31,7 +31,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import WorkOS
-from hookseal.schemes._base import make_replay_key
+from hookseal.schemes.base import make_replay_key
 
 HEADER = "WorkOS-Signature"
 SCHEME = WorkOS()

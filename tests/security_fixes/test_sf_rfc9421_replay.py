@@ -89,7 +89,7 @@ def test_without_created_the_replay_entry_lives_until_expires() -> None:
     verified = verifier.verify(
         BODY, _with_signature(headers, signature), url=URL, method="POST", now=NOW
     )
-    assert verified.timestamp == expires - verifier.policy.tolerance
+    assert verified.timestamp == expires - verifier.limits.tolerance
     later = NOW + 5 * 86400  # past replay_retention, before expires
     for sig in (signature, _flip_s(signature)):
         with pytest.raises(ReplayedDelivery):

@@ -351,7 +351,7 @@ def test_bad_verifier_options_are_refused_at_construction(options, make_scheme):
 
 
 def test_whole_float_tolerance_is_accepted(make_scheme):
-    assert Verifier(make_scheme(), secrets=SECRET, tolerance=60.0).policy.tolerance == 60
+    assert Verifier(make_scheme(), secrets=SECRET, tolerance=60.0).limits.tolerance == 60
 
 
 def test_scheme_must_be_a_scheme():

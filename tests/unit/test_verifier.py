@@ -411,6 +411,7 @@ def test_averify_runs_a_synchronous_store_off_the_event_loop() -> None:
         ("nonce_store", None),
         ("scheme", HMACScheme("X-Other")),
         ("policy", None),
+        ("limits", None),
         ("replay_retention", 1),
         ("_keys", ()),
         ("secrets", ["another-secret"]),
@@ -513,19 +514,19 @@ def test_body_limit_defaults_to_the_schemes_documented_size() -> None:
 
     mib = 1024 * 1024
     github = Verifier(GitHub(), SECRET, nonce_store=None)
-    assert github.policy.max_body_bytes == 25 * mib  # GitHub caps payloads at 25 MB
-    assert Verifier(GitLab(), SECRET, nonce_store=None).policy.max_body_bytes == 25 * mib
-    assert Verifier(Shopify(), SECRET, nonce_store=None).policy.max_body_bytes == 5 * mib
+    assert github.limits.max_body_bytes == 25 * mib  # GitHub caps payloads at 25 MB
+    assert Verifier(GitLab(), SECRET, nonce_store=None).limits.max_body_bytes == 25 * mib
+    assert Verifier(Shopify(), SECRET, nonce_store=None).limits.max_body_bytes == 5 * mib
     for scheme in (Stripe(), Slack(), Paddle(), WorkOS(), Twilio()):
-        assert Verifier(scheme, SECRET, nonce_store=None).policy.max_body_bytes == mib
+        assert Verifier(scheme, SECRET, nonce_store=None).limits.max_body_bytes == mib
     assert StandardWebhooks.default_max_body_bytes == mib
     assert Discord.default_max_body_bytes == mib
     # The generic scheme keeps the tight generic default; an explicit limit always wins.
     assert (
-        Verifier(HMACScheme("X-Signature"), SECRET, nonce_store=None).policy.max_body_bytes == mib
+        Verifier(HMACScheme("X-Signature"), SECRET, nonce_store=None).limits.max_body_bytes == mib
     )
     assert (
-        Verifier(GitHub(), SECRET, max_body_bytes=4096, nonce_store=None).policy.max_body_bytes
+        Verifier(GitHub(), SECRET, max_body_bytes=4096, nonce_store=None).limits.max_body_bytes
         == 4096
     )
 
@@ -560,7 +561,7 @@ def test_max_age_and_max_future_reach_every_window_check() -> None:
         HMACScheme("X-Signature", timestamp_header="X-Timestamp", template="{timestamp}.{body}"),
     ):
         verifier = Verifier(scheme, SECRET, nonce_store=None, max_age=86_400, max_future=0)
-        assert (verifier.policy.tolerance, verifier.policy.max_age) == (300, 86_400)
+        assert (verifier.limits.tolerance, verifier.limits.max_age) == (300, 86_400)
         for offset, accepted in (
             (-86_400, True),
             (-3_600, True),

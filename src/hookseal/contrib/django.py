@@ -138,7 +138,7 @@ def _prepare(request: HttpRequest, verifier: Verifier, public_url: str | None) -
     _check_origin(verifier, public_url, "The verifier of this view")
     headers, method, url, remote_addr = _delivery_parts(request, public_url)
     try:
-        body = _read_body(request, verifier.policy.max_body_bytes)
+        body = _read_body(request, verifier.limits.max_body_bytes)
     except VerificationError as error:
         record_early_rejection(
             verifier, error, headers, method=method, url=url, remote_addr=remote_addr

@@ -184,7 +184,7 @@ def _verify(
     method = request.method
     try:
         try:
-            body = _read_body(verifier.policy.max_body_bytes)
+            body = _read_body(verifier.limits.max_body_bytes)
         except VerificationError as error:
             record_early_rejection(
                 verifier, error, headers, method=method, url=url, remote_addr=remote_addr

@@ -490,7 +490,7 @@ async def verify_scope(
         else:
             content_length = headers.get("content-length")
         # _read_body, with its common case (the whole body in one message) inline.
-        limit = verifier.policy.max_body_bytes
+        limit = verifier.limits.max_body_bytes
         declared = declared_length(content_length)
         if declared is not None and declared > limit:
             raise payload_too_large(declared, limit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._base import Scheme as Scheme
+from .base import Scheme as Scheme
 from .generic_hmac import HMACScheme as HMACScheme
 
 if TYPE_CHECKING:  # pragma: no cover

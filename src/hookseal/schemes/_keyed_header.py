@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._encoding import decode_hex
 from .._errors import MalformedHeader, SignatureMismatch
-from .._policy import Policy
+from .._limits import Limits
 
 __all__ = ["parse_keyed_signatures"]
 
@@ -17,7 +17,7 @@ __all__ = ["parse_keyed_signatures"]
 def parse_keyed_signatures(
     value: str,
     header: str,
-    policy: Policy,
+    limits: Limits,
     *,
     separator: str,
     timestamp_key: str,
@@ -34,9 +34,9 @@ def parse_keyed_signatures(
     ``SignatureMismatch`` with reason ``no_supported_signature``.
     """
     # The timestamp plus up to max_signatures signatures: refuse anything longer unparsed.
-    if value.count(separator) > policy.max_signatures:
+    if value.count(separator) > limits.max_signatures:
         raise MalformedHeader(
-            f"The {header!r} header carries more than {policy.max_signatures} signatures "
+            f"The {header!r} header carries more than {limits.max_signatures} signatures "
             "(max_signatures).",
             reason="too_many_signatures",
             header=header,

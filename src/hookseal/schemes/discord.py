@@ -19,8 +19,8 @@ from .._delivery import Verified
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import ConfigurationError, SignatureMismatch
 from .._headers import HeaderName
-from .._policy import Policy
-from ._base import Scheme, make_replay_key, require_header
+from .._limits import Limits
+from .base import Scheme, make_replay_key, require_header
 
 __all__ = ["Discord"]
 
@@ -101,7 +101,7 @@ class Discord(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
@@ -110,11 +110,11 @@ class Discord(Scheme):
         from cryptography.exceptions import InvalidSignature
 
         header = _SIGNATURE.name
-        value = require_header(headers, _SIGNATURE, policy)
+        value = require_header(headers, _SIGNATURE, limits)
         signature = decode_hex(value, header)
-        raw_ts = require_header(headers, _TIMESTAMP, policy, "timestamp")
+        raw_ts = require_header(headers, _TIMESTAMP, limits, "timestamp")
         timestamp = parse_timestamp(raw_ts, _TIMESTAMP.name)
-        policy.check_window(timestamp, now, _TIMESTAMP.name)
+        limits.check_window(timestamp, now, _TIMESTAMP.name)
         if len(signature) != _SIGNATURE_SIZE:
             raise SignatureMismatch(
                 f"The {header!r} header holds {len(signature)} bytes; an Ed25519 signature "

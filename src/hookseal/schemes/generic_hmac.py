@@ -11,8 +11,8 @@ from .._encoding import decode_base64, decode_hex, encode_base64, parse_timestam
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, hash_constructor, secret_bytes
-from .._policy import Policy
-from ._base import (
+from .._limits import Limits
+from .base import (
     Scheme,
     check_message_id,
     match_hmac,
@@ -157,28 +157,28 @@ class HMACScheme(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Check the signature header, timestamp window and signature, in that order."""
         header = self.header.name
-        value = require_header(headers, self.header, policy)
-        presented = self._parse(value, header, policy)
+        value = require_header(headers, self.header, limits)
+        presented = self._parse(value, header, limits)
         raw_id: str | None = None
         if self.id_header is not None:
-            raw_id = read_header(headers, self.id_header, policy.max_header_bytes)
+            raw_id = read_header(headers, self.id_header, limits.max_header_bytes)
             if raw_id is not None:
-                check_message_id(raw_id, self.id_header.name, policy, self._separators)
+                check_message_id(raw_id, self.id_header.name, limits, self._separators)
             elif self._signs_id:
-                require_header(headers, self.id_header, policy, "message id")
+                require_header(headers, self.id_header, limits, "message id")
         raw_ts: str | None = None
         timestamp: int | None = None
         if self.timestamp_header is not None:
-            raw_ts = require_header(headers, self.timestamp_header, policy, "timestamp")
+            raw_ts = require_header(headers, self.timestamp_header, limits, "timestamp")
             timestamp = parse_timestamp(raw_ts, self.timestamp_header.name)
-            policy.check_window(timestamp, now, self.timestamp_header.name)
+            limits.check_window(timestamp, now, self.timestamp_header.name)
         index, macs = match_hmac(
             keys, presented, self._signed_head(raw_ts, raw_id), body, header
         )
@@ -191,11 +191,11 @@ class HMACScheme(Scheme):
             replay_material=macs,
         )
 
-    def _parse(self, value: str, header: str, policy: Policy) -> list[bytes]:
+    def _parse(self, value: str, header: str, limits: Limits) -> list[bytes]:
         entries = value.replace(", ", ",").replace(" ", ",").split(",")
-        if len(entries) > policy.max_signatures:
+        if len(entries) > limits.max_signatures:
             raise MalformedHeader(
-                f"The {header!r} header carries more than {policy.max_signatures} signatures "
+                f"The {header!r} header carries more than {limits.max_signatures} signatures "
                 "(max_signatures).",
                 reason="too_many_signatures",
                 header=header,

@@ -20,8 +20,8 @@ from .._encoding import decode_hex
 from .._errors import ConfigurationError, MalformedHeader, MissingHeader
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
-from .._policy import Policy
-from ._base import (
+from .._limits import Limits
+from .base import (
     FastCheck,
     Scheme,
     check_message_id,
@@ -95,15 +95,15 @@ class GitHub(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Check the signature header (SHA-256, or SHA-1 when opted in) against the body."""
-        return self._check_general(body, headers, keys, policy, now)
+        return self._check_general(body, headers, keys, limits, now)
 
-    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+    def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: one ``X-Hub-Signature-256: sha256=<64 hex>``.
 
         It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
@@ -112,11 +112,11 @@ class GitHub(Scheme):
         """
         if overrides_check(self, GitHub):
             return None
-        max_header = policy.max_header_bytes
+        max_header = limits.max_header_bytes
         if not keys or max_header < _FAST_SIGNATURE_LENGTH:
             return None
         match = prepare_one_hmac_match([key.sha256 for key in keys])
-        max_id = min(policy.max_id_length, max_header)
+        max_id = min(limits.max_id_length, max_header)
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -148,7 +148,7 @@ class GitHub(Scheme):
                     if msg_id is None:
                         return None
             # Before any crypto: 'sha256=' + 64 hex digits; an id (when sent) of printable
-            # ASCII without space, within the policy's limits. Anything else is left to the
+            # ASCII without space, within the limits. Anything else is left to the
             # general path.
             if not (
                 type(value) is str
@@ -182,14 +182,14 @@ class GitHub(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
     ) -> Verified:
         """Every form of delivery, with the exact error for whatever is wrong."""
-        value = read_header(headers, _SHA256_HEADER, policy.max_header_bytes)
+        value = read_header(headers, _SHA256_HEADER, limits.max_header_bytes)
         use_sha1 = False
         if value is None and self.allow_sha1:
-            value = read_header(headers, _SHA1_HEADER, policy.max_header_bytes)
+            value = read_header(headers, _SHA1_HEADER, limits.max_header_bytes)
             use_sha1 = value is not None
         if value is None:
             also = " (or the legacy 'X-Hub-Signature')" if self.allow_sha1 else ""
@@ -214,9 +214,9 @@ class GitHub(Scheme):
         if not digest:
             raise MalformedHeader(f"The {header!r} header has an empty signature.", header=header)
         presented = decode_hex(digest, header)
-        msg_id = read_header(headers, _DELIVERY_HEADER, policy.max_header_bytes)
+        msg_id = read_header(headers, _DELIVERY_HEADER, limits.max_header_bytes)
         if msg_id is not None:
-            check_message_id(msg_id, _DELIVERY_HEADER.name, policy)
+            check_message_id(msg_id, _DELIVERY_HEADER.name, limits)
         if use_sha1:
             sha1_keys = [key.sha1 for key in keys]
             index, _ = match_hmac(sha1_keys, [presented], b"", body, header)

@@ -28,9 +28,8 @@ from .._errors import (
     VerificationError,
 )
 from .._headers import HeaderName
-from .._policy import Policy
+from .._limits import Limits
 from ..digest import _algorithm_names, content_digest, verify_content_digest
-from ._base import Scheme, make_replay_key, require_header
 from ._rfc9421_components import (
     Component,
     RequestContext,
@@ -40,6 +39,7 @@ from ._rfc9421_components import (
     signature_base,
 )
 from ._rfc9421_keys import ALGORITHMS, RFC9421Key, load_key
+from .base import Scheme, make_replay_key, require_header
 
 __all__ = ["HTTPMessageSignatures"]
 
@@ -432,7 +432,7 @@ class HTTPMessageSignatures(Scheme):
             )
         return _Signature(label, components, params, presented[0])
 
-    def _check_policy(self, sig: _Signature, policy: Policy, now: float) -> None:
+    def _check_policy(self, sig: _Signature, limits: Limits, now: float) -> None:
         header = _SIGNATURE_INPUT.name
         if self.tag is not None and sig.params.get("tag") != self.tag:
             raise SignatureMismatch(
@@ -469,7 +469,7 @@ class HTTPMessageSignatures(Scheme):
                     header=header,
                 )
         else:
-            policy.check_window(created, now, header)
+            limits.check_window(created, now, header)
         if expires is not None:
             if created is not None and expires < created:
                 raise MalformedHeader(
@@ -491,20 +491,20 @@ class HTTPMessageSignatures(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Check headers, policy and timestamps, then the signature(s), then Content-Digest."""
-        input_value = require_header(headers, _SIGNATURE_INPUT, policy, "signature input")
-        signature_value = require_header(headers, _SIGNATURE, policy)
+        input_value = require_header(headers, _SIGNATURE_INPUT, limits, "signature input")
+        signature_value = require_header(headers, _SIGNATURE, limits)
         inputs = self._parse_dictionary(input_value, _SIGNATURE_INPUT.name)
         signatures = self._parse_dictionary(signature_value, _SIGNATURE.name)
         for header, parsed in ((_SIGNATURE_INPUT.name, inputs), (_SIGNATURE.name, signatures)):
-            if len(parsed) > policy.max_signatures:
+            if len(parsed) > limits.max_signatures:
                 raise MalformedHeader(
-                    f"The {header!r} header carries more than {policy.max_signatures} "
+                    f"The {header!r} header carries more than {limits.max_signatures} "
                     "signatures (max_signatures).",
                     reason="too_many_signatures",
                     header=header,
@@ -520,11 +520,11 @@ class HTTPMessageSignatures(Scheme):
             for label in self._select(inputs)
         ]
         for sig in selected:
-            self._check_policy(sig, policy, now)
+            self._check_policy(sig, limits, now)
 
         ring = keys if isinstance(keys, _KeyRing) else _KeyRing({})
         request = RequestContext(
-            method, url, headers, policy.max_header_bytes, self.structured_fields
+            method, url, headers, limits.max_header_bytes, self.structured_fields
         )
         matched: list[tuple[int, str]] = []
         bases: list[bytes] = []
@@ -579,7 +579,7 @@ class HTTPMessageSignatures(Scheme):
             # max_age. Report that moment so the entry outlives the signature (without
             # 'expires' the replay bound is the verifier's replay_retention).
             expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
-            timestamp = max(expiries) - policy.max_age if expiries else None
+            timestamp = max(expiries) - limits.max_age if expiries else None
         material = b"".join(
             fingerprint + self._replay_material(sig, base)
             for sig, base, fingerprint in zip(selected, bases, fingerprints, strict=True)

@@ -16,9 +16,9 @@ from typing import Any
 from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._headers import HeaderName
-from .._policy import Policy
-from ._base import Scheme, match_hmac, require_header
+from .._limits import Limits
 from ._keyed_header import parse_keyed_signatures
+from .base import Scheme, match_hmac, require_header
 
 __all__ = ["Paddle"]
 
@@ -52,25 +52,25 @@ class Paddle(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Parse and bound the header, check the timestamp window, then the HMACs."""
         header = _HEADER.name
-        value = require_header(headers, _HEADER, policy)
+        value = require_header(headers, _HEADER, limits)
         raw_ts, presented = parse_keyed_signatures(
             value,
             header,
-            policy,
+            limits,
             separator=";",
             timestamp_key="ts",
             signature_key="h1",
             example="ts=1700000000;h1=<hex>",
         )
         timestamp = parse_timestamp(raw_ts, header)
-        policy.check_window(timestamp, now, header)
+        limits.check_window(timestamp, now, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)
         return Verified(
             body,

@@ -25,8 +25,8 @@ from .._delivery import Verified
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import Secret, secret_bytes
-from .._policy import Policy
-from ._base import Scheme, check_message_id, require_header
+from .._limits import Limits
+from .base import Scheme, check_message_id, require_header
 
 __all__ = ["GitLab", "SharedToken"]
 
@@ -124,14 +124,14 @@ class SharedToken(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Compare the presented token with every configured token, in constant time."""
         header = self.header.name
-        value = require_header(headers, self.header, policy, "token")
+        value = require_header(headers, self.header, limits, "token")
         prefix = self._prefix_lower
         if prefix:
             if value[: len(prefix)].lower() != prefix:
@@ -145,9 +145,9 @@ class SharedToken(Scheme):
                 )
         msg_id: str | None = None
         if self.id_header is not None:
-            msg_id = read_header(headers, self.id_header, policy.max_header_bytes)
+            msg_id = read_header(headers, self.id_header, limits.max_header_bytes)
             if msg_id is not None:
-                check_message_id(msg_id, self.id_header.name, policy)
+                check_message_id(msg_id, self.id_header.name, limits)
         presented = self._digest(value.encode("ascii"))
         index = -1
         # Every configured token is compared, whatever matched earlier; the last (newest)

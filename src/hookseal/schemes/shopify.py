@@ -26,8 +26,8 @@ from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
 from .._errors import MalformedHeader, MissingHeader, VerificationError
 from .._headers import HeaderName, read_header
-from .._policy import Policy
-from ._base import Scheme, check_message_id, match_hmac
+from .._limits import Limits
+from .base import Scheme, check_message_id, match_hmac
 
 __all__ = ["Shopify"]
 
@@ -39,14 +39,14 @@ _EVENTS_ID_HEADER = HeaderName("Shopify-Webhook-Id")
 
 
 def _read_one_of(
-    headers: Mapping[str, str], classic: HeaderName, events: HeaderName, policy: Policy
+    headers: Mapping[str, str], classic: HeaderName, events: HeaderName, limits: Limits
 ) -> tuple[str, HeaderName] | None:
     """The value of whichever spelling was sent, and its name; None when neither was.
 
     Raises MalformedHeader (``duplicate_header``) when both were sent.
     """
-    value = read_header(headers, classic, policy.max_header_bytes)
-    other = read_header(headers, events, policy.max_header_bytes)
+    value = read_header(headers, classic, limits.max_header_bytes)
+    other = read_header(headers, events, limits.max_header_bytes)
     if value is not None and other is not None:
         raise MalformedHeader(
             f"Both {classic.name!r} and {events.name!r} were sent; Shopify sends exactly one "
@@ -80,7 +80,7 @@ class Shopify(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
@@ -90,7 +90,7 @@ class Shopify(Scheme):
         Events deliveries' ``Shopify-Hmac-Sha256`` and ``Shopify-Webhook-Id`` are read the same
         way; one spelling of each header, never both.
         """
-        found = _read_one_of(headers, _SIGNATURE_HEADER, _EVENTS_SIGNATURE_HEADER, policy)
+        found = _read_one_of(headers, _SIGNATURE_HEADER, _EVENTS_SIGNATURE_HEADER, limits)
         if found is None:
             raise MissingHeader(
                 f"The {_SIGNATURE_HEADER.name!r} header (or {_EVENTS_SIGNATURE_HEADER.name!r} "
@@ -101,11 +101,11 @@ class Shopify(Scheme):
         value, signature_header = found
         header = signature_header.name
         presented = decode_base64(value, header)
-        id_found = _read_one_of(headers, _ID_HEADER, _EVENTS_ID_HEADER, policy)
+        id_found = _read_one_of(headers, _ID_HEADER, _EVENTS_ID_HEADER, limits)
         msg_id = None
         if id_found is not None:
             msg_id, id_header = id_found
-            check_message_id(msg_id, id_header.name, policy)
+            check_message_id(msg_id, id_header.name, limits)
         index, macs = match_hmac(keys, [presented], b"", body, header)
         return Verified(
             body,
@@ -132,10 +132,10 @@ class Shopify(Scheme):
             _ID_HEADER.name: msg_id,
         }
 
-    def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
+    def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The webhook id as sent in either spelling, for logs only (unverified, may be None)."""
         try:
-            found = _read_one_of(headers, _ID_HEADER, _EVENTS_ID_HEADER, policy)
+            found = _read_one_of(headers, _ID_HEADER, _EVENTS_ID_HEADER, limits)
         except VerificationError:
             return None
         return None if found is None else found[0]

@@ -13,8 +13,8 @@ from .._delivery import Verified, _verified_deferred
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._headers import HeaderName, Headers
-from .._policy import Policy
-from ._base import (
+from .._limits import Limits
+from .base import (
     FastCheck,
     Scheme,
     match_hmac,
@@ -57,15 +57,15 @@ class Slack(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Check both headers, the timestamp window, then the signature."""
-        return self._check_general(body, headers, keys, policy, now)
+        return self._check_general(body, headers, keys, limits, now)
 
-    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+    def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common request's check: one ``v0=<64 hex>``, a timestamp inside the window.
 
         It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
@@ -74,13 +74,13 @@ class Slack(Scheme):
         """
         if overrides_check(self, Slack):
             return None
-        if not keys or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH:
+        if not keys or limits.max_header_bytes < _FAST_SIGNATURE_LENGTH:
             return None
         match = prepare_one_hmac_match(keys)
         # The instance's headers (a subclass may rename them), exactly as check reads them.
         sig_lower, sig_name = self._signature.lower, self._signature.name
         ts_lower, ts_name = self._timestamp.lower, self._timestamp.name
-        in_window = policy.in_window
+        in_window = limits.in_window
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -108,7 +108,7 @@ class Slack(Scheme):
                 if raw_ts is None:
                     raw_ts = get(ts_name)
             # Before any crypto: 'v0=' + 64 hex digits; a timestamp of 1 to 12 ASCII digits
-            # without a leading zero, inside the window as Policy.check_window compares it (a
+            # without a leading zero, inside the window as Limits.check_window compares it (a
             # NaN clock fails). Anything else is left to the general path.
             if not (
                 type(value) is str
@@ -138,21 +138,21 @@ class Slack(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
     ) -> Verified:
         """Every form of request, with the exact error for whatever is wrong."""
         header = self._signature.name
-        value = require_header(headers, self._signature, policy)
+        value = require_header(headers, self._signature, limits)
         if not value.startswith("v0=") or len(value) == 3:
             raise MalformedHeader(
                 f"The {header!r} header must be 'v0=' followed by 64 hex digits.",
                 header=header,
             )
         presented = decode_hex(value[3:], header)
-        raw_ts = require_header(headers, self._timestamp, policy, "timestamp")
+        raw_ts = require_header(headers, self._timestamp, limits, "timestamp")
         timestamp = parse_timestamp(raw_ts, self._timestamp.name)
-        policy.check_window(timestamp, now, self._timestamp.name)
+        limits.check_window(timestamp, now, self._timestamp.name)
         index, mac = match_hmac(
             keys, (presented,), f"{_VERSION}:{raw_ts}:".encode("ascii"), body, header
         )

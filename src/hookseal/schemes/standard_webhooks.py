@@ -27,8 +27,8 @@ from .._errors import (
 )
 from .._headers import HeaderName, Headers, read_header
 from .._keys import HMACKey, secret_bytes
-from .._policy import Policy
-from ._base import (
+from .._limits import Limits
+from .base import (
     FastCheck,
     Scheme,
     check_message_id,
@@ -210,15 +210,15 @@ class StandardWebhooks(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Check headers, the timestamp window and then the signatures, in that order."""
-        return self._check_general(body, headers, keys, policy, now)
+        return self._check_general(body, headers, keys, limits, now)
 
-    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+    def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: ``webhook-*`` headers, one well-formed ``v1`` signature.
 
         It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
@@ -232,7 +232,7 @@ class StandardWebhooks(Scheme):
         if (
             not ring.hmac_keys
             or ring.ed25519_keys
-            or policy.max_header_bytes < _FAST_SIGNATURE_LENGTH
+            or limits.max_header_bytes < _FAST_SIGNATURE_LENGTH
         ):
             return None
         single = len(ring.hmac_keys) == 1
@@ -240,8 +240,8 @@ class StandardWebhooks(Scheme):
         assert self.id_header is not None
         sig_h, id_h, ts_h = self._signature.lower, self.id_header.lower, self._timestamp.lower
         states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
-        in_window = policy.in_window
-        max_id = min(policy.max_id_length, policy.max_header_bytes)
+        in_window = limits.in_window
+        max_id = min(limits.max_id_length, limits.max_header_bytes)
         # The signed prefix 'id.timestamp.' of a delivery check_message_id, read_header and
         # parse_timestamp accept: an id of printable ASCII without space or '.' (its length is
         # checked before the prefix is built), a timestamp of 1 to 12 ASCII digits without a
@@ -269,7 +269,7 @@ class StandardWebhooks(Scheme):
             # Before any crypto, and before anything is copied, the lengths: one 'v1,' entry
             # (no space) of the length of a canonical base64 MAC, and the id and timestamp;
             # then a prefix prefix_accepted accepts, and the window exactly as
-            # Policy.check_window compares it (a NaN clock fails). Anything else is left to
+            # Limits.check_window compares it (a NaN clock fails). Anything else is left to
             # the general path. The entry's characters are checked by the constant-time
             # comparison with the canonical text of the MAC; when it fails, the strict decode
             # below tells a malformed header from a wrong signature, as the general path does
@@ -323,11 +323,11 @@ class StandardWebhooks(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
     ) -> Verified:
         """Every form of delivery, with the exact error for whatever is wrong."""
-        max_length = policy.max_header_bytes
+        max_length = limits.max_header_bytes
         sig_name = self._signature
         value = read_header(headers, sig_name, max_length)
         if value is not None:
@@ -347,7 +347,7 @@ class StandardWebhooks(Scheme):
             ts_name = self._svix_timestamp
         assert id_name is not None
         header = sig_name.name
-        entries = split_signatures(value, header, policy) if " " in value else (value,)
+        entries = split_signatures(value, header, limits) if " " in value else (value,)
         v1: list[bytes] = []
         v1a: list[bytes] = []
         for entry in entries:
@@ -371,12 +371,12 @@ class StandardWebhooks(Scheme):
         raw_id = read_header(headers, id_name, max_length)
         if raw_id is None:
             raise _missing(id_name, "message id")
-        check_message_id(raw_id, id_name.name, policy, ".")
+        check_message_id(raw_id, id_name.name, limits, ".")
         raw_ts = read_header(headers, ts_name, max_length)
         if raw_ts is None:
             raise _missing(ts_name, "timestamp")
         timestamp = parse_timestamp(raw_ts, ts_name.name)
-        policy.check_window(timestamp, now, ts_name.name)
+        limits.check_window(timestamp, now, ts_name.name)
 
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
         if v1a and ring.ed25519_keys and len(v1a) > len(ring.ed25519_keys) + 1:
@@ -403,16 +403,16 @@ class StandardWebhooks(Scheme):
             replay_material=material,
         )
 
-    def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
+    def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The ``webhook-id`` (or ``svix-id``) as sent, for logs only."""
         for name in (self._signature, self._svix_signature):
             try:
-                if read_header(headers, name, policy.max_header_bytes) is None:
+                if read_header(headers, name, limits.max_header_bytes) is None:
                     continue
                 return read_header(
                     headers,
                     self.id_header if name is self._signature else self._svix_id,  # type: ignore[arg-type]
-                    policy.max_header_bytes,
+                    limits.max_header_bytes,
                 )
             except VerificationError:
                 return None

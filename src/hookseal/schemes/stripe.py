@@ -17,8 +17,8 @@ from .._delivery import Verified, _verified_deferred
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, Headers
-from .._policy import Policy
-from ._base import (
+from .._limits import Limits
+from .base import (
     FastCheck,
     Scheme,
     match_hmac,
@@ -64,15 +64,15 @@ class Stripe(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Parse the header, check the timestamp window, then the ``v1`` signatures."""
-        return self._check_general(body, headers, keys, policy, now)
+        return self._check_general(body, headers, keys, limits, now)
 
-    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
+    def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common header's check: ``t=<ts>,v1=<64 hex>``, the timestamp inside the window.
 
         It runs the checks of :meth:`check` with fewer Python operations, on the keyed HMAC
@@ -85,11 +85,11 @@ class Stripe(Scheme):
         if not keys:
             return None
         match = prepare_one_hmac_match(keys)
-        max_header = policy.max_header_bytes
+        max_header = limits.max_header_bytes
         # The instance's header (a subclass may rename it), exactly as check reads it.
         header_lower = self._header.lower
         header_name = self._header.name
-        in_window = policy.in_window
+        in_window = limits.in_window
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -105,7 +105,7 @@ class Stripe(Scheme):
                     value = headers.get(header_name)
             # Before any crypto: exactly 't=' + 1 to 12 ASCII digits (no leading zero) +
             # ',v1=' + 64 hex digits, within max_header_bytes, the timestamp inside the window
-            # as Policy.check_window compares it (a NaN clock fails). Anything else is left to
+            # as Limits.check_window compares it (a NaN clock fails). Anything else is left to
             # the general path.
             if not (
                 type(value) is str
@@ -135,15 +135,15 @@ class Stripe(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
     ) -> Verified:
         """Every form of header, with the exact error for whatever is wrong."""
         header = self._header.name
-        value = require_header(headers, self._header, policy)
-        if value.count(",") > policy.max_signatures:
+        value = require_header(headers, self._header, limits)
+        if value.count(",") > limits.max_signatures:
             raise MalformedHeader(
-                f"The {header!r} header carries more than {policy.max_signatures} signatures "
+                f"The {header!r} header carries more than {limits.max_signatures} signatures "
                 "(max_signatures).",
                 reason="too_many_signatures",
                 header=header,
@@ -181,7 +181,7 @@ class Stripe(Scheme):
                 header=header,
             )
         timestamp = parse_timestamp(raw_ts, header)
-        policy.check_window(timestamp, now, header)
+        limits.check_window(timestamp, now, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return _verified_deferred(body, timestamp, None, index, _NAME, macs)
 

@@ -41,8 +41,8 @@ from .._encoding import decode_base64, encode_base64
 from .._errors import ConfigurationError, MalformedHeader, PayloadTooLarge, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, secret_bytes
-from .._policy import Policy
-from ._base import Scheme, make_replay_key, require_header
+from .._limits import Limits
+from .base import Scheme, make_replay_key, require_header
 
 __all__ = ["Twilio"]
 
@@ -368,7 +368,7 @@ class Twilio(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
@@ -384,9 +384,9 @@ class Twilio(Scheme):
             )
         url = _require_url(url)
         header = _SIGNATURE_HEADER.name
-        value = require_header(headers, _SIGNATURE_HEADER, policy)
+        value = require_header(headers, _SIGNATURE_HEADER, limits)
         presented = decode_base64(value, header)
-        content_type = read_header(headers, _CONTENT_TYPE, policy.max_header_bytes)
+        content_type = read_header(headers, _CONTENT_TYPE, limits.max_header_bytes)
         media_type = (content_type or "").partition(";")[0].strip().lower()
         # The URL is signed, the Content-Type is not: when the URL carries bodySHA256 the raw
         # body is always checked against it, whatever the Content-Type claims.

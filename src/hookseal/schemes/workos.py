@@ -20,9 +20,9 @@ from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._errors import TimestampOutOfTolerance
 from .._headers import HeaderName
-from .._policy import Policy, earliest_timestamp
-from ._base import Scheme, match_hmac, require_header
+from .._limits import Limits, earliest_timestamp
 from ._keyed_header import parse_keyed_signatures
+from .base import Scheme, match_hmac, require_header
 
 __all__ = ["WorkOS"]
 
@@ -110,19 +110,19 @@ class WorkOS(Scheme):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
     ) -> Verified:
         """Parse and bound the header, check the millisecond window, then the HMACs."""
         header = _HEADER.name
-        value = require_header(headers, _HEADER, policy)
+        value = require_header(headers, _HEADER, limits)
         # WorkOS separates entries with ", ": one space after a comma is allowed.
         raw_ts, presented = parse_keyed_signatures(
             value,
             header,
-            policy,
+            limits,
             separator=",",
             timestamp_key="t",
             signature_key="v1",
@@ -130,7 +130,7 @@ class WorkOS(Scheme):
             space_after_separator=True,
         )
         timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
-        _check_window_ms(timestamp_ms, now, policy.max_age, policy.max_future, header)
+        _check_window_ms(timestamp_ms, now, limits.max_age, limits.max_future, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return Verified(
             body,

@@ -8,7 +8,7 @@ from typing import Any
 from .. import _verifier
 from .._scheme_names import scheme_by_name
 from .._signer import Signer
-from ..schemes._base import Scheme
+from ..schemes.base import Scheme
 
 __all__ = ["SignedDelivery", "sign_delivery"]
 

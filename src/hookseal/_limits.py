@@ -6,7 +6,7 @@ import math
 
 from ._errors import ConfigurationError, TimestampOutOfTolerance
 
-__all__ = ["Policy"]
+__all__ = ["Limits"]
 
 # The largest tolerance: beyond it the window arithmetic on float clocks loses exactness and,
 # far beyond, overflows. (Tests of old published vectors use windows of decades.)
@@ -52,7 +52,7 @@ def _window_bound(name: str, value: object, default: int) -> int:
 
 def _read_only() -> AttributeError:
     return AttributeError(
-        "A Policy is read-only: the verifier prepared its checks from these limits. Build a "
+        "Limits are read-only: the verifier prepared its checks from these limits. Build a "
         "new Verifier with the limits you need."
     )
 
@@ -62,7 +62,7 @@ def _out_of_window(timestamp: int, error: TimestampOutOfTolerance) -> TimestampO
     return error
 
 
-class Policy:
+class Limits:
     """Limits and tolerance a scheme applies while checking one delivery.
 
     Args:
@@ -132,10 +132,10 @@ class Policy:
     def __delattr__(self, name: str) -> None:
         raise _read_only()
 
-    def __copy__(self) -> Policy:
+    def __copy__(self) -> Limits:
         return self  # read-only: a copy would be the same
 
-    def __deepcopy__(self, memo: object) -> Policy:
+    def __deepcopy__(self, memo: object) -> Limits:
         return self
 
     def in_window(self, timestamp: int, now: float) -> bool:
@@ -197,7 +197,7 @@ class Policy:
             if value != self.tolerance
         )
         return (
-            f"Policy(tolerance={self.tolerance}{window}, max_body_bytes={self.max_body_bytes}, "
+            f"Limits(tolerance={self.tolerance}{window}, max_body_bytes={self.max_body_bytes}, "
             f"max_header_bytes={self.max_header_bytes}, max_signatures={self.max_signatures}, "
             f"max_id_length={self.max_id_length})"
         )

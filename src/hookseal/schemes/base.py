@@ -1,4 +1,7 @@
-"""The contract every scheme implements, and the checks schemes share.
+"""The public scheme contract: what a scheme implements, and the helpers a scheme author needs.
+
+Write a scheme for a provider hookseal does not ship by subclassing :class:`Scheme` (see
+docs/writing-a-scheme.md); every name in ``__all__`` here is public and stable.
 
 A scheme knows one provider's wire format. :meth:`Scheme.check` runs the checks in the fixed
 order of the security model: headers (presence, single occurrence, length, count), then the
@@ -24,11 +27,15 @@ from .._errors import (
 )
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, secret_bytes
-from .._policy import Policy
+from .._limits import Limits
 
 __all__ = [
     "FastCheck",
+    "HMACKey",
+    "HeaderName",
+    "Limits",
     "Scheme",
+    "Verified",
     "check_message_id",
     "hmac_matches",
     "hmac_mismatch",
@@ -70,7 +77,7 @@ class Scheme(abc.ABC):
     #: ``max_body_bytes``: the largest body this provider documents sending, with headroom.
     #: None (the default, and for generic schemes) means the generic limit, 1 MiB. Each
     #: provider's page in the docs cites the source of its value. Adapters read the limit in
-    #: force from ``verifier.policy.max_body_bytes``, never from here.
+    #: force from ``verifier.limits.max_body_bytes``, never from here.
     default_max_body_bytes: ClassVar[int | None] = None
 
     def freeze(self) -> None:
@@ -106,8 +113,8 @@ class Scheme(abc.ABC):
         """Turn the signer's secret into a signing key."""
         return self.load_key(secret)
 
-    def prepare_fast_check(self, keys: Sequence[Any], policy: Policy) -> FastCheck | None:
-        """A check specialised for these keys and this policy, or None (the default).
+    def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
+        """A check specialised for these keys and these limits, or None (the default).
 
         The :class:`~hookseal.Verifier` prepares it once and calls it first for every delivery
         (when no allowlist is configured); whenever it returns None, :meth:`check` decides. It
@@ -122,7 +129,7 @@ class Scheme(abc.ABC):
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
-        policy: Policy,
+        limits: Limits,
         now: float,
         url: str | None,
         method: str | None,
@@ -142,12 +149,12 @@ class Scheme(abc.ABC):
     ) -> dict[str, str]:
         """Return the headers that sign ``body`` with ``key``."""
 
-    def message_id_for_log(self, headers: Mapping[str, str], policy: Policy) -> str | None:
+    def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The message id as sent, for logs and audit events only (unverified, may be None)."""
         if self.id_header is None:
             return None
         try:
-            return read_header(headers, self.id_header, policy.max_header_bytes)
+            return read_header(headers, self.id_header, limits.max_header_bytes)
         except VerificationError:
             return None
 
@@ -178,10 +185,10 @@ def _as_list(secrets: object) -> list[object]:
 
 
 def require_header(
-    headers: Mapping[str, str], name: HeaderName, policy: Policy, what: str = "signature"
+    headers: Mapping[str, str], name: HeaderName, limits: Limits, what: str = "signature"
 ) -> str:
     """Read a header the scheme cannot do without, raising MissingHeader when absent."""
-    value = read_header(headers, name, policy.max_header_bytes)
+    value = read_header(headers, name, limits.max_header_bytes)
     if value is None:
         raise MissingHeader(
             f"The {name.name!r} header ({what}) is missing or empty. Check that the sender "
@@ -191,11 +198,11 @@ def require_header(
     return value
 
 
-def split_signatures(value: str, header: str, policy: Policy, separator: str = " ") -> list[str]:
+def split_signatures(value: str, header: str, limits: Limits, separator: str = " ") -> list[str]:
     """Split a header holding several signatures, bounding their number before any crypto."""
-    if value.count(separator) >= policy.max_signatures:
+    if value.count(separator) >= limits.max_signatures:
         raise MalformedHeader(
-            f"The {header!r} header carries more than {policy.max_signatures} signatures "
+            f"The {header!r} header carries more than {limits.max_signatures} signatures "
             "(max_signatures).",
             reason="too_many_signatures",
             header=header,
@@ -208,16 +215,16 @@ def split_signatures(value: str, header: str, policy: Policy, separator: str = "
     return parts
 
 
-def check_message_id(value: str, header: str, policy: Policy, forbidden: str = "") -> str:
+def check_message_id(value: str, header: str, limits: Limits, forbidden: str = "") -> str:
     """Check a message id: bounded length, printable ASCII, no space or ``forbidden`` character.
 
     ``forbidden`` holds the separators of the signed template, so an id can never shift the
     boundary between the fields that are signed together.
     """
-    if len(value) > policy.max_id_length:
+    if len(value) > limits.max_id_length:
         raise MalformedHeader(
             f"The {header!r} message id is {len(value)} characters long; the limit is "
-            f"{policy.max_id_length} (max_id_length).",
+            f"{limits.max_id_length} (max_id_length).",
             header=header,
         )
     if " " in value or any(char in value for char in forbidden):
