@@ -26,28 +26,12 @@ from ._errors import (
     VerificationError,
 )
 from ._headers import Headers
-from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._verifier import Verifier
+from .schemes._registry import by_name, providers_sending, scheme_by_name
 from .schemes.base import Scheme
 
 __all__ = ["Diagnosis", "explain"]
 
-#: Signature headers that identify a provider's scheme.
-_PROVIDER_HEADERS: dict[str, str] = {
-    "webhook-signature": "standard-webhooks",
-    "svix-signature": "svix",
-    "x-hub-signature-256": "github",
-    "x-hub-signature": "github",
-    "stripe-signature": "stripe",
-    "x-slack-signature": "slack",
-    "x-shopify-hmac-sha256": "shopify",
-    "x-twilio-signature": "twilio",
-    "x-signature-ed25519": "discord",
-    "paddle-signature": "paddle",
-    "workos-signature": "workos",
-    "x-gitlab-token": "gitlab",
-    "signature-input": "rfc9421",
-}
 #: The deepest JSON body explain re-serialises. Webhook payloads nest a few levels; a deeper
 #: document is not re-written (json.loads and json.dumps recurse once per level, so a body of
 #: '[' * 100000 would otherwise end explain with a RecursionError).
@@ -273,10 +257,10 @@ def explain(
     diagnosis = Diagnosis(False, first.reason, str(first))
 
     # 1. Headers from another provider.
-    present = {_PROVIDER_HEADERS[name] for name in header_map if name in _PROVIDER_HEADERS}
-    own = {name for name, cls in SCHEME_NAMES.items() if cls == SCHEME_NAMES[scheme_name]}
-    foreign = sorted(present - own)
-    if foreign and not present & own:
+    own_row = by_name(scheme_name)
+    senders = {row for name in header_map for row in providers_sending(name)}
+    foreign = sorted(row.name for row in senders if row.cls != own_row.cls)
+    if foreign and not any(row.cls == own_row.cls for row in senders):
         diagnosis.causes.append(
             f"the headers belong to another provider's scheme ({', '.join(foreign)}), not "
             f"{scheme_name}: check --scheme or the endpoint's configuration."

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError, VerificationError
 from ._explain import explain
-from ._scheme_names import SCHEME_NAMES, scheme_by_name
 from ._signer import Signer
 from ._verifier import Verifier
+from .schemes._registry import buildable_names, scheme_by_name
 from .schemes.base import Scheme
 
 __all__ = ["main"]
@@ -83,7 +83,7 @@ def _read_body(path: str | None) -> bytes:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--scheme", required=True, choices=sorted(SCHEME_NAMES), help="the sender's scheme"
+        "--scheme", required=True, choices=buildable_names(), help="the sender's scheme"
     )
     parser.add_argument(
         "--secret-env",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hookseal import Signer
-from hookseal._scheme_names import scheme_by_name
+from hookseal.schemes._registry import scheme_by_name
 
 SECRET_ENV = "HOOKSEAL_TEST_SECRET"
 

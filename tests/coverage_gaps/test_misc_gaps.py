@@ -9,7 +9,7 @@ import hookseal.stores
 from hookseal import ConfigurationError, Headers, MalformedHeader, Verifier
 from hookseal._addresses import IntervalSet
 from hookseal._limits import Limits
-from hookseal._scheme_names import scheme_by_name
+from hookseal.schemes._registry import scheme_by_name
 from hookseal.cli import main
 from hookseal.schemes import HMACScheme
 from hookseal.testing import FrozenClock, sign_delivery

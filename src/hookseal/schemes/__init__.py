@@ -6,9 +6,9 @@ scheme needing an optional dependency (RFC 9421 needs ``http-sf``) only requires
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._registry import PROVIDERS, load_class
 from .base import Scheme as Scheme
 from .generic_hmac import HMACScheme as HMACScheme
 
@@ -26,20 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .twilio import Twilio as Twilio
     from .workos import WorkOS as WorkOS
 
-_LAZY = {
-    "StandardWebhooks": ".standard_webhooks",
-    "GitHub": ".github",
-    "Stripe": ".stripe",
-    "Slack": ".slack",
-    "Shopify": ".shopify",
-    "Twilio": ".twilio",
-    "HTTPMessageSignatures": ".http_message_signatures",
-    "SharedToken": ".shared_token",
-    "GitLab": ".shared_token",
-    "Discord": ".discord",
-    "Paddle": ".paddle",
-    "WorkOS": ".workos",
-}
 
 __all__ = [
     "Discord",
@@ -59,11 +45,15 @@ __all__ = [
 ]
 
 
+# Class name -> registry row: the one provider registry says where each class lives.
+_LAZY = {row.cls: row for row in PROVIDERS}
+
+
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    row = _LAZY.get(name)
+    if row is None:
         raise AttributeError(f"module 'hookseal.schemes' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = load_class(row)
     globals()[name] = value
     return value
 

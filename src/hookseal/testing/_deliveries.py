@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _verifier
-from .._scheme_names import scheme_by_name
 from .._signer import Signer
+from ..schemes._registry import scheme_by_name
 from ..schemes.base import Scheme
 
 __all__ = ["SignedDelivery", "sign_delivery"]
