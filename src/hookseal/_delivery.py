@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._headers import Headers
 
-__all__ = ["Delivery", "Verified"]
+__all__ = [
+    "Delivery",
+    "Reservation",
+    "Verified",
+    "make_replay_key",
+    "mark_recorded",
+    "set_client_addr",
+    "take_record",
+]
 
 _blake2b = hashlib.blake2b
 # Per scheme name, a BLAKE2b already personalised for make_replay_key: copying it is cheaper
@@ -76,7 +85,10 @@ class Delivery:
 
 
 class Verified:
-    """A delivery that passed every check. Only this reaches the handler.
+    """A delivery that passed every check. Only this reaches the handler. Read-only.
+
+    Schemes build it with positional arguments (the constructor is on the hot path):
+    ``Verified(body, timestamp, msg_id, key_index, scheme, replay_material)``.
 
     Attributes:
         body: the raw bytes that were verified (use these, never a re-read body).
@@ -84,28 +96,90 @@ class Verified:
         msg_id: the message id the sender gave, or None. For GitHub and Shopify it is not
             signed: use it for the handler's own idempotency, never as proof of anything.
         key_index: the position, in the configured secrets, of the key that matched.
-        key_id: the key id that matched, for schemes that name keys (RFC 9421), else None.
         scheme: the name of the scheme that verified the delivery.
+        key_id: the key id that matched, for schemes that name keys (RFC 9421), else None.
+
+    Args:
+        replay_material: what identifies the delivery per configured key (each key's MAC of
+            the signed bytes; one ``bytes`` or a sequence): :attr:`replay_keys` digests it on
+            first use. Empty (the default) records nothing: replays are then not detected.
+        replay_key: a ready nonce-store key instead of ``replay_material``.
     """
 
     __slots__ = (
+        "_body",
         "_client_addr",
+        "_key_id",
+        "_key_index",
+        "_msg_id",
         "_replay_keys",
         "_replay_material",
         "_reservation",
-        "body",
-        "key_id",
-        "key_index",
-        "msg_id",
-        "scheme",
-        "timestamp",
+        "_scheme",
+        "_timestamp",
     )
 
-    # Set by the verifier when its nonce store records the delivery (verifier, keys, token);
-    # taken back by Verifier.release. Unset on a Verified that was never recorded.
-    _reservation: tuple[object, tuple[bytes, ...], bytes | None] | None
-    # Set by the verifier when an allowlist resolved the client; unset otherwise.
-    _client_addr: str | None
+    def __init__(
+        self,
+        body: bytes,
+        timestamp: int | None,
+        msg_id: str | None,
+        key_index: int,
+        scheme: str,
+        replay_material: bytes | Sequence[bytes] = (),
+        *,
+        key_id: str | None = None,
+        replay_key: bytes | None = None,
+    ) -> None:
+        self._body = body
+        self._timestamp = timestamp
+        self._msg_id = msg_id
+        self._key_index = key_index
+        self._scheme = scheme
+        self._key_id = key_id
+        self._reservation: Reservation | None = None
+        self._client_addr: str | None = None
+        if replay_key is not None:
+            self._replay_keys: tuple[bytes, ...] | None = (replay_key,) if replay_key else ()
+            self._replay_material: bytes | tuple[bytes, ...] | None = None
+        elif replay_material:
+            self._replay_keys = None
+            self._replay_material = (
+                replay_material if isinstance(replay_material, bytes) else tuple(replay_material)
+            )
+        else:
+            self._replay_keys = ()
+            self._replay_material = None
+
+    @property
+    def body(self) -> bytes:
+        """The raw bytes that were verified."""
+        return self._body
+
+    @property
+    def timestamp(self) -> int | None:
+        """The signed timestamp in Unix seconds, or None if the scheme signs none."""
+        return self._timestamp
+
+    @property
+    def msg_id(self) -> str | None:
+        """The message id the sender gave, or None (signed or not: see the scheme's docs)."""
+        return self._msg_id
+
+    @property
+    def key_index(self) -> int:
+        """The position, in the configured secrets, of the key that matched."""
+        return self._key_index
+
+    @property
+    def key_id(self) -> str | None:
+        """The key id that matched, for schemes that name keys (RFC 9421), else None."""
+        return self._key_id
+
+    @property
+    def scheme(self) -> str:
+        """The name of the scheme that verified the delivery."""
+        return self._scheme
 
     @property
     def recorded(self) -> bool:
@@ -116,7 +190,7 @@ class Verified:
         to record, a verifier without replay protection, or after release. Adapters release
         on a handler error only when it is True.
         """
-        return getattr(self, "_reservation", None) is not None
+        return self._reservation is not None
 
     @property
     def client_addr(self) -> str | None:
@@ -124,32 +198,7 @@ class Verified:
 
         Behind trusted proxies it is the forwarded client, not the proxy.
         """
-        return getattr(self, "_client_addr", None)
-
-    def __init__(
-        self,
-        body: bytes,
-        *,
-        timestamp: int | None,
-        msg_id: str | None,
-        key_index: int,
-        scheme: str,
-        replay_key: bytes | None = None,
-        replay_material: Sequence[bytes] | None = None,
-        key_id: str | None = None,
-    ) -> None:
-        self.body = body
-        self.timestamp = timestamp
-        self.msg_id = msg_id
-        self.key_index = key_index
-        self.key_id = key_id
-        self.scheme = scheme
-        if replay_material is not None:
-            self._replay_keys: tuple[bytes, ...] | None = None
-            self._replay_material: bytes | tuple[bytes, ...] | None = tuple(replay_material)
-        else:
-            self._replay_keys = (replay_key,) if replay_key else ()
-            self._replay_material = None
+        return self._client_addr
 
     @property
     def replay_keys(self) -> tuple[bytes, ...]:
@@ -196,29 +245,26 @@ class Verified:
         )
 
 
-_new_object = object.__new__
+#: What the verifier keeps for a recorded delivery: (the verifier, the keys, the token).
+Reservation = tuple[object, tuple[bytes, ...], "bytes | None"]
+_reservation_lock = threading.Lock()
 
 
-def _verified_deferred(
-    body: bytes,
-    timestamp: int | None,
-    msg_id: str | None,
-    key_index: int,
-    scheme: str,
-    material: bytes | tuple[bytes, ...],
-) -> Verified:
-    """A :class:`Verified` built without keyword parsing, its replay keys derived on first use.
+def mark_recorded(verified: Verified, reservation: Reservation) -> None:
+    """Note on ``verified`` the record a verifier made for it (see :attr:`Verified.recorded`)."""
+    verified._reservation = reservation
 
-    ``material`` is what each matching key signed (its MAC of the signed bytes), one item per
-    matching key; :attr:`Verified.replay_keys` digests it only when a nonce store asks.
-    """
-    verified: Verified = _new_object(Verified)
-    verified.body = body
-    verified.timestamp = timestamp
-    verified.msg_id = msg_id
-    verified.key_index = key_index
-    verified.key_id = None
-    verified.scheme = scheme
-    verified._replay_keys = None
-    verified._replay_material = material
-    return verified
+
+def set_client_addr(verified: Verified, client_addr: str | None) -> None:
+    """Note on ``verified`` the client address an allowlist resolved."""
+    verified._client_addr = client_addr
+
+
+def take_record(verified: Verified, owner: object) -> Reservation | None:
+    """Take back the record ``owner`` made for ``verified``, once (thread-safe), or None."""
+    with _reservation_lock:  # taken once, even by two threads releasing at the same time
+        reservation = verified._reservation
+        if reservation is None or reservation[0] is not owner:
+            return None
+        verified._reservation = None
+    return reservation

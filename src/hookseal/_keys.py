@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._errors import ConfigurationError
 
-__all__ = ["HMACKey", "Secret", "secret_bytes"]
+__all__ = ["HMACKey", "Secret", "hmac_matches", "prepared_matcher", "secret_bytes"]
 
 _HASHES: dict[str, Callable[..., Any]] = {
     "sha1": hashlib.sha1,
@@ -129,3 +130,90 @@ class HMACKey:
 
     def __repr__(self) -> str:
         return f"HMACKey({self.algorithm}, '**********')"
+
+
+def hmac_matches(
+    keys: Sequence[HMACKey],
+    presented: Sequence[bytes],
+    prefix: bytes,
+    body: bytes,
+) -> tuple[int, tuple[bytes, ...]] | None:
+    """Match the presented signatures against every key; None when no key matches.
+
+    Every key's MAC of ``prefix + body`` is computed (one MAC per configured key) and compared
+    in constant time with each presented signature. Returns ``(index of the newest matching
+    key, every configured key's MAC)``: those MACs are the delivery's replay material. They
+    depend only on the signed bytes and the configured keys, never on which or how many of
+    the presented signatures match, so stripping one of a rotation's signatures from a
+    captured delivery, in any order, leaves its identity unchanged; a worker holding
+    ``[old]`` and one holding ``[old, new]`` share the old key's MAC, so a rolling deploy
+    refuses the replay too; and endpoints with different secrets never share one.
+
+    It returns instead of raising so that a rejection's traceback holds no expected MAC: the
+    frame that computed them is gone by the time the caller raises.
+    """
+    index = -1
+    macs: list[bytes] = []
+    for position in range(len(keys) - 1, -1, -1):
+        expected = keys[position].digest_parts(prefix, body)
+        macs.append(expected)
+        if index < 0:
+            for candidate in presented:
+                if hmac.compare_digest(expected, candidate):
+                    index = position
+                    break
+    if index < 0:
+        return None
+    return index, tuple(macs)
+
+
+def prepared_matcher(
+    keys: Sequence[HMACKey],
+) -> Callable[[bytes, bytes, bytes], tuple[int, bytes | tuple[bytes, ...]] | None]:
+    """:func:`hmac_matches` for one presented signature, bound to these keys' prepared states.
+
+    For fast checks, which only accept or decline.
+
+    The returned ``match(prefix, body, presented)`` gives ``(key index, replay material)``
+    exactly as :func:`hmac_matches` does (with one key, the material is that key's MAC, which
+    equals ``presented``); None when no key matches: the fast check then declines and the
+    general check decides.
+    """
+    states = tuple(
+        (index, key._inner.copy, key._outer.copy) for index, key in reversed(list(enumerate(keys)))
+    )
+    if len(states) == 1:
+        _, only_inner, only_outer = states[0]
+
+        def match_one(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
+            inner = only_inner()
+            inner.update(prefix)
+            inner.update(body)
+            outer = only_outer()
+            outer.update(inner.digest())
+            if hmac.compare_digest(outer.digest(), presented):
+                return 0, presented
+            return None
+
+        return match_one
+
+    def match(
+        prefix: bytes, body: bytes, presented: bytes
+    ) -> tuple[int, bytes | tuple[bytes, ...]] | None:
+        found = -1
+        macs = []
+        for index, inner_copy, outer_copy in states:
+            inner = inner_copy()
+            inner.update(prefix)
+            inner.update(body)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            mac = outer.digest()
+            macs.append(mac)
+            if found < 0 and hmac.compare_digest(mac, presented):
+                found = index
+        if found < 0:
+            return None
+        return found, tuple(macs)
+
+    return match

@@ -8,11 +8,11 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._delivery import Delivery, Verified
+from ._delivery import Delivery, Verified, mark_recorded, set_client_addr, take_record
 from ._errors import (
     ConfigurationError,
     NonceStoreUnavailable,
@@ -32,21 +32,26 @@ if TYPE_CHECKING:
 __all__ = ["AddressPolicy", "Verifier"]
 
 logger = logging.getLogger("hookseal")
-_perf_counter = time.perf_counter
-_time = time.time
-_debug_enabled = logger.isEnabledFor
-_DEBUG = logging.DEBUG
+
+
+# The clock of every verifier built without ``clock=``; the ``frozen_clock`` fixture swaps it.
+_default_clock: Callable[[], float] = time.time
+
+
+def default_clock() -> float:
+    """The time, in Unix seconds, that verifiers without their own ``clock`` read."""
+    return _default_clock()
+
+
+def set_default_clock(clock: Callable[[], float] | None) -> None:
+    """Make verifiers without their own ``clock`` read ``clock`` (None: the system clock)."""
+    global _default_clock  # noqa: PLW0603 - the one process-wide default, by design
+    _default_clock = time.time if clock is None else clock
 
 
 def _new_token() -> bytes:
     """A random token naming one acceptance, so that only it can release its records."""
     return os.urandom(16)
-
-
-_reservation_lock = threading.Lock()
-# The logger's own memo of isEnabledFor (cleared in place whenever levels change). A False
-# found there is what isEnabledFor would return; anything else asks isEnabledFor itself.
-_log_memo: dict[int, bool] = getattr(logger, "_cache", {})
 
 
 class AddressPolicy(Protocol):
@@ -167,10 +172,8 @@ class Verifier:
         "_clock",
         "_custom_sink",
         "_fast_check",
-        "_fast_verify",
         "_keys",
         "_limits",
-        "_max_body_bytes",
         "_max_releases",
         "_nonce_store",
         "_on_event",
@@ -185,9 +188,7 @@ class Verifier:
     _clock: Callable[[], float] | None
     _custom_sink: bool
     _fast_check: FastCheck | None
-    _fast_verify: FastCheck | None
     _keys: tuple[Any, ...]
-    _max_body_bytes: int
     _max_releases: int
     _nonce_store: Any
     _on_event: EventSink
@@ -299,11 +300,7 @@ class Verifier:
         set_(self, "_clock", clock)
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
-        fast_check = scheme.prepare_fast_check(self._keys, self._limits)
-        set_(self, "_fast_check", fast_check)
-        # What verify() itself calls when nothing needs to run before the scheme.
-        set_(self, "_fast_verify", fast_check if allowlist is None else None)
-        set_(self, "_max_body_bytes", self._limits.max_body_bytes)
+        set_(self, "_fast_check", _prepared_fast_check(scheme, self._keys, self._limits))
 
     # -- configuration (read-only: the checks were prepared from it) ---------------------
 
@@ -378,36 +375,17 @@ class Verifier:
             VerificationError: a subclass saying why the delivery was refused.
         """
         # The default sink never reads the duration: time only for a custom sink.
-        custom_sink = self._custom_sink
-        started = _perf_counter() if custom_sink else 0.0
+        started = time.perf_counter() if self._custom_sink else 0.0
         if now is None:
-            clock = self._clock
-            now = _time() if clock is None else clock()
+            now = _default_clock() if self._clock is None else self._clock()
         try:
-            fast = self._fast_verify
-            # The common call (raw bytes, a dict of headers, no allowlist): straight to the
-            # prepared check, which accepts or declines; a declined delivery goes to the
-            # scheme's general check alone (the fast check is not tried twice).
-            if (
-                fast is not None
-                and type(body) is bytes
-                and type(headers) is dict
-                and len(body) <= self._max_body_bytes
-            ):
-                verified_fast = fast(body, headers, now)
-                verified = (
-                    verified_fast
-                    if verified_fast is not None
-                    else self._check(body, headers, url, method, remote_addr, now, tried=True)
-                )
-            else:
-                verified = self._check(body, headers, url, method, remote_addr, now)
+            verified = self._check(body, headers, url, method, remote_addr, now)
             if self._nonce_store is not None:
                 self._reserve(verified, now)
         except VerificationError as exc:
             self._emit_rejection(exc, headers, remote_addr, started)
             raise
-        if custom_sink or (_log_memo.get(_DEBUG, True) and _debug_enabled(_DEBUG)):
+        if self._custom_sink or logger.isEnabledFor(logging.DEBUG):
             self._emit_acceptance(verified, remote_addr, started)
         return verified
 
@@ -435,9 +413,9 @@ class Verifier:
         now: float | None = None,
     ) -> Verified:
         """Like :meth:`verify`, but awaits the nonce store's ``areserve`` (no blocking I/O)."""
-        started = _perf_counter()
+        started = time.perf_counter()
         if now is None:
-            now = _time() if self._clock is None else self._clock()
+            now = _default_clock() if self._clock is None else self._clock()
         try:
             verified = self._check(body, headers, url, method, remote_addr, now)
             if self._nonce_store is not None:
@@ -537,13 +515,9 @@ class Verifier:
                 "release() takes the Verified that verify() returned, not "
                 f"{type(verified).__name__}."
             )
-        with _reservation_lock:  # taken once, even by two threads releasing at the same time
-            reservation: tuple[object, tuple[bytes, ...], bytes | None] | None = getattr(
-                verified, "_reservation", None
-            )
-            if reservation is None or reservation[0] is not self or reservation[2] is None:
-                return None
-            verified._reservation = None
+        reservation = take_record(verified, self)
+        if reservation is None or reservation[2] is None:
+            return None
         return reservation[1], reservation[2]
 
     def _released(self, verified: Verified, removed: object) -> bool:
@@ -574,7 +548,7 @@ class Verifier:
         as :meth:`verify` records its own (one event; the default sink logs it once).
         ``delivery.body`` is not read.
         """
-        self._emit_rejection(error, delivery.headers, delivery.remote_addr, _perf_counter())
+        self._emit_rejection(error, delivery.headers, delivery.remote_addr, time.perf_counter())
 
     # -- the checks ----------------------------------------------------------------------
 
@@ -586,10 +560,13 @@ class Verifier:
         method: str | None,
         remote_addr: str | None,
         now: float,
-        *,
-        tried: bool = False,
     ) -> Verified:
-        """The checks in order; ``tried``: the fast check already declined this delivery."""
+        """The checks in order: body size, address, then the scheme's.
+
+        The scheme's prepared fast check is tried first, from here only: it accepts or
+        declines, and a declined delivery goes to the scheme's one general check, which
+        makes every rejection.
+        """
         if type(body) is not bytes:
             body = _as_bytes(body)
         limits = self._limits
@@ -597,20 +574,20 @@ class Verifier:
             raise _too_large(len(body), limits.max_body_bytes)
         if type(headers) is not dict and not isinstance(headers, Mapping):
             headers = Headers(headers)
-        fast = None if tried else self._fast_check
-        if self._allowlist is None:
-            if fast is not None and (verified := fast(body, headers, now)) is not None:
-                return verified
-            return self.scheme.check(body, headers, self._keys, limits, now, url, method)
-        resolved = self._allowlist.check(remote_addr, headers)
-        client = resolved if isinstance(resolved, str) else None
+        client = None
+        if self._allowlist is not None:
+            resolved = self._allowlist.check(remote_addr, headers)
+            client = resolved if isinstance(resolved, str) else None
         try:
-            if fast is None or (verified := fast(body, headers, now)) is None:
-                verified = self.scheme.check(body, headers, self._keys, limits, now, url, method)
+            fast = self._fast_check
+            verified = None if fast is None else fast(body, headers, now)
+            if verified is None:
+                verified = self._scheme.check(body, headers, self._keys, limits, now, url, method)
         except VerificationError as exc:
             exc.client_addr = client
             raise
-        verified._client_addr = client
+        if client is not None:
+            set_client_addr(verified, client)
         return verified
 
     def _reserve(self, verified: Verified, now: float) -> None:
@@ -648,7 +625,7 @@ class Verifier:
         except BaseException:
             self._undo(sent, token, None)
             raise
-        verified._reservation = (self, keys, token)
+        mark_recorded(verified, (self, keys, token))
 
     async def _areserve(self, verified: Verified, now: float) -> None:
         """The asynchronous form of :meth:`_reserve` (the store's ``areserve`` is awaited)."""
@@ -686,7 +663,7 @@ class Verifier:
             # retry. Shielded: a second cancellation must not interrupt the clean-up.
             await asyncio.shield(self._aundo(sent, token, None))
             raise
-        verified._reservation = (self, keys, token)
+        mark_recorded(verified, (self, keys, token))
 
     def _undo(
         self, sent: list[bytes], token: bytes | None, error: VerificationError | None
@@ -813,7 +790,7 @@ class Verifier:
                 timestamp=None,
                 key_index=None,
                 remote_addr=escape_for_log(remote_addr),
-                duration=_perf_counter() - started if started else 0.0,
+                duration=time.perf_counter() - started if started else 0.0,
                 status_code=exc.status_code,
                 client_addr=escape_for_log(exc.client_addr),
             )
@@ -829,7 +806,7 @@ class Verifier:
                 timestamp=verified.timestamp,
                 key_index=verified.key_index,
                 remote_addr=escape_for_log(remote_addr),
-                duration=_perf_counter() - started if started else 0.0,
+                duration=time.perf_counter() - started if started else 0.0,
                 status_code=200,
                 client_addr=escape_for_log(verified.client_addr),
             )
@@ -841,6 +818,24 @@ class Verifier:
             f"tolerance={self.limits.tolerance}, nonce_store={self.nonce_store!r}, "
             f"allowlist={self.allowlist!r})"
         )
+
+
+def _defining_class(kind: type, attribute: str) -> type:
+    return next(klass for klass in kind.__mro__ if attribute in vars(klass))
+
+
+def _prepared_fast_check(scheme: Scheme, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
+    """The scheme's fast check, or None when a subclass replaced ``check`` after it was written.
+
+    A fast check may only accept what the scheme's ``check`` accepts. A subclass that
+    overrides ``check`` (to add a rule) below the class that wrote ``prepare_fast_check``
+    would have its rule skipped by the inherited fast check, so none is used: its own
+    ``check`` decides every delivery.
+    """
+    kind = type(scheme)
+    if not issubclass(_defining_class(kind, "prepare_fast_check"), _defining_class(kind, "check")):
+        return None
+    return scheme.prepare_fast_check(keys, limits)
 
 
 def _too_large(size: int, limit: int) -> PayloadTooLarge:

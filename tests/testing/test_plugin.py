@@ -92,10 +92,10 @@ def test_frozen_clock_is_undone_after_the_test(pytester: pytest.Pytester) -> Non
 
         def test_a(frozen_clock):
             frozen_clock.set(1)
-            assert _verifier._time() == 1
+            assert _verifier.default_clock() == 1
 
         def test_b():
-            assert abs(_verifier._time() - time.time()) < 60
+            assert abs(_verifier.default_clock() - time.time()) < 60
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

@@ -12,7 +12,6 @@ before it and the nonce reservation after it.
 from __future__ import annotations
 
 import abc
-import hmac
 import secrets as _secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -26,7 +25,7 @@ from .._errors import (
     VerificationError,
 )
 from .._headers import HeaderName, read_header
-from .._keys import HMACKey, secret_bytes
+from .._keys import HMACKey, hmac_matches, secret_bytes
 from .._limits import Limits
 
 __all__ = [
@@ -41,13 +40,9 @@ __all__ = [
     "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
-    "overrides_check",
-    "prepare_one_hmac_match",
     "require_header",
     "split_signatures",
 ]
-
-_compare = hmac.compare_digest
 
 #: A check prepared for one configuration (see :meth:`Scheme.prepare_fast_check`): called as
 #: ``fast(body, headers, now)``, it returns the :class:`Verified` for the common delivery, raises
@@ -235,41 +230,6 @@ def check_message_id(value: str, header: str, limits: Limits, forbidden: str = "
     return value
 
 
-def hmac_matches(
-    keys: Sequence[HMACKey],
-    presented: Sequence[bytes],
-    prefix: bytes,
-    body: bytes,
-) -> tuple[int, tuple[bytes, ...]] | None:
-    """Match the presented signatures against every key; None when no key matches.
-
-    Every key's MAC of ``prefix + body`` is computed (one MAC per configured key) and compared
-    in constant time with each presented signature. Returns ``(index of the newest matching
-    key, every configured key's MAC)``: those MACs are the delivery's replay material. They
-    depend only on the signed bytes and the configured keys, never on which or how many of
-    the presented signatures match, so stripping one of a rotation's signatures from a
-    captured delivery, in any order, leaves its identity unchanged; a worker holding
-    ``[old]`` and one holding ``[old, new]`` share the old key's MAC, so a rolling deploy
-    refuses the replay too; and endpoints with different secrets never share one.
-
-    It returns instead of raising so that a rejection's traceback holds no expected MAC: the
-    frame that computed them is gone by the time the caller raises.
-    """
-    index = -1
-    macs: list[bytes] = []
-    for position in range(len(keys) - 1, -1, -1):
-        expected = keys[position].digest_parts(prefix, body)
-        macs.append(expected)
-        if index < 0:
-            for candidate in presented:
-                if _compare(expected, candidate):
-                    index = position
-                    break
-    if index < 0:
-        return None
-    return index, tuple(macs)
-
-
 def match_hmac(
     keys: Sequence[HMACKey],
     presented: Sequence[bytes],
@@ -282,67 +242,6 @@ def match_hmac(
     if found is None:
         raise hmac_mismatch(header)
     return found
-
-
-def overrides_check(scheme: Scheme, base: type[Scheme]) -> bool:
-    """Whether ``scheme``'s class replaces ``base``'s ``check`` or ``_check_general``.
-
-    A built-in scheme prepares no fast check for such a subclass: its own ``check`` decides.
-    """
-    kind = type(scheme)
-    return kind.check is not base.check or getattr(kind, "_check_general", None) is not getattr(
-        base, "_check_general", None
-    )
-
-
-def prepare_one_hmac_match(
-    keys: Sequence[HMACKey],
-) -> Callable[[bytes, bytes, bytes], tuple[int, bytes | tuple[bytes, ...]] | None]:
-    """:func:`hmac_matches` for one presented signature, bound to these keys' prepared states.
-
-    The returned ``match(prefix, body, presented)`` gives ``(key index, replay material)``
-    exactly as :func:`hmac_matches` does (with one key, the material is that key's MAC, which
-    equals ``presented``); None when no key matches: the fast check then declines and the
-    general check decides.
-    """
-    states = tuple(
-        (index, key._inner.copy, key._outer.copy) for index, key in reversed(list(enumerate(keys)))
-    )
-    if len(states) == 1:
-        _, only_inner, only_outer = states[0]
-
-        def match_one(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
-            inner = only_inner()
-            inner.update(prefix)
-            inner.update(body)
-            outer = only_outer()
-            outer.update(inner.digest())
-            if _compare(outer.digest(), presented):
-                return 0, presented
-            return None
-
-        return match_one
-
-    def match(
-        prefix: bytes, body: bytes, presented: bytes
-    ) -> tuple[int, bytes | tuple[bytes, ...]] | None:
-        found = -1
-        macs = []
-        for index, inner_copy, outer_copy in states:
-            inner = inner_copy()
-            inner.update(prefix)
-            inner.update(body)
-            outer = outer_copy()
-            outer.update(inner.digest())
-            mac = outer.digest()
-            macs.append(mac)
-            if found < 0 and _compare(mac, presented):
-                found = index
-        if found < 0:
-            return None
-        return found, tuple(macs)
-
-    return match
 
 
 def hmac_mismatch(header: str) -> SignatureMismatch:

@@ -10,24 +10,21 @@ decisions use the matched MAC instead (see ``Verifier(replay_retention=...)``).
 from __future__ import annotations
 
 import binascii
-import hmac
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified, _verified_deferred
+from .._delivery import Verified
 from .._encoding import decode_hex
 from .._errors import ConfigurationError, MalformedHeader, MissingHeader
 from .._headers import HeaderName, Headers, read_header
-from .._keys import HMACKey, secret_bytes
+from .._keys import HMACKey, prepared_matcher, secret_bytes
 from .._limits import Limits
 from .base import (
     FastCheck,
     Scheme,
     check_message_id,
     match_hmac,
-    overrides_check,
-    prepare_one_hmac_match,
 )
 
 __all__ = ["GitHub"]
@@ -44,8 +41,6 @@ _SHA256_NAME = _SHA256_HEADER.name
 _DELIVERY_NAME = _DELIVERY_HEADER.name
 # 'sha256=' and 64 hex digits of HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 71
-_a2b_hex = binascii.a2b_hex
-_compare = hmac.compare_digest
 
 
 class _GitHubKey:
@@ -90,19 +85,6 @@ class GitHub(Scheme):
         """The webhook secret as GitHub uses it: its UTF-8 bytes."""
         return _GitHubKey(secret_bytes(secret), self.allow_sha1)
 
-    def check(
-        self,
-        body: bytes,
-        headers: Mapping[str, str],
-        keys: Sequence[Any],
-        limits: Limits,
-        now: float,
-        url: str | None,
-        method: str | None,
-    ) -> Verified:
-        """Check the signature header (SHA-256, or SHA-1 when opted in) against the body."""
-        return self._check_general(body, headers, keys, limits, now)
-
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: one ``X-Hub-Signature-256: sha256=<64 hex>``.
 
@@ -110,30 +92,20 @@ class GitHub(Scheme):
         states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
-        if overrides_check(self, GitHub):
-            return None
         max_header = limits.max_header_bytes
         if not keys or max_header < _FAST_SIGNATURE_LENGTH:
             return None
-        match = prepare_one_hmac_match([key.sha256 for key in keys])
+        match = prepared_matcher([key.sha256 for key in keys])
         max_id = min(limits.max_id_length, max_header)
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             msg_id: object
             if type(headers) is Headers:
-                lines = headers._lines
-                sig_lines = lines.get(_SHA256_LOWER)
-                id_lines = lines.get(_DELIVERY_LOWER)
-                if sig_lines is None or len(sig_lines) != 1:
-                    return None
-                value = sig_lines[0]
-                if id_lines is None:
-                    msg_id = None
-                elif len(id_lines) == 1:
-                    msg_id = id_lines[0]
-                else:
-                    return None
+                value = headers.single(_SHA256_LOWER)
+                msg_id = headers.single(_DELIVERY_LOWER)
+                if value is None or (msg_id is None and _DELIVERY_LOWER in headers):
+                    return None  # absent or repeated: the general check says which
             else:
                 # The spellings read_header tries first, in its order. An id found under
                 # neither may still be present under another spelling: the general path
@@ -167,25 +139,27 @@ class GitHub(Scheme):
             ):
                 return None
             try:
-                presented = _a2b_hex(value[7:])
+                presented = binascii.a2b_hex(value[7:])
             except (binascii.Error, ValueError):
                 return None
             matched = match(b"", body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return _verified_deferred(body, None, msg_id, matched[0], _NAME, matched[1])
+            return Verified(body, None, msg_id, matched[0], _NAME, matched[1])
 
         return fast_check
 
-    def _check_general(
+    def check(
         self,
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
         limits: Limits,
         now: float,
+        url: str | None,
+        method: str | None,
     ) -> Verified:
-        """Every form of delivery, with the exact error for whatever is wrong."""
+        """Check the signature header (SHA-256, or SHA-1 when opted in) against the body."""
         value = read_header(headers, _SHA256_HEADER, limits.max_header_bytes)
         use_sha1 = False
         if value is None and self.allow_sha1:
@@ -225,7 +199,7 @@ class GitHub(Scheme):
             macs: tuple[bytes, ...] = (keys[index].sha256.digest(body),)
         else:
             index, macs = match_hmac([key.sha256 for key in keys], [presented], b"", body, header)
-        return _verified_deferred(body, None, msg_id, index, self.name, macs)
+        return Verified(body, None, msg_id, index, self.name, macs)
 
     def sign(
         self,

@@ -9,17 +9,16 @@ import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified, _verified_deferred
+from .._delivery import Verified
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._headers import HeaderName, Headers
+from .._keys import prepared_matcher
 from .._limits import Limits
 from .base import (
     FastCheck,
     Scheme,
     match_hmac,
-    overrides_check,
-    prepare_one_hmac_match,
     require_header,
 )
 
@@ -32,7 +31,6 @@ _TIMESTAMP = "X-Slack-Request-Timestamp"
 # 'v0=' and 64 hex digits of HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 67
 _MAX_TIMESTAMP_DIGITS = 12
-_a2b_hex = binascii.a2b_hex
 
 
 class Slack(Scheme):
@@ -52,19 +50,6 @@ class Slack(Scheme):
         self._signature = HeaderName(_SIGNATURE)
         self._timestamp = HeaderName(_TIMESTAMP)
 
-    def check(
-        self,
-        body: bytes,
-        headers: Mapping[str, str],
-        keys: Sequence[Any],
-        limits: Limits,
-        now: float,
-        url: str | None,
-        method: str | None,
-    ) -> Verified:
-        """Check both headers, the timestamp window, then the signature."""
-        return self._check_general(body, headers, keys, limits, now)
-
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common request's check: one ``v0=<64 hex>``, a timestamp inside the window.
 
@@ -72,11 +57,9 @@ class Slack(Scheme):
         states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
-        if overrides_check(self, Slack):
-            return None
         if not keys or limits.max_header_bytes < _FAST_SIGNATURE_LENGTH:
             return None
-        match = prepare_one_hmac_match(keys)
+        match = prepared_matcher(keys)
         # The instance's headers (a subclass may rename them), exactly as check reads them.
         sig_lower, sig_name = self._signature.lower, self._signature.name
         ts_lower, ts_name = self._timestamp.lower, self._timestamp.name
@@ -86,18 +69,8 @@ class Slack(Scheme):
             value: object
             raw_ts: object
             if type(headers) is Headers:
-                lines = headers._lines
-                sig_lines = lines.get(sig_lower)
-                ts_lines = lines.get(ts_lower)
-                if (
-                    sig_lines is None
-                    or ts_lines is None
-                    or len(sig_lines) != 1
-                    or len(ts_lines) != 1
-                ):
-                    return None
-                value = sig_lines[0]
-                raw_ts = ts_lines[0]
+                value = headers.single(sig_lower)
+                raw_ts = headers.single(ts_lower)
             else:
                 # The spellings read_header tries first, in its order.
                 get = headers.get
@@ -123,25 +96,27 @@ class Slack(Scheme):
             ):
                 return None
             try:
-                presented = _a2b_hex(value[3:])
+                presented = binascii.a2b_hex(value[3:])
             except (binascii.Error, ValueError):
                 return None
             matched = match(f"v0:{raw_ts}:".encode(), body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return _verified_deferred(body, timestamp, None, matched[0], _NAME, matched[1])
+            return Verified(body, timestamp, None, matched[0], _NAME, matched[1])
 
         return fast_check
 
-    def _check_general(
+    def check(
         self,
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
         limits: Limits,
         now: float,
+        url: str | None,
+        method: str | None,
     ) -> Verified:
-        """Every form of request, with the exact error for whatever is wrong."""
+        """Check both headers, the timestamp window, then the signature."""
         header = self._signature.name
         value = require_header(headers, self._signature, limits)
         if not value.startswith("v0=") or len(value) == 3:
@@ -157,7 +132,7 @@ class Slack(Scheme):
             keys, (presented,), f"{_VERSION}:{raw_ts}:".encode("ascii"), body, header
         )
         # replay_key == make_replay_key(_NAME, mac), derived only if a nonce store asks.
-        return _verified_deferred(body, timestamp, None, index, _NAME, mac)
+        return Verified(body, timestamp, None, index, _NAME, mac)
 
     def sign(
         self,

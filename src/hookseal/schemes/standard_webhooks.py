@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified, _verified_deferred
+from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64, parse_timestamp
 from .._errors import (
     ConfigurationError,
@@ -33,7 +33,6 @@ from .base import (
     Scheme,
     check_message_id,
     hmac_matches,
-    overrides_check,
     split_signatures,
 )
 
@@ -47,7 +46,6 @@ _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _ED25519_SIGNATURE_SIZE = 64
 _ED25519_KEY_SIZE = 32
 _NAME = "standard-webhooks"
-_compare = hmac.compare_digest
 _b2a_base64 = binascii.b2a_base64
 _MAX_TIMESTAMP_DIGITS = 12
 # 'v1,' and the 44 characters of canonical base64 for a 32-byte HMAC-SHA256.
@@ -205,19 +203,6 @@ class StandardWebhooks(Scheme):
 
     # -- verification ------------------------------------------------------------------
 
-    def check(
-        self,
-        body: bytes,
-        headers: Mapping[str, str],
-        keys: Sequence[Any],
-        limits: Limits,
-        now: float,
-        url: str | None,
-        method: str | None,
-    ) -> Verified:
-        """Check headers, the timestamp window and then the signatures, in that order."""
-        return self._check_general(body, headers, keys, limits, now)
-
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: ``webhook-*`` headers, one well-formed ``v1`` signature.
 
@@ -225,8 +210,6 @@ class StandardWebhooks(Scheme):
         states prepared once per secret; anything unusual is left to :meth:`check`, which
         produces the precise error.
         """
-        if overrides_check(self, StandardWebhooks):
-            return None
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
         # HMAC secrets only (public keys are left to the general check).
         if (
@@ -257,10 +240,9 @@ class StandardWebhooks(Scheme):
                 raw_id = headers.get(id_h)
                 raw_ts = headers.get(ts_h)
             elif type(headers) is Headers:
-                lines = headers._lines
-                value = _single(lines.get(sig_h))
-                raw_id = _single(lines.get(id_h))
-                raw_ts = _single(lines.get(ts_h))
+                value = headers.single(sig_h)
+                raw_id = headers.single(id_h)
+                raw_ts = headers.single(ts_h)
             else:
                 get = headers.get
                 value = get(sig_h)
@@ -305,28 +287,32 @@ class StandardWebhooks(Scheme):
                 outer.update(inner.digest())
                 mac = outer.digest()
                 if single:
-                    if _compare(b"v1," + _b2a_base64(mac, newline=False), presented):
-                        return _verified_deferred(body, timestamp, raw_id, index, _NAME, mac)
+                    if hmac.compare_digest(b"v1," + _b2a_base64(mac, newline=False), presented):
+                        return Verified(body, timestamp, raw_id, index, _NAME, mac)
                     return None
                 # A rotation: every key's MAC is the replay material (as the general check).
                 macs.append(mac)
-                if found < 0 and _compare(b"v1," + _b2a_base64(mac, newline=False), presented):
+                if found < 0 and hmac.compare_digest(
+                    b"v1," + _b2a_base64(mac, newline=False), presented
+                ):
                     found = index
             if found < 0:
                 return None  # the general check decides (and says why)
-            return _verified_deferred(body, timestamp, raw_id, found, _NAME, tuple(macs))
+            return Verified(body, timestamp, raw_id, found, _NAME, tuple(macs))
 
         return fast_check
 
-    def _check_general(
+    def check(
         self,
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
         limits: Limits,
         now: float,
+        url: str | None,
+        method: str | None,
     ) -> Verified:
-        """Every form of delivery, with the exact error for whatever is wrong."""
+        """Check headers, the timestamp window and then the signatures, in that order."""
         max_length = limits.max_header_bytes
         sig_name = self._signature
         value = read_header(headers, sig_name, max_length)
@@ -447,11 +433,6 @@ class StandardWebhooks(Scheme):
         }
 
 
-def _single(lines: list[str] | None) -> str | None:
-    """The one line sent for a header, or None when it is absent or repeated."""
-    return lines[0] if lines is not None and len(lines) == 1 else None
-
-
 def _matches(
     ring: _KeyRing,
     v1: list[bytes],
@@ -468,9 +449,7 @@ def _matches(
     changes nothing. Returning instead of raising keeps expected MACs out of a rejection's
     traceback.
     """
-    found = (
-        hmac_matches([key for _, key in ring.hmac_keys][::-1], v1, prefix, body) if v1 else None
-    )
+    found = hmac_matches([key for _, key in ring.hmac_keys][::-1], v1, prefix, body) if v1 else None
     index = -1
     material: list[bytes] = []
     if found is not None:

@@ -13,17 +13,16 @@ import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._delivery import Verified, _verified_deferred
+from .._delivery import Verified
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, Headers
+from .._keys import prepared_matcher
 from .._limits import Limits
 from .base import (
     FastCheck,
     Scheme,
     match_hmac,
-    overrides_check,
-    prepare_one_hmac_match,
     require_header,
 )
 
@@ -34,7 +33,6 @@ _HEADER = "Stripe-Signature"
 # The tail of the common header: ',v1=' and 64 hex digits of HMAC-SHA256.
 _FAST_TAIL = 68
 _MAX_TIMESTAMP_DIGITS = 12
-_a2b_hex = binascii.a2b_hex
 
 
 class Stripe(Scheme):
@@ -59,19 +57,6 @@ class Stripe(Scheme):
     def __init__(self) -> None:
         self._header = HeaderName(_HEADER)
 
-    def check(
-        self,
-        body: bytes,
-        headers: Mapping[str, str],
-        keys: Sequence[Any],
-        limits: Limits,
-        now: float,
-        url: str | None,
-        method: str | None,
-    ) -> Verified:
-        """Parse the header, check the timestamp window, then the ``v1`` signatures."""
-        return self._check_general(body, headers, keys, limits, now)
-
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common header's check: ``t=<ts>,v1=<64 hex>``, the timestamp inside the window.
 
@@ -80,11 +65,9 @@ class Stripe(Scheme):
         test-mode ``v0``, any defect) is left to :meth:`check`, which produces the precise
         error.
         """
-        if overrides_check(self, Stripe):
-            return None
         if not keys:
             return None
-        match = prepare_one_hmac_match(keys)
+        match = prepared_matcher(keys)
         max_header = limits.max_header_bytes
         # The instance's header (a subclass may rename it), exactly as check reads it.
         header_lower = self._header.lower
@@ -94,10 +77,7 @@ class Stripe(Scheme):
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             if type(headers) is Headers:
-                lines = headers._lines.get(header_lower)
-                if lines is None or len(lines) != 1:
-                    return None
-                value = lines[0]
+                value = headers.single(header_lower)
             else:
                 # The spellings read_header tries first, in its order.
                 value = headers.get(header_lower)
@@ -120,25 +100,27 @@ class Stripe(Scheme):
             ):
                 return None
             try:
-                presented = _a2b_hex(value[-64:])
+                presented = binascii.a2b_hex(value[-64:])
             except (binascii.Error, ValueError):
                 return None
             matched = match((raw_ts + ".").encode(), body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return _verified_deferred(body, timestamp, None, matched[0], _NAME, matched[1])
+            return Verified(body, timestamp, None, matched[0], _NAME, matched[1])
 
         return fast_check
 
-    def _check_general(
+    def check(
         self,
         body: bytes,
         headers: Mapping[str, str],
         keys: Sequence[Any],
         limits: Limits,
         now: float,
+        url: str | None,
+        method: str | None,
     ) -> Verified:
-        """Every form of header, with the exact error for whatever is wrong."""
+        """Parse the header, check the timestamp window, then the ``v1`` signatures."""
         header = self._header.name
         value = require_header(headers, self._header, limits)
         if value.count(",") > limits.max_signatures:
@@ -183,7 +165,7 @@ class Stripe(Scheme):
         timestamp = parse_timestamp(raw_ts, header)
         limits.check_window(timestamp, now, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
-        return _verified_deferred(body, timestamp, None, index, _NAME, macs)
+        return Verified(body, timestamp, None, index, _NAME, macs)
 
     def sign(
         self,

@@ -93,7 +93,7 @@ def sign_delivery(
     if isinstance(scheme, str):
         scheme = scheme_by_name(scheme)
     if timestamp is None:
-        timestamp = int(_verifier._time())
+        timestamp = int(_verifier.default_clock())
     headers = Signer(scheme, secret).sign(body, timestamp=timestamp, msg_id=msg_id, url=url)
     extra = {"Content-Type": content_type} if content_type else {}
     return SignedDelivery(body, headers, url, extra)

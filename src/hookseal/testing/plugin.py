@@ -17,7 +17,7 @@ A store you pass yourself (Redis, SQLite...) is yours to isolate: build the app 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -42,11 +42,14 @@ def hookseal_sign() -> Callable[..., SignedDelivery]:
 
 
 @pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+def frozen_clock() -> Iterator[FrozenClock]:
     """Freeze hookseal's clock for the test; move it with ``frozen_clock.advance(seconds)``."""
     clock = FrozenClock()
-    monkeypatch.setattr(_verifier, "_time", clock)
-    return clock
+    _verifier.set_default_clock(clock)
+    try:
+        yield clock
+    finally:
+        _verifier.set_default_clock(None)
 
 
 @pytest.fixture
