@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
-from ._errors import ConfigurationError, TimestampOutOfTolerance
+from ._errors import ConfigurationError, MalformedHeader, TimestampOutOfTolerance
 
 __all__ = ["Limits"]
 
@@ -145,17 +146,32 @@ class Limits:
             and now - self.max_age <= timestamp <= now + self.max_future
         )
 
-    def check_window(self, timestamp: int, now: float, header: str) -> None:
+    def check_signatures(self, count: int, header: str) -> None:
+        """Raise MalformedHeader when ``header`` carries more than ``max_signatures`` signatures.
+
+        Called with the count (or an upper bound of it, such as the separators plus one)
+        before anything is decoded: each signature costs a MAC or a public-key operation.
+        """
+        if count > self.max_signatures:
+            raise MalformedHeader(
+                f"The {header!r} header carries more than {self.max_signatures} signatures "
+                "(max_signatures).",
+                reason="too_many_signatures",
+                header=header,
+            )
+
+    def check_window(self, timestamp: int, now: float, header: str, *, per_second: int = 1) -> None:
         """Raise TimestampOutOfTolerance unless ``now - max_age <= timestamp <= now + max_future``.
 
-        Whatever the window, a timestamp before :data:`EARLIEST_TIMESTAMP` (2001) is refused
-        as ``timestamp_too_old``: no sender's clock is that early.
+        ``timestamp`` counts ``1 / per_second`` seconds (``per_second=1000`` for milliseconds);
+        the comparison is exact in that unit. Whatever the window, a timestamp before
+        :data:`EARLIEST_TIMESTAMP` (2001) is refused as ``timestamp_too_old``: no sender's
+        clock is that early. A clock reading that is not a finite number refuses everything.
         """
-        max_age = self.max_age
-        max_future = self.max_future
-        if timestamp < earliest_timestamp(now):
+        seconds = timestamp // per_second
+        if seconds < earliest_timestamp(now):
             raise _out_of_window(
-                timestamp,
+                seconds,
                 TimestampOutOfTolerance(
                     f"The {header!r} timestamp is before 2001-09-09, which no sender's clock "
                     "sends: the field is forged or broken. Check that the sender signs Unix "
@@ -164,26 +180,34 @@ class Limits:
                     header=header,
                 ),
             )
+        if per_second == 1:
+            at: float | Fraction = now
+        elif math.isfinite(now):
+            at = Fraction(now) * per_second  # exact: a float converts to a fraction exactly
+        else:
+            at = math.nan
+        max_age = self.max_age
+        max_future = self.max_future
         # Written as 'not >=' so that a NaN clock fails closed instead of passing.
-        if not timestamp >= now - max_age:
+        if not timestamp >= at - max_age * per_second:
             raise _out_of_window(
-                timestamp,
+                seconds,
                 TimestampOutOfTolerance(
-                    f"The {header!r} timestamp is {now - timestamp:.0f} s old; the limit is "
-                    f"{max_age} s (max_age, by default the tolerance). Stale deliveries are "
-                    "refused to bound replays: check this server's clock, or whether the "
-                    "delivery was held in a queue.",
+                    f"The {header!r} timestamp is {float(at - timestamp) / per_second:.0f} s "
+                    f"old; the limit is {max_age} s (max_age, by default the tolerance). Stale "
+                    "deliveries are refused to bound replays: check this server's clock, or "
+                    "whether the delivery was held in a queue.",
                     reason="timestamp_too_old",
                     header=header,
                 ),
             )
-        if not timestamp <= now + max_future:
+        if not timestamp <= at + max_future * per_second:
             raise _out_of_window(
-                timestamp,
+                seconds,
                 TimestampOutOfTolerance(
-                    f"The {header!r} timestamp is {timestamp - now:.0f} s in the future; the "
-                    f"limit is {max_future} s (max_future, by default the tolerance). Check this "
-                    "server's clock (NTP).",
+                    f"The {header!r} timestamp is {float(timestamp - at) / per_second:.0f} s "
+                    f"in the future; the limit is {max_future} s (max_future, by default the "
+                    "tolerance). Check this server's clock (NTP).",
                     reason="timestamp_in_future",
                     header=header,
                 ),

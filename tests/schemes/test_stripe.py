@@ -212,7 +212,7 @@ BAD_TS = (MalformedHeader, "malformed_timestamp")
         ("   ", (MissingHeader, "missing_header")),
         ({}, (MissingHeader, "missing_header")),
         ("t=12345,", MALFORMED),
-        ("t=12345", UNSUPPORTED),
+        ("t=12345", MALFORMED),  # no v1 and nothing else
         ("v1=" + VALID_HEX, MALFORMED),  # no timestamp
         ("t=,v1=" + VALID_HEX, MALFORMED),
         ("t=12345,v1=", MALFORMED),
@@ -223,7 +223,7 @@ BAD_TS = (MalformedHeader, "malformed_timestamp")
         ("t=12345,v1=" + VALID_HEX + ",t=99999", MALFORMED),
         ("t=12345,v0=" + VALID_HEX, UNSUPPORTED),
         ("t=12345,V1=" + VALID_HEX, UNSUPPORTED),
-        ("t=12345, v1=" + VALID_HEX, UNSUPPORTED),  # " v1" is another scheme, as for Stripe
+        ("t=12345, v1=" + VALID_HEX, MALFORMED),  # spaces are refused, as for Paddle and WorkOS
         ("t=12345,v1=" + VALID_HEX + "=junk", MALFORMED),
         ("t=12345,v1=" + VALID_HEX[:-1], MALFORMED),  # odd-length hex
         ("t=12345,v1=" + VALID_HEX[:-2], MISMATCH),  # truncated
@@ -239,7 +239,7 @@ BAD_TS = (MalformedHeader, "malformed_timestamp")
         ("t=12344,v1=" + VALID_HEX, MISMATCH),  # timestamp moved by 1 s
         ("t=012345,v1=" + VALID_HEX, BAD_TS),  # leading zero: one spelling per number
         ("t=+12345,v1=" + VALID_HEX, BAD_TS),
-        ("t= 12345,v1=" + VALID_HEX, BAD_TS),
+        ("t= 12345,v1=" + VALID_HEX, MALFORMED),
         ("t=1_2345,v1=" + VALID_HEX, BAD_TS),
         ("t=12345.0,v1=" + VALID_HEX, BAD_TS),
         ("t=1e4,v1=" + VALID_HEX, BAD_TS),

@@ -34,13 +34,7 @@ def parse_keyed_signatures(
     ``SignatureMismatch`` with reason ``no_supported_signature``.
     """
     # The timestamp plus up to max_signatures signatures: refuse anything longer unparsed.
-    if value.count(separator) > limits.max_signatures:
-        raise MalformedHeader(
-            f"The {header!r} header carries more than {limits.max_signatures} signatures "
-            "(max_signatures).",
-            reason="too_many_signatures",
-            header=header,
-        )
+    limits.check_signatures(value.count(separator), header)
     raw_ts: str | None = None
     presented: list[bytes] = []
     others = 0

@@ -195,13 +195,7 @@ def require_header(
 
 def split_signatures(value: str, header: str, limits: Limits, separator: str = " ") -> list[str]:
     """Split a header holding several signatures, bounding their number before any crypto."""
-    if value.count(separator) >= limits.max_signatures:
-        raise MalformedHeader(
-            f"The {header!r} header carries more than {limits.max_signatures} signatures "
-            "(max_signatures).",
-            reason="too_many_signatures",
-            header=header,
-        )
+    limits.check_signatures(value.count(separator) + 1, header)
     parts = value.split(separator)
     if "" in parts:
         raise MalformedHeader(

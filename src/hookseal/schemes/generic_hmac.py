@@ -179,9 +179,7 @@ class HMACScheme(Scheme):
             raw_ts = require_header(headers, self.timestamp_header, limits, "timestamp")
             timestamp = parse_timestamp(raw_ts, self.timestamp_header.name)
             limits.check_window(timestamp, now, self.timestamp_header.name)
-        index, macs = match_hmac(
-            keys, presented, self._signed_head(raw_ts, raw_id), body, header
-        )
+        index, macs = match_hmac(keys, presented, self._signed_head(raw_ts, raw_id), body, header)
         return Verified(
             body,
             timestamp=timestamp if self.signs_timestamp else None,
@@ -193,13 +191,7 @@ class HMACScheme(Scheme):
 
     def _parse(self, value: str, header: str, limits: Limits) -> list[bytes]:
         entries = value.replace(", ", ",").replace(" ", ",").split(",")
-        if len(entries) > limits.max_signatures:
-            raise MalformedHeader(
-                f"The {header!r} header carries more than {limits.max_signatures} signatures "
-                "(max_signatures).",
-                reason="too_many_signatures",
-                header=header,
-            )
+        limits.check_signatures(len(entries), header)
         prefix = self.prefix
         decode = self._decode
         presented = []

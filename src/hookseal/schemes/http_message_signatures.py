@@ -502,13 +502,7 @@ class HTTPMessageSignatures(Scheme):
         inputs = self._parse_dictionary(input_value, _SIGNATURE_INPUT.name)
         signatures = self._parse_dictionary(signature_value, _SIGNATURE.name)
         for header, parsed in ((_SIGNATURE_INPUT.name, inputs), (_SIGNATURE.name, signatures)):
-            if len(parsed) > limits.max_signatures:
-                raise MalformedHeader(
-                    f"The {header!r} header carries more than {limits.max_signatures} "
-                    "signatures (max_signatures).",
-                    reason="too_many_signatures",
-                    header=header,
-                )
+            limits.check_signatures(len(parsed), header)
         if list(inputs) != list(signatures):
             raise MalformedHeader(
                 "The 'Signature-Input' and 'Signature' headers do not list the same labels in "

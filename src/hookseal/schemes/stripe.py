@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._delivery import Verified
-from .._encoding import decode_hex, parse_timestamp
-from .._errors import MalformedHeader, SignatureMismatch
+from .._encoding import parse_timestamp
 from .._headers import HeaderName, Headers
 from .._keys import prepared_matcher
 from .._limits import Limits
+from ._keyed_header import parse_keyed_signatures
 from .base import (
     FastCheck,
     Scheme,
@@ -123,45 +123,15 @@ class Stripe(Scheme):
         """Parse the header, check the timestamp window, then the ``v1`` signatures."""
         header = self._header.name
         value = require_header(headers, self._header, limits)
-        if value.count(",") > limits.max_signatures:
-            raise MalformedHeader(
-                f"The {header!r} header carries more than {limits.max_signatures} signatures "
-                "(max_signatures).",
-                reason="too_many_signatures",
-                header=header,
-            )
-        raw_ts: str | None = None
-        presented: list[bytes] = []
-        for entry in value.split(","):
-            scheme, _sep, item = entry.partition("=")
-            if not scheme or not item:
-                raise MalformedHeader(
-                    f"Each entry of the {header!r} header must be 'name=value' (e.g. "
-                    "'t=1700000000,v1=<hex>'), with no spaces or empty entries.",
-                    header=header,
-                )
-            if scheme == "t":
-                if raw_ts is not None:
-                    raise MalformedHeader(
-                        f"The {header!r} header holds more than one 't=' timestamp.",
-                        header=header,
-                    )
-                raw_ts = item
-            elif scheme == "v1":
-                presented.append(decode_hex(item, header))
-        if raw_ts is None:
-            raise MalformedHeader(
-                f"The {header!r} header has no 't=' timestamp.",
-                reason="malformed_header",
-                header=header,
-            )
-        if not presented:
-            raise SignatureMismatch(
-                f"The {header!r} header holds no v1 signature (only other schemes such as "
-                "v0, which this verifier does not accept).",
-                reason="no_supported_signature",
-                header=header,
-            )
+        raw_ts, presented = parse_keyed_signatures(
+            value,
+            header,
+            limits,
+            separator=",",
+            timestamp_key="t",
+            signature_key="v1",
+            example="t=1700000000,v1=<hex>",
+        )
         timestamp = parse_timestamp(raw_ts, header)
         limits.check_window(timestamp, now, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
