@@ -1,0 +1,75 @@
+"""Microsoft Teams outgoing webhooks: ``Authorization: HMAC <base64>``.
+
+Docs: https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook#2-create-a-url-on-your-apps-server-to-accept-and-verify-a-post-request-from-microsoft-teams
+
+Teams signs the raw body alone with HMAC-SHA256, keyed with the security token shown once when
+the outgoing webhook is created, *decoded* from base64. No timestamp and no message id are
+signed: the replay bound is the nonce store's retention. Teams expects the reply within five
+seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._encoding import encode_base64
+from .._errors import MalformedHeader
+from .._keys import HMACKey
+from .._limits import Limits
+from ._base64_secret import decoded_base64_secret
+from ._body_hmac import BodyHMACPreset
+from .generic_hmac import HMACScheme
+
+__all__ = ["MicrosoftTeams"]
+
+_SCHEME_PREFIX = "HMAC "
+
+
+class MicrosoftTeams(BodyHMACPreset):
+    """Microsoft Teams outgoing webhooks, keyed with the decoded security token.
+
+    Checks ``Authorization: HMAC <base64 HMAC-SHA256 of the raw body>``. Configure the
+    security token exactly as Teams shows it (base64 text, decoded here), or the decoded key
+    as ``bytes``.
+    """
+
+    name = "microsoft-teams"
+    signature_header = "Authorization"
+    signature_encoding = "base64"
+
+    def load_key(self, secret: object) -> HMACKey:
+        """An HMAC-SHA256 key from the base64 security token (or raw key bytes)."""
+        return HMACKey(decoded_base64_secret(secret, "Teams security token"), "sha256")
+
+    def _parse(self, value: str, header: str, limits: Limits) -> list[bytes]:
+        if not value.startswith(_SCHEME_PREFIX):
+            raise MalformedHeader(
+                f"The {header!r} header must be 'HMAC ' followed by the base64 signature "
+                "(the form Teams outgoing webhooks send).",
+                header=header,
+            )
+        rest = value[len(_SCHEME_PREFIX) :]
+        if "," in rest or " " in rest:
+            raise MalformedHeader(
+                f"The {header!r} header must hold exactly one signature after 'HMAC '.",
+                header=header,
+            )
+        return HMACScheme._parse(self, rest, header, limits)
+
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        """Return the ``Authorization: HMAC <base64>`` header Teams sends."""
+        return {self.header.name: _SCHEME_PREFIX + encode_base64(key.digest(body))}
+
+    def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
+        """Teams sends no message id."""
+        return None
