@@ -9,6 +9,7 @@ from ._delivery import Delivery as Delivery
 from ._delivery import Verified as Verified
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ForbiddenAddress as ForbiddenAddress
+from ._errors import KeyUnavailable as KeyUnavailable
 from ._errors import MalformedHeader as MalformedHeader
 from ._errors import MissingHeader as MissingHeader
 from ._errors import NonceStoreUnavailable as NonceStoreUnavailable
@@ -33,6 +34,7 @@ __all__ = [
     "Headers",
     "IPAllowlist",
     "JSONLinesSink",
+    "KeyUnavailable",
     "MalformedHeader",
     "MissingHeader",
     "NonceStoreUnavailable",

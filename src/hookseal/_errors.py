@@ -12,6 +12,7 @@ from typing import ClassVar
 __all__ = [
     "ConfigurationError",
     "ForbiddenAddress",
+    "KeyUnavailable",
     "MalformedHeader",
     "MissingHeader",
     "NonceStoreUnavailable",
@@ -136,3 +137,15 @@ class NonceStoreUnavailable(VerificationError):
 
     status_code = 503
     default_reason = "nonce_store_unavailable"
+
+
+class KeyUnavailable(VerificationError):
+    """The sender's published key could not be obtained now, so the delivery is refused.
+
+    Reasons: ``key_unavailable`` (the download failed, timed out, was too large, or failed
+    recently and is not retried yet) and ``key_fetch_budget`` (too many downloads in the last
+    minute). Status 503: the sender retries later, by which time the key is usually cached.
+    """
+
+    status_code = 503
+    default_reason = "key_unavailable"

@@ -24,10 +24,11 @@ from ._events import EventSink, VerificationEvent, escape_for_log, log_event
 from ._headers import Headers
 from ._limits import Limits
 from ._workers import several_workers
+from .schemes.base import Scheme
 from .stores.memory import MemoryNonceStore
 
 if TYPE_CHECKING:
-    from .schemes.base import FastCheck, Scheme
+    from .schemes.base import FastCheck
 
 __all__ = ["AddressPolicy", "Verifier"]
 
@@ -168,6 +169,7 @@ class Verifier:
     __slots__ = (
         "__weakref__",
         "_allowlist",
+        "_aprepare",
         "_async_reserve",
         "_clock",
         "_custom_sink",
@@ -188,6 +190,7 @@ class Verifier:
     _clock: Callable[[], float] | None
     _custom_sink: bool
     _fast_check: FastCheck | None
+    _aprepare: Callable[..., Awaitable[None]] | None
     _keys: tuple[Any, ...]
     _max_releases: int
     _nonce_store: Any
@@ -301,6 +304,9 @@ class Verifier:
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
         set_(self, "_fast_check", _prepared_fast_check(scheme, self._keys, self._limits))
+        # Called by averify only for a scheme that has something to obtain first.
+        prepares = _defining_class(type(scheme), "aprepare") is not Scheme
+        set_(self, "_aprepare", scheme.aprepare if prepares else None)
 
     # -- configuration (read-only: the checks were prepared from it) ---------------------
 
@@ -417,6 +423,8 @@ class Verifier:
         if now is None:
             now = _default_clock() if self._clock is None else self._clock()
         try:
+            if self._aprepare is not None:
+                await self._aprepare(body, headers, self._keys, self._limits, now)
             verified = self._check(body, headers, url, method, remote_addr, now)
             if self._nonce_store is not None:
                 await self._areserve(verified, now)

@@ -23,6 +23,7 @@ ARGUMENTS = {"django_app.py": ["check"]}
 SUCCESS = {
     "tour.py": "every verdict was the expected one",
     "quickstart.py": "all verdicts as expected",
+    "observability_app.py": "all counts as expected",
 }
 #: Examples needing an optional dependency (the rest need only hookseal).
 NEEDS_EXTRAS = {
@@ -31,6 +32,7 @@ NEEDS_EXTRAS = {
     "starlette_app.py",
     "fastapi_app.py",
     "rfc9421.py",
+    "observability_app.py",
 }
 
 

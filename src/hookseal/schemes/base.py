@@ -118,6 +118,22 @@ class Scheme(abc.ABC):
         """
         return None
 
+    async def aprepare(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        limits: Limits,
+        now: float,
+    ) -> None:
+        """Before :meth:`check` in ``averify``: obtain off the event loop what ``check`` needs.
+
+        The default does nothing. A scheme whose check needs a published key (a certificate,
+        a key set) downloads it here, so that ``check`` finds it cached instead of refusing the
+        delivery for now. It never raises a rejection: ``check`` makes every verdict.
+        """
+        return
+
     @abc.abstractmethod
     def check(
         self,
