@@ -20,6 +20,7 @@ from ._errors import TimestampOutOfTolerance as TimestampOutOfTolerance
 from ._errors import VerificationError as VerificationError
 from ._events import JSONLinesSink as JSONLinesSink
 from ._events import VerificationEvent as VerificationEvent
+from ._handshake import HandshakeReply as HandshakeReply
 from ._headers import Headers as Headers
 from ._signer import Signer as Signer
 from ._verifier import Verifier as Verifier
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigurationError",
     "Delivery",
     "ForbiddenAddress",
+    "HandshakeReply",
     "Headers",
     "IPAllowlist",
     "JSONLinesSink",

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -21,6 +22,7 @@ from ._errors import (
     VerificationError,
 )
 from ._events import EventSink, VerificationEvent, escape_for_log, log_event
+from ._handshake import HandshakeReply, HandshakeRequest
 from ._headers import Headers
 from ._limits import Limits
 from ._workers import several_workers
@@ -447,6 +449,45 @@ class Verifier:
         )
 
     # -- releasing a reservation -----------------------------------------------------------
+
+    # -- subscription handshakes --------------------------------------------------------
+
+    def handshake_reply(self, verified: Verified) -> HandshakeReply | None:
+        """The reply to send instead of calling the handler, when ``verified`` is a handshake.
+
+        Call it after :meth:`verify` accepted the delivery (the adapters do): Slack's
+        ``url_verification``, Discord's PING, Zoom's ``endpoint.url_validation``, Twitch's
+        callback verification and Amazon SNS's subscription confirmation are signed like any
+        delivery, so only the provider can trigger the reply. None for every other delivery.
+        """
+        return self._scheme.handshake_reply(verified, self._keys)
+
+    def unsigned_handshake_reply(
+        self, method: str, query: str, headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    ) -> HandshakeReply | None:
+        """The reply to an unsigned handshake request (``GET ?challenge=...``), or None.
+
+        Call it before verifying (the adapters do). The scheme answers only what its
+        provider's rules authenticate (Meta's verify token) or what proves and commits nothing
+        (an echoed challenge); None means: verify the request as a delivery.
+
+        Args:
+            method: the HTTP method.
+            query: the raw query string (without ``?``).
+            headers: the request headers.
+        """
+        if len(query) > self._limits.max_header_bytes:
+            return None
+        try:
+            params = urllib.parse.parse_qs(
+                query, keep_blank_values=True, strict_parsing=False, max_num_fields=16
+            )
+        except ValueError:  # more fields than any handshake sends
+            return None
+        if type(headers) is not dict and not isinstance(headers, Mapping):
+            headers = Headers(headers)
+        request = HandshakeRequest(method.upper(), params, headers)
+        return self._scheme.unsigned_handshake_reply(request, self._keys, self._limits)
 
     def release(self, verified: Verified, *, now: float | None = None) -> bool:
         """Release the replay record of ``verified`` because its handling failed.

@@ -24,6 +24,7 @@ from .._errors import (
     SignatureMismatch,
     VerificationError,
 )
+from .._handshake import HandshakeReply, HandshakeRequest, echo_challenge
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, hmac_matches, secret_bytes
 from .._limits import Limits
@@ -31,11 +32,14 @@ from .._limits import Limits
 __all__ = [
     "FastCheck",
     "HMACKey",
+    "HandshakeReply",
+    "HandshakeRequest",
     "HeaderName",
     "Limits",
     "Scheme",
     "Verified",
     "check_message_id",
+    "echo_challenge",
     "hmac_matches",
     "hmac_mismatch",
     "make_replay_key",
@@ -159,6 +163,27 @@ class Scheme(abc.ABC):
         method: str,
     ) -> dict[str, str]:
         """Return the headers that sign ``body`` with ``key``."""
+
+    def handshake_reply(self, verified: Verified, keys: Sequence[Any]) -> HandshakeReply | None:
+        """The reply to a verified delivery that is the provider's handshake, else None.
+
+        Called by :meth:`Verifier.handshake_reply <hookseal.Verifier.handshake_reply>` after
+        the delivery passed every check (Slack's ``url_verification``, Discord's PING, Zoom's
+        ``endpoint.url_validation``...): adapters send the reply instead of calling the
+        handler. The default: no handshake.
+        """
+        return None
+
+    def unsigned_handshake_reply(
+        self, request: HandshakeRequest, keys: Sequence[Any], limits: Limits
+    ) -> HandshakeReply | None:
+        """The reply to an unsigned handshake (``GET ?challenge=...``), else None.
+
+        Answer only what the provider's rules authenticate, or what proves and commits nothing
+        (see :func:`~hookseal.schemes.base.echo_challenge`). Everything else returns None and
+        goes through verification like any delivery. The default: no unsigned handshake.
+        """
+        return None
 
     def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The message id as sent, for logs and audit events only (unverified, may be None)."""
