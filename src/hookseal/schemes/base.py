@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from .._delivery import Verified, make_replay_key
+from .._encoding import decode_base64, decode_hex, encode_base64, parse_timestamp
 from .._errors import (
     ConfigurationError,
     MalformedHeader,
@@ -39,11 +40,15 @@ __all__ = [
     "Scheme",
     "Verified",
     "check_message_id",
+    "decode_base64",
+    "decode_hex",
     "echo_challenge",
+    "encode_base64",
     "hmac_matches",
     "hmac_mismatch",
     "make_replay_key",
     "match_hmac",
+    "parse_timestamp",
     "require_header",
     "split_signatures",
 ]
