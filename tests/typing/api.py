@@ -1,17 +1,22 @@
-"""Type-checked usage of hookseal's public API (run ``mypy --strict tests/typing/api.py``).
+"""Type-checked usage of hookseal's public API (``mypy --strict`` and ``pyright`` in strict mode).
 
 Never executed: pytest does not collect it (no ``test_`` prefix). It fails type checking if
 the public surface changes shape.
 """
 
+# pyright: strict
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from typing_extensions import override
 
 from hookseal import (
     ConfigurationError,
     Delivery,
+    HandshakeReply,
     Headers,
     JSONLinesSink,
     MalformedHeader,
@@ -28,6 +33,14 @@ from hookseal import (
     Verifier,
 )
 from hookseal.schemes import HMACScheme
+from hookseal.schemes.base import (
+    HeaderName,
+    Limits,
+    Scheme,
+    decode_hex,
+    match_hmac,
+    require_header,
+)
 from hookseal.stores.memory import MemoryNonceStore
 
 scheme = HMACScheme(header="X-Signature", algorithm="sha256", encoding="hex", prefix="sha256=")
@@ -126,3 +139,50 @@ def configuration_is_a_value_error() -> ValueError:
 
 
 Verifier(scheme, secrets="s", on_event=on_event, nonce_store=None)
+
+
+# -- the scheme contract (hookseal.schemes.base) and what adapters use -------------------------
+
+
+class Acme(Scheme):
+    """A user-written scheme, typed against the public contract."""
+
+    name = "acme"
+
+    @override
+    def check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        keys: Sequence[Any],
+        limits: Limits,
+        now: float,
+        url: str | None,
+        method: str | None,
+    ) -> Verified:
+        value = require_header(headers, HeaderName("Acme-Signature"), limits)
+        presented = [decode_hex(item, "Acme-Signature") for item in value.split(",")]
+        index, macs = match_hmac(keys, presented, b"", body, "Acme-Signature")
+        return Verified(body, None, None, index, self.name, macs)
+
+    @override
+    def sign(
+        self,
+        key: Any,
+        body: bytes,
+        *,
+        timestamp: int,
+        msg_id: str,
+        url: str | None,
+        method: str,
+    ) -> dict[str, str]:
+        mac: bytes = key.digest(body)
+        return {"Acme-Signature": mac.hex()}
+
+
+def adapter_side(verified: Verified, limits: Limits) -> HandshakeReply | None:
+    recorded: bool = verified.recorded
+    max_body: int = verifier.limits.max_body_bytes + limits.max_body_bytes
+    del recorded, max_body
+    reply = verifier.unsigned_handshake_reply("GET", "challenge=abc", {"Accept": "*/*"})
+    return reply or verifier.handshake_reply(verified)
