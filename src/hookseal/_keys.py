@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 from ._errors import ConfigurationError
 
-__all__ = ["HMACKey", "Secret", "hmac_matches", "prepared_matcher", "secret_bytes"]
+__all__ = [
+    "HMACKey",
+    "Secret",
+    "SecretValue",
+    "Secrets",
+    "hmac_matches",
+    "prepared_matcher",
+    "secret_bytes",
+]
 
 _HASHES: dict[str, Callable[..., Any]] = {
     "sha1": hashlib.sha1,
@@ -39,6 +47,13 @@ class Secret:
         return "Secret('**********')"
 
     __str__ = __repr__
+
+
+#: One configured secret: text (UTF-8), exact bytes, or a :class:`Secret`.
+SecretValue: TypeAlias = "str | bytes | bytearray | memoryview | Secret"
+#: What ``Verifier(scheme, secrets)`` takes: one secret, a list of them (oldest first, while
+#: rotating), or for schemes that name their keys (RFC 9421) a mapping of key id to key.
+Secrets: TypeAlias = "SecretValue | Sequence[SecretValue] | Mapping[str, Any]"
 
 
 def secret_bytes(secret: object, what: str = "secret") -> bytes:

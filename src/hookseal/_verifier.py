@@ -24,9 +24,11 @@ from ._errors import (
 from ._events import EventSink, VerificationEvent, escape_for_log, log_event
 from ._handshake import HandshakeReply, HandshakeRequest
 from ._headers import Headers
+from ._keys import Secrets
 from ._limits import Limits
 from ._workers import several_workers
 from .schemes.base import Scheme
+from .stores.base import AsyncReservingStore, ReservingStore
 from .stores.memory import MemoryNonceStore
 
 if TYPE_CHECKING:
@@ -207,7 +209,7 @@ class Verifier:
     def __init__(
         self,
         scheme: Scheme,
-        secrets: object,
+        secrets: Secrets,
         *,
         tolerance: int = 300,
         max_body_bytes: int | None = None,
@@ -216,7 +218,7 @@ class Verifier:
         max_id_length: int = 256,
         max_age: int | None = None,
         max_future: int | None = None,
-        nonce_store: Any = DEFAULT_STORE,
+        nonce_store: ReservingStore | AsyncReservingStore | None = DEFAULT_STORE,
         replay_retention: int = 86400,
         max_releases: int = 3,
         allowlist: AddressPolicy | None = None,

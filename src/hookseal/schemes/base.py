@@ -27,7 +27,7 @@ from .._errors import (
 )
 from .._handshake import HandshakeReply, HandshakeRequest, echo_challenge
 from .._headers import HeaderName, read_header
-from .._keys import HMACKey, hmac_matches, secret_bytes
+from .._keys import HMACKey, Secrets, SecretValue, hmac_matches, secret_bytes
 from .._limits import Limits
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "HeaderName",
     "Limits",
     "Scheme",
+    "SecretValue",
+    "Secrets",
     "Verified",
     "check_message_id",
     "decode_base64",
@@ -104,7 +106,7 @@ class Scheme(abc.ABC):
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
 
-    def load_keys(self, secrets: object) -> Sequence[Any]:
+    def load_keys(self, secrets: Secrets) -> Sequence[Any]:
         """Turn the configured secrets into verification keys (at construction time)."""
         items = _as_list(secrets)
         return [self.load_key(secret) for secret in items]

@@ -31,6 +31,7 @@ from .._limits import Limits
 from .base import (
     FastCheck,
     Scheme,
+    Secrets,
     check_message_id,
     hmac_matches,
     split_signatures,
@@ -138,7 +139,7 @@ class StandardWebhooks(Scheme):
 
     # -- keys --------------------------------------------------------------------------
 
-    def load_keys(self, secrets: object) -> Sequence[Any]:
+    def load_keys(self, secrets: Secrets) -> Sequence[Any]:
         """Load every configured secret and split them into HMAC and Ed25519 keys once."""
         return _KeyRing(super().load_keys(secrets))
 

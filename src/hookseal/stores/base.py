@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AsyncNonceStore", "NonceStore"]
+__all__ = ["AsyncNonceStore", "AsyncReservingStore", "NonceStore", "ReservingStore"]
 
 
 @runtime_checkable
@@ -73,3 +73,23 @@ class AsyncNonceStore(Protocol):
 
     async def aunreserve(self, key: bytes, token: bytes) -> bool:
         """The asynchronous form of :meth:`NonceStore.unreserve` (optional)."""
+
+
+@runtime_checkable
+class ReservingStore(Protocol):
+    """The least a synchronous store offers: :meth:`NonceStore.reserve` (the rest is optional)."""
+
+    def reserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """See :meth:`NonceStore.reserve`."""
+
+
+@runtime_checkable
+class AsyncReservingStore(Protocol):
+    """The least an asynchronous store offers: :meth:`AsyncNonceStore.areserve`."""
+
+    async def areserve(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None = None
+    ) -> bool:
+        """See :meth:`AsyncNonceStore.areserve`."""
