@@ -14,6 +14,7 @@ from ._errors import MalformedHeader as MalformedHeader
 from ._errors import MissingHeader as MissingHeader
 from ._errors import NonceStoreUnavailable as NonceStoreUnavailable
 from ._errors import PayloadTooLarge as PayloadTooLarge
+from ._errors import Reason as Reason
 from ._errors import ReplayedDelivery as ReplayedDelivery
 from ._errors import SignatureMismatch as SignatureMismatch
 from ._errors import TimestampOutOfTolerance as TimestampOutOfTolerance
@@ -41,6 +42,7 @@ __all__ = [
     "MissingHeader",
     "NonceStoreUnavailable",
     "PayloadTooLarge",
+    "Reason",
     "ReplayedDelivery",
     "SignatureMismatch",
     "Signer",

@@ -7,9 +7,61 @@ and what to do; they never contain a secret, an expected signature or any of the
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal, TypeAlias, get_args
+
+#: Every reason code a hookseal rejection carries: a closed set (docs/errors.md describes each).
+#: Logs, metrics and alerts can key on it; a scheme adding a reason adds it here.
+Reason: TypeAlias = Literal[
+    # MissingHeader
+    "missing_header",
+    # MalformedHeader
+    "malformed_header",
+    "malformed_timestamp",
+    "malformed_body",
+    "duplicate_header",
+    "header_too_long",
+    "too_many_signatures",
+    "missing_component",
+    "ambiguous_signature",
+    # SignatureMismatch
+    "signature_mismatch",
+    "no_supported_signature",
+    "unknown_key_id",
+    "algorithm_mismatch",
+    "digest_mismatch",
+    "untrusted_certificate_url",
+    "certificate_expired",
+    "topic_not_allowed",
+    "wrong_audience",
+    "wrong_issuer",
+    "wrong_sender",
+    "wrong_tenant",
+    # TimestampOutOfTolerance
+    "timestamp_too_old",
+    "timestamp_in_future",
+    # ReplayedDelivery
+    "replayed",
+    # ForbiddenAddress
+    "forbidden_address",
+    "malformed_address",
+    # PayloadTooLarge
+    "payload_too_large",
+    "too_many_params",
+    # NonceStoreUnavailable
+    "nonce_store_unavailable",
+    "nonce_store_full",
+    # KeyUnavailable
+    "key_unavailable",
+    "key_fetch_budget",
+    "confirmation_failed",
+    # VerificationError's own default
+    "verification_failed",
+]
+#: :data:`Reason` as a set, for code that checks a value at run time.
+REASONS: frozenset[str] = frozenset(get_args(Reason))
 
 __all__ = [
+    "REASONS",
     "ConfigurationError",
     "ForbiddenAddress",
     "KeyUnavailable",
@@ -17,6 +69,7 @@ __all__ = [
     "MissingHeader",
     "NonceStoreUnavailable",
     "PayloadTooLarge",
+    "Reason",
     "ReplayedDelivery",
     "SignatureMismatch",
     "TimestampOutOfTolerance",
@@ -45,12 +98,14 @@ class VerificationError(Exception):
     """
 
     status_code: ClassVar[int] = 400
-    default_reason: ClassVar[str] = "verification_failed"
+    default_reason: ClassVar[Reason] = "verification_failed"
     client_addr: str | None = None
 
-    def __init__(self, message: str, *, reason: str | None = None, header: str | None = None):
+    def __init__(
+        self, message: str, *, reason: Reason | None = None, header: str | None = None
+    ) -> None:
         super().__init__(message)
-        self.reason: str = reason or self.default_reason
+        self.reason: Reason = reason or self.default_reason
         self.header: str | None = header
 
     def __repr__(self) -> str:

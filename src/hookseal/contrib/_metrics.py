@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from .._errors import REASONS as _ERROR_REASONS
 from .._errors import ConfigurationError
 from .._events import VerificationEvent
 
@@ -29,55 +30,7 @@ __all__ = [
 #: Every reason code a :class:`~hookseal.VerificationError` raised by hookseal can carry
 #: (see the errors page). A reason outside this set (a custom scheme's own) is counted as
 #: :data:`OTHER`, so the label can never take more values than these.
-REASONS: frozenset[str] = frozenset(
-    {
-        # MissingHeader
-        "missing_header",
-        # MalformedHeader
-        "malformed_header",
-        "malformed_timestamp",
-        "duplicate_header",
-        "header_too_long",
-        "too_many_signatures",
-        "missing_component",
-        "ambiguous_signature",
-        # SignatureMismatch
-        "signature_mismatch",
-        "no_supported_signature",
-        "unknown_key_id",
-        "algorithm_mismatch",
-        "digest_mismatch",
-        # TimestampOutOfTolerance
-        "timestamp_too_old",
-        "timestamp_in_future",
-        # ReplayedDelivery
-        "replayed",
-        # ForbiddenAddress
-        "forbidden_address",
-        "malformed_address",
-        # PayloadTooLarge
-        "payload_too_large",
-        "too_many_params",
-        # NonceStoreUnavailable
-        "nonce_store_unavailable",
-        "nonce_store_full",
-        # KeyUnavailable (a sender's published key could not be fetched)
-        "key_unavailable",
-        "key_fetch_budget",
-        # AWS SNS (the message and its signing certificate)
-        "malformed_body",
-        "topic_not_allowed",
-        "untrusted_certificate_url",
-        "certificate_expired",
-        "confirmation_failed",
-        # Google Cloud Pub/Sub push (the OIDC token's claims)
-        "wrong_audience",
-        "wrong_issuer",
-        "wrong_sender",
-        # VerificationError's own default
-        "verification_failed",
-    }
-)
+REASONS: frozenset[str] = _ERROR_REASONS
 
 #: The reason label of an accepted delivery.
 NO_REASON = "none"

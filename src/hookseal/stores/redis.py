@@ -46,7 +46,7 @@ from redis.exceptions import (
     RedisError,
 )
 
-from .._errors import ConfigurationError, NonceStoreUnavailable
+from .._errors import ConfigurationError, NonceStoreUnavailable, Reason
 
 __all__ = ["AsyncRedisNonceStore", "RedisNonceStore"]
 
@@ -325,7 +325,7 @@ class _RedisStoreBase:
             )
             return True
         # Redis at maxmemory with the noeviction policy: full, like a full MemoryNonceStore.
-        reason = "nonce_store_full" if isinstance(exc, OutOfMemoryError) else None
+        reason: Reason | None = "nonce_store_full" if isinstance(exc, OutOfMemoryError) else None
         raise NonceStoreUnavailable(
             f"The Redis replay store failed ({name}), so the delivery cannot be recorded "
             "and is refused (fail closed). Check that Redis is reachable and healthy.",
