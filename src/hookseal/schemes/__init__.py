@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .atlassian import Bitbucket as Bitbucket
     from .atlassian import Jira as Jira
     from .aws_sns import AmazonSNS as AmazonSNS
+    from .box import Box as Box
     from .checkout import CheckoutCom as CheckoutCom
     from .coinbase_commerce import CoinbaseCommerce as CoinbaseCommerce
     from .discord import Discord as Discord
@@ -27,48 +28,47 @@ if TYPE_CHECKING:  # pragma: no cover
     from .github import GitHub as GitHub
     from .gocardless import GoCardless as GoCardless
     from .http_message_signatures import HTTPMessageSignatures as HTTPMessageSignatures
+    from .hubspot import HubSpot as HubSpot
+    from .hubspot import HubSpotV2 as HubSpotV2
     from .intercom import Intercom as Intercom
     from .intuit import QuickBooks as QuickBooks
     from .lemon_squeezy import LemonSqueezy as LemonSqueezy
     from .line import Line as Line
+    from .mailgun import Mailgun as Mailgun
     from .meta import Meta as Meta
     from .paddle import Paddle as Paddle
+    from .pagerduty import PagerDuty as PagerDuty
     from .paystack import Paystack as Paystack
     from .razorpay import Razorpay as Razorpay
+    from .recurly import Recurly as Recurly
     from .segment import Segment as Segment
+    from .sendgrid import SendGrid as SendGrid
     from .sentry import Sentry as Sentry
     from .shared_token import GitLab as GitLab
     from .shared_token import SharedToken as SharedToken
     from .shopify import Shopify as Shopify
     from .slack import Slack as Slack
+    from .square import Square as Square
     from .standard_webhooks import StandardWebhooks as StandardWebhooks
     from .stripe import Stripe as Stripe
+    from .stripe_style import Calendly as Calendly
+    from .stripe_style import Mux as Mux
+    from .stripe_style import Persona as Persona
+    from .stripe_style import Sanity as Sanity
     from .teams import MicrosoftTeams as MicrosoftTeams
+    from .token_senders import BasicAuth as BasicAuth
+    from .token_senders import Flutterwave as Flutterwave
+    from .token_senders import OktaEventHook as OktaEventHook
+    from .token_senders import Telegram as Telegram
+    from .trello import Trello as Trello
     from .twilio import Twilio as Twilio
+    from .twitch import Twitch as Twitch
     from .typeform import Typeform as Typeform
     from .vercel import Vercel as Vercel
     from .workos import WorkOS as WorkOS
     from .xero import Xero as Xero
-    from .stripe_style import Calendly as Calendly
-    from .stripe_style import Mux as Mux
-    from .stripe_style import Persona as Persona
-    from .zoom import Zoom as Zoom
-    from .pagerduty import PagerDuty as PagerDuty
-    from .twitch import Twitch as Twitch
-    from .sendgrid import SendGrid as SendGrid
-    from .square import Square as Square
-    from .hubspot import HubSpot as HubSpot
-    from .hubspot import HubSpotV2 as HubSpotV2
-    from .token_senders import Telegram as Telegram
-    from .token_senders import OktaEventHook as OktaEventHook
-    from .token_senders import Flutterwave as Flutterwave
-    from .token_senders import BasicAuth as BasicAuth
-    from .stripe_style import Sanity as Sanity
-    from .recurly import Recurly as Recurly
     from .zendesk import Zendesk as Zendesk
-    from .mailgun import Mailgun as Mailgun
-    from .box import Box as Box
-    from .trello import Trello as Trello
+    from .zoom import Zoom as Zoom
 
 
 __all__ = [

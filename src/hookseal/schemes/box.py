@@ -17,6 +17,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, encode_base64
 from .._errors import SignatureMismatch
 from .._headers import read_header
@@ -95,6 +97,7 @@ class Box(Scheme):
     signs_timestamp = True
     id_header = _DELIVERY_ID
 
+    @override
     def check(
         self,
         body: bytes,
@@ -148,6 +151,7 @@ class Box(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._errors import (
     ConfigurationError,
     MalformedHeader,
@@ -237,6 +239,7 @@ class GooglePubSub(Scheme):
         self.certs_url = certs_url
         self.replay_scope = replay_scope
 
+    @override
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """The audiences this endpoint accepts (one or a list)."""
         items = [secrets] if isinstance(secrets, str) else secrets
@@ -264,10 +267,12 @@ class GooglePubSub(Scheme):
                 )
         return audiences
 
+    @override
     def load_key(self, secret: object) -> Any:
         """One audience (see :meth:`load_keys`)."""
         return self.load_keys([secret])[0]
 
+    @override
     def load_signing_key(self, secret: object) -> PubSubSigningKey:
         """A :class:`PubSubSigningKey`."""
         if not isinstance(secret, PubSubSigningKey):
@@ -324,6 +329,7 @@ class GooglePubSub(Scheme):
         check_message_id(msg_id, "messageId", limits, "\n")
         return token, kid, msg_id
 
+    @override
     def check(
         self,
         body: bytes,
@@ -451,6 +457,7 @@ class GooglePubSub(Scheme):
             )
         return keys.get(self.certs_url, GOOGLE_CERTS_RULE, load_jwks, accept=knows)
 
+    @override
     async def aprepare(
         self,
         body: bytes,
@@ -474,6 +481,7 @@ class GooglePubSub(Scheme):
 
     # -- signing (tests) -----------------------------------------------------------------
 
+    @override
     def sign(
         self,
         key: Any,

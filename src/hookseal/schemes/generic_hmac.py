@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_base64, decode_hex, encode_base64, parse_timestamp
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
@@ -143,6 +145,7 @@ class HMACScheme(Scheme):
         self._decode = decode_hex if encoding == "hex" else decode_base64
         self._digest_size: int = hash_constructor(algorithm, allow_sha1=allow_sha1)().digest_size
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """An HMAC key for this scheme's algorithm."""
         return HMACKey(secret_bytes(secret), self.algorithm, allow_sha1=self.allow_sha1)
@@ -152,6 +155,7 @@ class HMACScheme(Scheme):
             return b""
         return self._head.format(timestamp=timestamp, id=msg_id).encode("ascii")
 
+    @override
     def check(
         self,
         body: bytes,
@@ -215,6 +219,7 @@ class HMACScheme(Scheme):
             )
         return presented
 
+    @override
     def sign(
         self,
         key: Any,
@@ -238,6 +243,7 @@ class HMACScheme(Scheme):
             headers[self.id_header.name] = raw_id
         return headers
 
+    @override
     def new_message_id(self) -> str:
         """A random id made of hex digits only, safe with any template separator."""
         return super().new_message_id()[4:]

@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_hex
 from .._errors import ConfigurationError, MalformedHeader, MissingHeader
@@ -81,10 +83,12 @@ class GitHub(Scheme):
             raise ConfigurationError("allow_sha1 must be True or False.")
         self.allow_sha1 = allow_sha1
 
+    @override
     def load_key(self, secret: object) -> _GitHubKey:
         """The webhook secret as GitHub uses it: its UTF-8 bytes."""
         return _GitHubKey(secret_bytes(secret), self.allow_sha1)
 
+    @override
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: one ``X-Hub-Signature-256: sha256=<64 hex>``.
 
@@ -149,6 +153,7 @@ class GitHub(Scheme):
 
         return fast_check
 
+    @override
     def check(
         self,
         body: bytes,
@@ -201,6 +206,7 @@ class GitHub(Scheme):
             index, macs = match_hmac([key.sha256 for key in keys], [presented], b"", body, header)
         return Verified(body, None, msg_id, index, self.name, macs)
 
+    @override
     def sign(
         self,
         key: Any,
@@ -221,6 +227,7 @@ class GitHub(Scheme):
         headers[_DELIVERY_HEADER.name] = msg_id
         return headers
 
+    @override
     def new_message_id(self) -> str:
         """A random GUID, the form GitHub's delivery ids take."""
         return str(uuid.uuid4())

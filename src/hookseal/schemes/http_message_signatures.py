@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._errors import (
     ConfigurationError,
@@ -278,6 +280,7 @@ class HTTPMessageSignatures(Scheme):
 
     # -- keys --------------------------------------------------------------------------
 
+    @override
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """Load ``{keyid: key}`` (each key type-checked now) or accept a resolver callable."""
         if isinstance(secrets, Mapping):
@@ -296,10 +299,12 @@ class HTTPMessageSignatures(Scheme):
             "keyid -> key."
         )
 
+    @override
     def load_key(self, secret: object) -> Any:
         """Not used on its own: keys are named by key id (see :meth:`load_keys`)."""
         raise ConfigurationError("HTTPMessageSignatures takes secrets={keyid: key}.")
 
+    @override
     def load_signing_key(self, secret: object) -> Any:
         """Load the Signer's ``(keyid, private_key)`` pair (an HMAC secret is bytes)."""
         if not isinstance(secret, tuple) or len(secret) != 2:
@@ -486,6 +491,7 @@ class HTTPMessageSignatures(Scheme):
                 error.timestamp = expires
                 raise error
 
+    @override
     def check(
         self,
         body: bytes,
@@ -612,6 +618,7 @@ class HTTPMessageSignatures(Scheme):
 
     # -- signing -----------------------------------------------------------------------
 
+    @override
     def sign(
         self,
         key: Any,

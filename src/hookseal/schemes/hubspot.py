@@ -20,6 +20,8 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, decode_hex, encode_base64, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
@@ -78,10 +80,12 @@ class HubSpot(Scheme):
     signs_timestamp = True
     signs_url = True
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The client secret as its UTF-8 bytes."""
         return HMACKey(secret_bytes(secret, "HubSpot client secret"))
 
+    @override
     def check(
         self,
         body: bytes,
@@ -125,6 +129,7 @@ class HubSpot(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,
@@ -165,10 +170,12 @@ class HubSpotV2(Scheme):
     signs_timestamp = False
     signs_url = True
 
+    @override
     def load_key(self, secret: object) -> Secret:
         """The client secret as its UTF-8 bytes (hashed with each request, not an HMAC key)."""
         return Secret(secret_bytes(secret, "HubSpot client secret"))
 
+    @override
     def check(
         self,
         body: bytes,
@@ -218,6 +225,7 @@ class HubSpotV2(Scheme):
             replay_material=digests,
         )
 
+    @override
     def sign(
         self,
         key: Any,

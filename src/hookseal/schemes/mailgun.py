@@ -25,6 +25,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._limits import Limits
@@ -57,6 +59,7 @@ class Mailgun(Scheme):
     name = "mailgun"
     signs_timestamp = True
 
+    @override
     def check(
         self,
         body: bytes,
@@ -103,6 +106,7 @@ class Mailgun(Scheme):
             raise _malformed("the signature is not 64 hex digits")
         return raw_ts, token, decode_hex(value, _FIELD)
 
+    @override
     def sign(
         self,
         key: Any,
@@ -128,6 +132,7 @@ class Mailgun(Scheme):
         mac = key.digest_parts(str(timestamp).encode("ascii"), token.encode("ascii"))
         return {"timestamp": str(timestamp), "token": token, "signature": mac.hex()}
 
+    @override
     def new_message_id(self) -> str:
         """A random 50-character token, the form of Mailgun's."""
         return super().new_message_id()[4:] + super().new_message_id()[4:26]

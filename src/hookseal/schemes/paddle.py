@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._headers import HeaderName
@@ -47,6 +49,7 @@ class Paddle(Scheme):
     default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
+    @override
     def check(
         self,
         body: bytes,
@@ -81,6 +84,7 @@ class Paddle(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

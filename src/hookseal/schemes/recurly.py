@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._limits import Limits
@@ -34,6 +36,7 @@ class Recurly(Scheme):
     name = "recurly"
     signs_timestamp = True
 
+    @override
     def check(
         self,
         body: bytes,
@@ -68,6 +71,7 @@ class Recurly(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

@@ -23,6 +23,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, encode_base64, parse_timestamp
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
@@ -97,10 +99,12 @@ class SendGrid(Scheme):
     #: size (docs/providers/sendgrid.md). The generic 1 MiB holds that with headroom.
     default_max_body_bytes = 1024 * 1024
 
+    @override
     def load_key(self, secret: object) -> _SendGridKey:
         """A verification key from base64 DER (as SendGrid shows it) or PEM."""
         return _load_public_key(secret)
 
+    @override
     def load_signing_key(self, secret: object) -> Any:
         """An ECDSA P-256 private key from PEM, for signing test deliveries."""
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -119,6 +123,7 @@ class SendGrid(Scheme):
             raise ConfigurationError("A SendGrid Signer takes an ECDSA P-256 private key.")
         return key
 
+    @override
     def check(
         self,
         body: bytes,
@@ -172,6 +177,7 @@ class SendGrid(Scheme):
             replay_material=[key.der + b"\n" + digest for key in keys],
         )
 
+    @override
     def sign(
         self,
         key: Any,

@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
@@ -109,16 +111,19 @@ class SharedToken(Scheme):
     def _digest(self, token: bytes) -> bytes:
         return hashlib.blake2b(token, digest_size=32, key=self._digest_key).digest()
 
+    @override
     def load_key(self, secret: object) -> _TokenDigest:
         """A configured token, kept as a keyed digest."""
         return _TokenDigest(self._digest(self._token_bytes(secret)))
 
+    @override
     def load_signing_key(self, secret: object) -> Secret:
         """The token itself, for a :class:`~hookseal.Signer` (sending or tests)."""
         return Secret(self._token_bytes(secret))
 
     # -- verifying ---------------------------------------------------------------------
 
+    @override
     def check(
         self,
         body: bytes,
@@ -172,6 +177,7 @@ class SharedToken(Scheme):
 
     # -- signing -----------------------------------------------------------------------
 
+    @override
     def sign(
         self,
         key: Any,
@@ -210,6 +216,7 @@ class GitLab(SharedToken):
     def __init__(self) -> None:
         super().__init__("X-Gitlab-Token", id_header="X-Gitlab-Event-UUID")
 
+    @override
     def new_message_id(self) -> str:
         """A random UUID, the form of GitLab's event UUIDs."""
         return str(uuid.uuid4())

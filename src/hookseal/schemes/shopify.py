@@ -22,6 +22,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
 from .._errors import MalformedHeader, MissingHeader, VerificationError
@@ -75,6 +77,7 @@ class Shopify(Scheme):
     signs_timestamp = False
     id_header = _ID_HEADER
 
+    @override
     def check(
         self,
         body: bytes,
@@ -116,6 +119,7 @@ class Shopify(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,
@@ -132,6 +136,7 @@ class Shopify(Scheme):
             _ID_HEADER.name: msg_id,
         }
 
+    @override
     def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The webhook id as sent in either spelling, for logs only (unverified, may be None)."""
         try:
@@ -140,6 +145,7 @@ class Shopify(Scheme):
             return None
         return None if found is None else found[0]
 
+    @override
     def new_message_id(self) -> str:
         """A random UUID, the form Shopify's webhook ids take."""
         return str(uuid.uuid4())

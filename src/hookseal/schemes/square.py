@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, encode_base64
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
@@ -72,6 +74,7 @@ class Square(Scheme):
                 raise ConfigurationError(str(error)) from None
         self.notification_url = notification_url
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The signature key as Square uses it: its UTF-8 bytes."""
         return HMACKey(secret_bytes(secret, "Square signature key"))
@@ -91,6 +94,7 @@ class Square(Scheme):
             )
         return _check_url(url, "url=...").encode("ascii")
 
+    @override
     def check(
         self,
         body: bytes,
@@ -121,6 +125,7 @@ class Square(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

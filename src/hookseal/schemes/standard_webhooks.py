@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64, parse_timestamp
 from .._errors import (
@@ -139,10 +141,12 @@ class StandardWebhooks(Scheme):
 
     # -- keys --------------------------------------------------------------------------
 
+    @override
     def load_keys(self, secrets: Secrets) -> Sequence[Any]:
         """Load every configured secret and split them into HMAC and Ed25519 keys once."""
         return _KeyRing(super().load_keys(secrets))
 
+    @override
     def load_key(self, secret: object) -> Any:
         """A verification key: HMACKey for ``whsec_``/bytes, Ed25519 public key for ``whpk_``."""
         if isinstance(secret, str):
@@ -164,6 +168,7 @@ class StandardWebhooks(Scheme):
                 )
         return self._hmac_key(secret)
 
+    @override
     def load_signing_key(self, secret: object) -> Any:
         """A signing key: HMACKey for ``whsec_``/bytes, Ed25519 private key for ``whsk_``."""
         if isinstance(secret, str):
@@ -204,6 +209,7 @@ class StandardWebhooks(Scheme):
 
     # -- verification ------------------------------------------------------------------
 
+    @override
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common delivery's check: ``webhook-*`` headers, one well-formed ``v1`` signature.
 
@@ -303,6 +309,7 @@ class StandardWebhooks(Scheme):
 
         return fast_check
 
+    @override
     def check(
         self,
         body: bytes,
@@ -390,6 +397,7 @@ class StandardWebhooks(Scheme):
             replay_material=material,
         )
 
+    @override
     def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """The ``webhook-id`` (or ``svix-id``) as sent, for logs only."""
         for name in (self._signature, self._svix_signature):
@@ -407,6 +415,7 @@ class StandardWebhooks(Scheme):
 
     # -- signing -----------------------------------------------------------------------
 
+    @override
     def sign(
         self,
         key: Any,

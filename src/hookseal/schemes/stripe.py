@@ -13,6 +13,8 @@ import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._headers import HeaderName, Headers
@@ -57,6 +59,7 @@ class Stripe(Scheme):
     def __init__(self) -> None:
         self._header = HeaderName(_HEADER)
 
+    @override
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common header's check: ``t=<ts>,v1=<64 hex>``, the timestamp inside the window.
 
@@ -110,6 +113,7 @@ class Stripe(Scheme):
 
         return fast_check
 
+    @override
     def check(
         self,
         body: bytes,
@@ -137,6 +141,7 @@ class Stripe(Scheme):
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return Verified(body, timestamp, None, index, _NAME, macs)
 
+    @override
     def sign(
         self,
         key: Any,

@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from typing_extensions import override
+
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
@@ -72,6 +74,7 @@ class _TimestampedV1(Scheme):
     def __init__(self) -> None:
         self._header = HeaderName(self.header)
 
+    @override
     def check(
         self,
         body: bytes,
@@ -160,6 +163,7 @@ class _TimestampedV1(Scheme):
             return decode_hex(value, header)
         return _decode_base64url(value, header)
 
+    @override
     def sign(
         self,
         key: Any,

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import encode_base64
 from .._errors import MalformedHeader
 from .._keys import HMACKey
@@ -38,6 +40,7 @@ class MicrosoftTeams(BodyHMACPreset):
     signature_header = "Authorization"
     signature_encoding = "base64"
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """An HMAC-SHA256 key from the base64 security token (or raw key bytes)."""
         return HMACKey(decoded_base64_secret(secret, "Teams security token"), "sha256")
@@ -57,6 +60,7 @@ class MicrosoftTeams(BodyHMACPreset):
             )
         return HMACScheme._parse(self, rest, header, limits)
 
+    @override
     def sign(
         self,
         key: Any,
@@ -70,6 +74,7 @@ class MicrosoftTeams(BodyHMACPreset):
         """Return the ``Authorization: HMAC <base64>`` header Teams sends."""
         return {self.header.name: _SCHEME_PREFIX + encode_base64(key.digest(body))}
 
+    @override
     def message_id_for_log(self, headers: Mapping[str, str], limits: Limits) -> str | None:
         """Teams sends no message id."""
         return None

@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, encode_base64
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._keys import HMACKey, secret_bytes
@@ -70,6 +72,7 @@ class Trello(Scheme):
                 raise ConfigurationError(f"callback_url is longer than {MAX_URL_LENGTH}.")
         self.callback_url = callback_url
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The application secret as its UTF-8 bytes (HMAC-SHA1: Trello's only algorithm)."""
         return HMACKey(secret_bytes(secret, "Trello application secret"), "sha1", allow_sha1=True)
@@ -87,6 +90,7 @@ class Trello(Scheme):
             )
         return _checked_url(url, "url=...").encode("utf-8")
 
+    @override
     def check(
         self,
         body: bytes,
@@ -121,6 +125,7 @@ class Trello(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

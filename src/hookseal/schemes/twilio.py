@@ -36,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_base64, encode_base64
 from .._errors import ConfigurationError, MalformedHeader, PayloadTooLarge, SignatureMismatch
@@ -359,10 +361,12 @@ class Twilio(Scheme):
         self.max_params = max_params
         self._digest_size = hashlib.new(algorithm).digest_size
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The Auth Token (or SharedKey secret) as Twilio uses it: its UTF-8 bytes."""
         return HMACKey(secret_bytes(secret, "Twilio auth token"), self.algorithm, allow_sha1=True)
 
+    @override
     def check(
         self,
         body: bytes,
@@ -460,6 +464,7 @@ class Twilio(Scheme):
             header=_SIGNATURE_HEADER.name,
         )
 
+    @override
     def sign(
         self,
         key: Any,

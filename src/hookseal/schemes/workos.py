@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import parse_timestamp
 from .._headers import HeaderName
@@ -49,6 +51,7 @@ class WorkOS(Scheme):
     default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
+    @override
     def check(
         self,
         body: bytes,
@@ -85,6 +88,7 @@ class WorkOS(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,

@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_base64, encode_base64, parse_timestamp
 from .._errors import ConfigurationError, SignatureMismatch
 from .._keys import HMACKey, secret_bytes
@@ -53,6 +55,7 @@ class Zendesk(Scheme):
             raise ConfigurationError("allow_test_secret must be True or False.")
         self.allow_test_secret = allow_test_secret
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The signing secret as its UTF-8 bytes; the public test secret only when allowed."""
         raw = secret_bytes(secret, "Zendesk signing secret")
@@ -64,10 +67,12 @@ class Zendesk(Scheme):
             )
         return HMACKey(raw)
 
+    @override
     def load_signing_key(self, secret: object) -> HMACKey:
         """The signing secret (the test secret is allowed for signing test deliveries)."""
         return HMACKey(secret_bytes(secret, "Zendesk signing secret"))
 
+    @override
     def check(
         self,
         body: bytes,
@@ -104,6 +109,7 @@ class Zendesk(Scheme):
             replay_material=macs,
         )
 
+    @override
     def sign(
         self,
         key: Any,
