@@ -225,16 +225,8 @@ class Verifier:
         on_event: EventSink | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        from .schemes.base import Scheme
-
         set_ = object.__setattr__
-        if not isinstance(scheme, Scheme):
-            raise ConfigurationError(
-                f"scheme must be a hookseal scheme such as GitHub() or HMACScheme(...), not "
-                f"{type(scheme).__name__}."
-            )
-        scheme.freeze()  # its options are read from here on: no later change applies
-        set_(self, "_scheme", scheme)
+        set_(self, "_scheme", _checked_scheme(scheme))
         set_(
             self,
             "_limits",
@@ -242,9 +234,7 @@ class Verifier:
                 tolerance=tolerance,
                 # None: the scheme's documented default, else the generic 1 MiB (Limits).
                 max_body_bytes=(
-                    getattr(scheme, "default_max_body_bytes", None)
-                    if max_body_bytes is None
-                    else max_body_bytes
+                    scheme.default_max_body_bytes if max_body_bytes is None else max_body_bytes
                 ),
                 max_header_bytes=max_header_bytes,
                 max_signatures=max_signatures,
@@ -253,37 +243,10 @@ class Verifier:
                 max_future=max_future,
             ),
         )
-        if secrets is None:
-            raise ConfigurationError("No secrets configured: give at least one secret.")
-        if isinstance(secrets, AbstractSet):
-            raise ConfigurationError(
-                "secrets must be ordered: give a list such as [old, new] (newest last), not a "
-                "set, whose order changes from one process to the next."
-            )
-        keys = scheme.load_keys(secrets)
-        set_(self, "_keys", keys if isinstance(keys, tuple) else tuple(keys))
-        if (
-            isinstance(replay_retention, bool)
-            or not isinstance(replay_retention, int)
-            or (replay_retention <= 0)
-        ):
-            raise ConfigurationError("replay_retention must be a positive number of seconds.")
-        set_(self, "_replay_retention", replay_retention)
-        if nonce_store is DEFAULT_STORE:
-            nonce_store = default_nonce_store()
-            _warn_default_store_once()
-        elif nonce_store is not None and not (
-            hasattr(nonce_store, "reserve") or hasattr(nonce_store, "areserve")
-        ):
-            raise ConfigurationError(
-                "nonce_store must have a reserve() or areserve() method (see hookseal.replay)."
-            )
-        if isinstance(max_releases, bool) or not isinstance(max_releases, int) or max_releases < 0:
-            raise ConfigurationError(
-                "max_releases must be a number of times (0 or more) a failed delivery may be "
-                "accepted again."
-            )
-        set_(self, "_max_releases", max_releases)
+        set_(self, "_keys", _loaded_keys(scheme, secrets))
+        set_(self, "_replay_retention", _count("replay_retention", replay_retention, minimum=1))
+        set_(self, "_max_releases", _count("max_releases", max_releases, minimum=0))
+        nonce_store = _checked_store(nonce_store)
         set_(self, "_nonce_store", nonce_store)
         # A store that can release records gets a token per acceptance (protocol v2).
         set_(
@@ -297,14 +260,10 @@ class Verifier:
         if allowlist is not None and not callable(getattr(allowlist, "check", None)):
             raise ConfigurationError("allowlist must be an IPAllowlist (or have a check method).")
         set_(self, "_allowlist", allowlist)
-        if on_event is not None and not callable(on_event):
-            raise ConfigurationError("on_event must be callable.")
-        set_(self, "_on_event", on_event if on_event is not None else log_event)
+        set_(self, "_on_event", _optional_callable("on_event", on_event) or log_event)
         set_(self, "_custom_sink", on_event is not None)
         set_(self, "_sink_failure_logged", False)
-        if clock is not None and not callable(clock):
-            raise ConfigurationError("clock must be a callable returning Unix seconds.")
-        set_(self, "_clock", clock)
+        set_(self, "_clock", _optional_callable("clock", clock))
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
         set_(self, "_fast_check", _prepared_fast_check(scheme, self._keys, self._limits))
@@ -642,17 +601,17 @@ class Verifier:
         return verified
 
     def _reserve(self, verified: Verified, now: float) -> None:
-        """Record every replay key of ``verified``, or raise (replayed, store failure)."""
-        # No keys: the scheme has nothing per delivery to record (a shared token); recording
-        # anything would refuse identical genuine deliveries.
-        keys = verified.replay_keys
-        if not keys:
+        """Record every replay key of ``verified``, or raise (replayed, store failure).
+
+        :meth:`_areserve` is the same steps with the store's calls awaited.
+        """
+        plan = self._plan(verified, now)
+        if plan is None:
             return
+        keys, args, token = plan
         reserve = self._sync_reserve
         if reserve is None:
             raise self._for_client(self._async_only_store(), verified)
-        expires_at = self._expiry(verified, now)
-        token = _new_token() if self._releasable else None
         # Every key sent to the store, the one in flight included: a call that failed or
         # timed out may still have written its record.
         sent: list[bytes] = []
@@ -660,16 +619,12 @@ class Verifier:
             for key in keys:
                 sent.append(key)
                 try:
-                    if token is None:
-                        fresh = reserve(key, expires_at, now)
-                    else:
-                        fresh = reserve(key, expires_at, now, token)
+                    fresh = reserve(key, *args)
                 except VerificationError:
                     raise
                 except Exception as exc:
                     raise self._store_failure(exc) from exc
-                if not fresh:
-                    raise self._replayed()
+                self._refuse_replay(fresh)
         except VerificationError as exc:
             self._undo(sent, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
@@ -679,32 +634,23 @@ class Verifier:
         mark_recorded(verified, (self, keys, token))
 
     async def _areserve(self, verified: Verified, now: float) -> None:
-        """The asynchronous form of :meth:`_reserve` (the store's ``areserve`` is awaited)."""
-        keys = verified.replay_keys
-        if not keys:
+        """:meth:`_reserve`, awaiting the store (a synchronous store runs in a thread)."""
+        plan = self._plan(verified, now)
+        if plan is None:
             return
-        expires_at = self._expiry(verified, now)
-        reserve = self._async_reserve
-        token = _new_token() if self._releasable else None
-        extra = () if token is None else (token,)
+        keys, args, token = plan
+        reserve = self._async_reserve or _in_thread(self._sync_reserve)
         sent: list[bytes] = []
         try:
             for key in keys:
                 sent.append(key)
                 try:
-                    if reserve is not None:
-                        fresh = await reserve(key, expires_at, now, *extra)
-                    else:
-                        # A synchronous store may block on I/O: keep it off the event loop.
-                        fresh = await asyncio.to_thread(
-                            self._nonce_store.reserve, key, expires_at, now, *extra
-                        )
+                    fresh = await reserve(key, *args)
                 except VerificationError:
                     raise
                 except Exception as exc:
                     raise self._store_failure(exc) from exc
-                if not fresh:
-                    raise self._replayed()
+                self._refuse_replay(fresh)
         except VerificationError as exc:
             await self._aundo(sent, token, exc)
             raise self._for_client(exc, verified) from exc.__cause__
@@ -715,6 +661,26 @@ class Verifier:
             await asyncio.shield(self._aundo(sent, token, None))
             raise
         mark_recorded(verified, (self, keys, token))
+
+    def _plan(
+        self, verified: Verified, now: float
+    ) -> tuple[tuple[bytes, ...], tuple[float | bytes, ...], bytes | None] | None:
+        """The keys to record, the arguments after each key, and the token; None: nothing.
+
+        No keys: the scheme has nothing per delivery to record (a shared token); recording
+        anything would refuse identical genuine deliveries.
+        """
+        keys = verified.replay_keys
+        if not keys:
+            return None
+        expires_at = self._expiry(verified, now)
+        token = _new_token() if self._releasable else None
+        args = (expires_at, now) if token is None else (expires_at, now, token)
+        return keys, args, token
+
+    def _refuse_replay(self, fresh: object) -> None:
+        if not fresh:
+            raise self._replayed()
 
     def _undo(
         self, sent: list[bytes], token: bytes | None, error: VerificationError | None
@@ -869,6 +835,69 @@ class Verifier:
             f"tolerance={self.limits.tolerance}, nonce_store={self.nonce_store!r}, "
             f"allowlist={self.allowlist!r})"
         )
+
+
+def _in_thread(call: Callable[..., bool] | None) -> Callable[..., Awaitable[bool]]:
+    """``call`` run in a worker thread: a synchronous store may block on I/O."""
+    assert call is not None  # a store has reserve() or areserve() (checked at construction)
+
+    async def threaded(*args: object) -> bool:
+        return await asyncio.to_thread(call, *args)
+
+    return threaded
+
+
+def _checked_scheme(scheme: object) -> Scheme:
+    if not isinstance(scheme, Scheme):
+        raise ConfigurationError(
+            f"scheme must be a hookseal scheme such as GitHub() or HMACScheme(...), not "
+            f"{type(scheme).__name__}."
+        )
+    scheme.freeze()  # its options are read from here on: no later change applies
+    return scheme
+
+
+def _loaded_keys(scheme: Scheme, secrets: Secrets | None) -> tuple[Any, ...]:
+    if secrets is None:
+        raise ConfigurationError("No secrets configured: give at least one secret.")
+    if isinstance(secrets, AbstractSet):
+        raise ConfigurationError(
+            "secrets must be ordered: give a list such as [old, new] (newest last), not a "
+            "set, whose order changes from one process to the next."
+        )
+    keys = scheme.load_keys(secrets)
+    return keys if isinstance(keys, tuple) else tuple(keys)
+
+
+def _count(name: str, value: object, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = {
+            "replay_retention": "a positive number of seconds",
+            "max_releases": "a number of times (0 or more) a failed delivery may be accepted "
+            "again",
+        }[name]
+        raise ConfigurationError(f"{name} must be {what}.")
+    return value
+
+
+def _checked_store(nonce_store: object) -> Any:
+    if nonce_store is DEFAULT_STORE:
+        _warn_default_store_once()
+        return default_nonce_store()
+    if nonce_store is not None and not (
+        hasattr(nonce_store, "reserve") or hasattr(nonce_store, "areserve")
+    ):
+        raise ConfigurationError(
+            "nonce_store must have a reserve() or areserve() method (see hookseal.stores)."
+        )
+    return nonce_store
+
+
+def _optional_callable(name: str, value: object) -> Any:
+    if value is not None and not callable(value):
+        what = {"on_event": "callable", "clock": "a callable returning Unix seconds"}[name]
+        raise ConfigurationError(f"{name} must be {what}.")
+    return value
 
 
 def _defining_class(kind: type, attribute: str) -> type:
