@@ -92,70 +92,86 @@ def parse_forwarded(lines: list[str]) -> list[Hop]:
 
 def _forwarded_for_nodes(line: str) -> list[str]:
     """The ``for`` value of each element of one line (``""`` for an element without one)."""
-    header = "Forwarded"
     nodes: list[str] = []
     i, n = 0, len(line)
     while i < n:
-        while i < n and line[i] in _OWS:
-            i += 1
-        if i < n and line[i] == ",":
+        i = _skip_ows(line, i)
+        if i < n and line[i] == ",":  # an empty element
             i += 1
             continue
         if i >= n:
             break
-        node: str | None = None
-        while True:
-            while i < n and line[i] in _OWS:
-                i += 1
-            if i < n and line[i] == ";":  # an empty pair
-                i += 1
-                continue
-            if i >= n or line[i] == ",":
-                break
-            start = i
-            while i < n and line[i] in _TOKEN:
-                i += 1
-            name = line[start:i].lower()
-            if not name or i >= n or line[i] != "=":
-                raise _malformed(header, "a parameter is not of the form name=value")
-            i += 1
-            if i < n and line[i] == '"':
-                i += 1
-                chars: list[str] = []
-                while True:
-                    if i >= n:
-                        raise _malformed(header, "an unterminated quoted string")
-                    char = line[i]
-                    if char == '"':
-                        i += 1
-                        break
-                    if char == "\\":
-                        i += 1
-                        if i >= n:
-                            raise _malformed(header, "an unterminated quoted string")
-                        char = line[i]
-                    chars.append(char)
-                    i += 1
-                value = "".join(chars)
-            else:
-                start = i
-                while i < n and line[i] in _TOKEN:
-                    i += 1
-                value = line[start:i]
-                if not value:
-                    raise _malformed(header, f"the parameter {name!r} has no value")
-            if name == "for":
-                if node is not None:
-                    raise _malformed(header, "an element names 'for' twice")
-                node = value
-            while i < n and line[i] in _OWS:
-                i += 1
-            if i < n and line[i] == ";":
-                i += 1
-            elif i < n and line[i] != ",":
-                raise _malformed(header, "unexpected text after a parameter")
+        node, i = _element(line, i)
         nodes.append("" if node is None else node)
     return nodes
+
+
+def _skip_ows(line: str, i: int) -> int:
+    while i < len(line) and line[i] in _OWS:
+        i += 1
+    return i
+
+
+def _token_end(line: str, i: int) -> int:
+    while i < len(line) and line[i] in _TOKEN:
+        i += 1
+    return i
+
+
+def _element(line: str, i: int) -> tuple[str | None, int]:
+    """One element's ``for`` value (None without one) and where the element ends."""
+    n = len(line)
+    node: str | None = None
+    while True:
+        i = _skip_ows(line, i)
+        if i < n and line[i] == ";":  # an empty pair
+            i += 1
+            continue
+        if i >= n or line[i] == ",":
+            return node, i
+        name, value, i = _pair(line, i)
+        if name == "for":
+            if node is not None:
+                raise _malformed("Forwarded", "an element names 'for' twice")
+            node = value
+        i = _skip_ows(line, i)
+        if i < n and line[i] == ";":
+            i += 1
+        elif i < n and line[i] != ",":
+            raise _malformed("Forwarded", "unexpected text after a parameter")
+
+
+def _pair(line: str, i: int) -> tuple[str, str, int]:
+    """``name=value`` at ``i`` (the value a token or a quoted string): name, value, end."""
+    end = _token_end(line, i)
+    name = line[i:end].lower()
+    if not name or end >= len(line) or line[end] != "=":
+        raise _malformed("Forwarded", "a parameter is not of the form name=value")
+    i = end + 1
+    if i < len(line) and line[i] == '"':
+        return (name, *_quoted_string(line, i + 1))
+    end = _token_end(line, i)
+    if end == i:
+        raise _malformed("Forwarded", f"the parameter {name!r} has no value")
+    return name, line[i:end], end
+
+
+def _quoted_string(line: str, i: int) -> tuple[str, int]:
+    """The quoted string whose opening quote precedes ``i``, unescaped, and where it ends."""
+    chars: list[str] = []
+    n = len(line)
+    while i < n:
+        char = line[i]
+        if char == '"':
+            return "".join(chars), i + 1
+        if char == "\\":
+            i += 1
+            if i >= n:
+                break
+            char = line[i]
+        chars.append(char)
+        i += 1
+    raise _malformed("Forwarded", "an unterminated quoted string")
 
 
 def _node_address(node: str) -> str | None:
