@@ -503,6 +503,32 @@ class HTTPMessageSignatures(Scheme):
         method: str | None,
     ) -> Verified:
         """Check headers, policy and timestamps, then the signature(s), then Content-Digest."""
+        inputs, selected = self._selected(headers, limits, now)
+        ring = keys if isinstance(keys, _KeyRing) else _KeyRing({})
+        request = RequestContext(
+            method, url, headers, limits.max_header_bytes, self.structured_fields
+        )
+        matched = [self._verify_one(sig, inputs, ring, request) for sig in selected]
+        self._check_content_digest(selected, request, body)
+        material = b"".join(
+            fingerprint + self._replay_material(sig, base)
+            for sig, (_, _, base, fingerprint) in zip(selected, matched, strict=True)
+        )
+        first_index, first_key_id, _, _ = matched[0]
+        return Verified(
+            body,
+            timestamp=self._record_timestamp(selected, limits),
+            msg_id=selected[0].nonce,
+            key_index=first_index,
+            key_id=first_key_id,
+            scheme=_NAME,
+            replay_key=make_replay_key(_NAME, material),
+        )
+
+    def _selected(
+        self, headers: Mapping[str, str], limits: Limits, now: float
+    ) -> tuple[dict[str, Any], list[_Signature]]:
+        """Both headers parsed and bounded; the signatures to verify, each within the policy."""
         input_value = require_header(headers, _SIGNATURE_INPUT, limits, "signature input")
         signature_value = require_header(headers, _SIGNATURE, limits)
         inputs = self._parse_dictionary(input_value, _SIGNATURE_INPUT.name)
@@ -521,44 +547,43 @@ class HTTPMessageSignatures(Scheme):
         ]
         for sig in selected:
             self._check_policy(sig, limits, now)
+        return inputs, selected
 
-        ring = keys if isinstance(keys, _KeyRing) else _KeyRing({})
-        request = RequestContext(
-            method, url, headers, limits.max_header_bytes, self.structured_fields
-        )
-        matched: list[tuple[int, str]] = []
-        bases: list[bytes] = []
-        fingerprints: list[bytes] = []
-        for sig in selected:
-            found = ring.find(sig.key_id)
-            if found is None:
-                raise SignatureMismatch(
-                    f"The {sig.label!r} signature names a keyid that is not configured.",
-                    reason="unknown_key_id",
-                    header=_SIGNATURE_INPUT.name,
-                )
-            index, key = found
-            alg = sig.params.get("alg")
-            if alg is not None and alg != key.algorithm:
-                raise SignatureMismatch(
-                    f"The {sig.label!r} signature claims alg={alg!r}, but its key is configured "
-                    f"for {key.algorithm}. The algorithm always comes from the key.",
-                    reason="algorithm_mismatch",
-                    header=_SIGNATURE_INPUT.name,
-                )
-            params_line = self._serialize_member(inputs[sig.label])
-            base = signature_base(sig.components, params_line, request)
-            if not key.verify(sig.signature, base):
-                raise SignatureMismatch(
-                    f"The {sig.label!r} signature does not match the request with the key for "
-                    "its keyid. Check the key, and that url= and method= are what the sender "
-                    "signed (the public URL, not one rewritten by a proxy).",
-                    header=_SIGNATURE.name,
-                )
-            matched.append((index, sig.key_id))
-            bases.append(base)
-            fingerprints.append(key.fingerprint())
+    def _verify_one(
+        self, sig: _Signature, inputs: dict[str, Any], ring: _KeyRing, request: RequestContext
+    ) -> tuple[int, str, bytes, bytes]:
+        """Verify one signature: (key index, key id, signature base, key fingerprint)."""
+        found = ring.find(sig.key_id)
+        if found is None:
+            raise SignatureMismatch(
+                f"The {sig.label!r} signature names a keyid that is not configured.",
+                reason="unknown_key_id",
+                header=_SIGNATURE_INPUT.name,
+            )
+        index, key = found
+        alg = sig.params.get("alg")
+        if alg is not None and alg != key.algorithm:
+            raise SignatureMismatch(
+                f"The {sig.label!r} signature claims alg={alg!r}, but its key is configured "
+                f"for {key.algorithm}. The algorithm always comes from the key.",
+                reason="algorithm_mismatch",
+                header=_SIGNATURE_INPUT.name,
+            )
+        params_line = self._serialize_member(inputs[sig.label])
+        base = signature_base(sig.components, params_line, request)
+        if not key.verify(sig.signature, base):
+            raise SignatureMismatch(
+                f"The {sig.label!r} signature does not match the request with the key for "
+                "its keyid. Check the key, and that url= and method= are what the sender "
+                "signed (the public URL, not one rewritten by a proxy).",
+                header=_SIGNATURE.name,
+            )
+        return index, sig.key_id, base, key.fingerprint()
 
+    def _check_content_digest(
+        self, selected: list[_Signature], request: RequestContext, body: bytes
+    ) -> None:
+        """When a signature covers Content-Digest, the body must match it."""
         if any(
             component.name == "content-digest"
             for sig in selected
@@ -569,30 +594,18 @@ class HTTPMessageSignatures(Scheme):
                 raise SignatureMismatch("The Content-Digest header is missing.")
             verify_content_digest(body, ", ".join(lines))
 
-        first = selected[0]
+    @staticmethod
+    def _record_timestamp(selected: list[_Signature], limits: Limits) -> int | None:
+        """The timestamp the verifier keeps the replay record from."""
         created_values = [sig.created for sig in selected if sig.created is not None]
         if created_values:
-            timestamp: int | None = min(created_values)
-        else:
-            # No signed creation time (require_created=False): the signature is good until
-            # its latest 'expires', and the verifier keeps a replay entry until timestamp +
-            # max_age. Report that moment so the entry outlives the signature (without
-            # 'expires' the replay bound is the verifier's replay_retention).
-            expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
-            timestamp = max(expiries) - limits.max_age if expiries else None
-        material = b"".join(
-            fingerprint + self._replay_material(sig, base)
-            for sig, base, fingerprint in zip(selected, bases, fingerprints, strict=True)
-        )
-        return Verified(
-            body,
-            timestamp=timestamp,
-            msg_id=first.nonce,
-            key_index=matched[0][0],
-            key_id=matched[0][1],
-            scheme=_NAME,
-            replay_key=make_replay_key(_NAME, material),
-        )
+            return min(created_values)
+        # No signed creation time (require_created=False): the signature is good until its
+        # latest 'expires', and the verifier keeps a replay entry until timestamp + max_age.
+        # Report that moment so the entry outlives the signature (without 'expires' the
+        # replay bound is the verifier's replay_retention).
+        expiries = [sig.params["expires"] for sig in selected if "expires" in sig.params]
+        return max(expiries) - limits.max_age if expiries else None
 
     @staticmethod
     def _replay_material(sig: _Signature, base: bytes) -> bytes:
