@@ -43,13 +43,16 @@ _put_installed_pythons_on_path()
 def tests(session: nox.Session) -> None:
     """The whole test suite with every extra installed (needs redis-server on PATH)."""
     session.install("-e", ".[all,test]")
+    # One pytest worker per CPU (pytest-xdist); pass other pytest options after "--".
+    args = session.posargs or ["-n", "auto"]
     if session.python != COVERAGE_PYTHON:
-        session.run("pytest", *session.posargs)
+        session.run("pytest", *args)
         return
     # Branch coverage is measured (and reported) on one interpreter, where it costs the
-    # least wall time; coverage starts before pytest so the pytest plugin's imports count.
+    # least wall time; coverage starts before pytest so the pytest plugin's imports count,
+    # and follows the workers pytest-xdist starts (coverage's patch = ["subprocess"]).
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", *args)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--fail-under=95")
 
@@ -65,6 +68,8 @@ def tests_core(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run(
         "pytest",
+        "-n",
+        "auto",
         "-m",
         "not extras",
         "-p",
@@ -87,10 +92,14 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over src/hookseal."""
-    session.install("-e", ".[all]", "mypy>=1.10", "pytest>=8")
+    """mypy --strict over src/hookseal; the public API's typed usage under mypy and pyright.
+
+    pyright's ``nodejs`` extra brings Node.js as a wheel, so nothing is downloaded at run time.
+    """
+    session.install("-e", ".[all]", "mypy>=1.10", "pytest>=8", "pyright[nodejs]>=1.1.380")
     session.run("mypy", "--strict", "src/hookseal")
     session.run("mypy", "--strict", "tests/typing/api.py")
+    session.run("pyright", "tests/typing/api.py")
 
 
 @nox.session(python="3.11")
@@ -109,11 +118,39 @@ def tour(session: nox.Session) -> None:
     session.run("python", "examples/tour.py")
 
 
+def _ensure_wrk(session: nox.Session) -> None:
+    """Install wrk (the end-to-end benchmark's load generator) when missing and root."""
+    if shutil.which("wrk") is not None:
+        return
+    is_root = getattr(os, "geteuid", lambda: -1)() == 0
+    if is_root and shutil.which("apt-get") is not None:
+        session.log("wrk not found: installing it with apt-get")
+        install = ("apt-get", "install", "-y", "--no-install-recommends", "wrk")
+        session.run(*install, external=True, success_codes=[0, 100])
+        if shutil.which("wrk") is None:  # an empty or stale package list: refresh, retry
+            session.run("apt-get", "update", external=True)
+            session.run(*install, external=True)
+    if shutil.which("wrk") is None:
+        session.error(
+            "The end-to-end benchmark needs wrk, which is not installed (and this session can "
+            "only install it as root with apt-get). Install it (Debian/Ubuntu: sudo apt-get "
+            "install wrk; macOS: brew install wrk) and run again, or skip the end-to-end table: "
+            "nox -s bench -- --no-e2e"
+        )
+
+
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Side-by-side benchmarks against the providers' SDKs (rewrites docs/performance.md),
-    then the allowlist lookup and nonce-store benchmarks (figures for docs/ pages)."""
-    session.install("-e", ".[all,test]")
+    """Side-by-side benchmarks against the providers' SDKs, the fast checks, the replay
+    stores and the end-to-end benchmark (uvicorn + wrk); rewrites docs/performance.md. Then
+    the allowlist lookup and nonce-store benchmarks (figures for docs/ pages).
+
+    Arguments after ``--`` go to benchmarks/run.py (``--quick``, ``--no-e2e``, ``--rounds``).
+    """
+    # uvicorn[standard] (httptools, uvloop): the server as it is usually deployed.
+    session.install("-e", ".[all,test]", "uvicorn[standard]")
+    if "--no-e2e" not in session.posargs:
+        _ensure_wrk(session)
     session.run("python", "benchmarks/run.py", *session.posargs)
     session.run("python", "benchmarks/bench_allowlist.py")
     session.run("python", "benchmarks/bench_nonce.py")

@@ -1,4 +1,4 @@
-"""A single-file Django receiver: ``@webhook_view`` and ``HookSealMiddleware``.
+"""A single-file Django receiver: ``@verify_webhook`` and ``WebhookMiddleware``.
 
 Run (WSGI):  WEBHOOK_SECRET=whsec_... python examples/django_app.py runserver
 Run (ASGI):  WEBHOOK_SECRET=whsec_... uvicorn examples.django_app:asgi_application
@@ -22,7 +22,7 @@ if not settings.configured:
         MIDDLEWARE=[
             # Before CsrfViewMiddleware: a verified delivery is authenticated by its
             # signature, so hookseal exempts it from CSRF checks (and says so if misordered).
-            "hookseal.contrib.django.HookSealMiddleware",
+            "hookseal.contrib.django.WebhookMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
         ],
         # Paths (request.path_info) -> Verifier objects or their dotted paths.
@@ -39,7 +39,7 @@ from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from hookseal import Verifier  # noqa: E402
-from hookseal.contrib.django import webhook_view  # noqa: E402
+from hookseal.contrib.django import get_webhook, verify_webhook  # noqa: E402
 from hookseal.schemes import StandardWebhooks  # noqa: E402
 
 # With several workers, share the replay store: nonce_store=DjangoCacheNonceStore("default")
@@ -48,15 +48,16 @@ svix_verifier = Verifier(StandardWebhooks(), SECRET)
 billing_verifier = Verifier(StandardWebhooks(), SECRET)
 
 
-@webhook_view(svix_verifier)  # verified deliveries are exempt from CSRF checks
+@verify_webhook(svix_verifier)  # verified deliveries are exempt from CSRF checks
 async def svix_hook(request: HttpRequest) -> HttpResponse:
-    event = request.webhook.json()  # type: ignore[attr-defined]
-    print("accepted", request.webhook.msg_id, event.get("type"))  # type: ignore[attr-defined]
+    webhook = get_webhook(request)  # the Verified delivery (also request.webhook)
+    event = webhook.json()
+    print("accepted", webhook.msg_id, event.get("type"))
     return HttpResponse(status=204)
 
 
 def billing_hook(request: HttpRequest) -> HttpResponse:
-    assert request.body == request.webhook.body  # type: ignore[attr-defined]
+    assert request.body == get_webhook(request).body
     return HttpResponse(status=204)
 
 

@@ -1,4 +1,4 @@
-"""A FastAPI receiver: ``Depends(verified_webhook(verifier))`` returns the ``Verified``.
+"""A FastAPI receiver: ``Depends(verify_webhook(verifier))`` returns the ``Verified``.
 
 Run:  WEBHOOK_SECRET=whsec_... uvicorn examples.fastapi_app:app --no-proxy-headers
 """
@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Response
 
 from hookseal import Verified, Verifier
-from hookseal.contrib.fastapi import verified_webhook
+from hookseal.contrib.fastapi import verify_webhook
 from hookseal.schemes import StandardWebhooks
 
 SECRET = os.environ.get("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-svix = verified_webhook(Verifier(StandardWebhooks(), SECRET))
+svix = verify_webhook(Verifier(StandardWebhooks(), SECRET))
 
 app = FastAPI()
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from hookseal import Verifier
-from hookseal.contrib.flask import HookSeal, verify_webhook
+from hookseal.contrib.flask import HookSeal, get_webhook, verify_webhook
 from hookseal.schemes import StandardWebhooks
 
 SECRET = os.environ.get("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
@@ -27,9 +27,10 @@ def count_rejection(req: object, error: Exception) -> None:
 @app.post("/hooks/svix")
 @verify_webhook(verifier, on_reject=count_rejection)
 def svix_hook() -> tuple[str, int]:
-    event = g.webhook.json()  # the verified bytes, parsed
-    assert request.get_data() == g.webhook.body  # the raw bytes are still readable
-    print("accepted", g.webhook.msg_id, event.get("type"))
+    webhook = get_webhook()  # the Verified delivery (also flask.g.webhook)
+    event = webhook.json()  # the verified bytes, parsed
+    assert request.get_data() == webhook.body  # the raw bytes are still readable
+    print("accepted", webhook.msg_id, event.get("type"))
     return "", 204
 
 

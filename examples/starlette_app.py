@@ -1,4 +1,4 @@
-"""A Starlette receiver protected by the pure ASGI ``HookSealMiddleware``.
+"""A Starlette receiver protected by the pure ASGI ``WebhookMiddleware``.
 
 Run:  WEBHOOK_SECRET=whsec_... uvicorn examples.starlette_app:app --no-proxy-headers
 """
@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hookseal import Verifier
-from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.contrib.starlette import WebhookMiddleware, get_webhook
 from hookseal.schemes import StandardWebhooks
 
 SECRET = os.environ.get("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
@@ -21,7 +21,7 @@ verifier = Verifier(StandardWebhooks(), SECRET)
 
 
 async def svix_hook(request: Request) -> Response:
-    webhook = request.state.webhook  # hookseal.Verified
+    webhook = get_webhook(request)  # hookseal.Verified (also request.state.webhook)
     assert await request.body() == webhook.body  # replayed to the app, byte for byte
     print("accepted", webhook.msg_id, webhook.json().get("type"))
     return Response(status_code=204)
@@ -29,7 +29,7 @@ async def svix_hook(request: Request) -> Response:
 
 app = Starlette(routes=[Route("/hooks/svix", svix_hook, methods=["POST"])])
 app.add_middleware(
-    HookSealMiddleware,
+    WebhookMiddleware,
     routes={"/hooks/svix": verifier},
     # Behind a proxy, for schemes that sign the URL (Twilio, RFC 9421):
     # public_url="https://hooks.example.com",

@@ -52,6 +52,34 @@ class Headers(Mapping[str, str]):
             ) from None
         self._lines = store
 
+    @classmethod
+    def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """Headers from an ASGI ``scope["headers"]`` list of ``(name, value)`` byte pairs.
+
+        The same result as ``Headers(raw)``, every repeated line kept (so a header sent
+        twice is refused by the schemes), built in one pass when no name repeats, which is
+        every genuine delivery. Anything else (a repeated name, ``str`` or ``bytearray``
+        lines, a line that is not a pair) is handed to ``Headers(raw)`` itself, so it is
+        kept, decoded or refused exactly as the constructor does.
+
+        Raises:
+            MalformedHeader: a line is not a pair of ``str`` or ``bytes``.
+        """
+        if type(raw) is list:
+            known = _ASGI_NAMES.get
+            try:
+                lines = {
+                    known(name) or name.decode("latin-1").lower(): [value.decode("latin-1")]
+                    for name, value in raw
+                }
+            except (AttributeError, TypeError, ValueError):  # not pairs of bytes
+                return cls(raw)
+            if len(lines) == len(raw):  # no name repeats
+                headers = _new_headers(cls)
+                headers._lines = lines
+                return headers
+        return cls(raw)
+
     def get_all(self, name: str) -> list[str]:
         """Every line received for ``name``, in arrival order (empty if absent)."""
         return list(self._lines.get(name.lower(), ()))
@@ -71,6 +99,17 @@ class Headers(Mapping[str, str]):
             )
         return values[0]
 
+    def single(self, lower_name: str) -> str | None:
+        """The value of ``lower_name`` (already lowercase) when it was sent exactly once.
+
+        None when it is absent or repeated: for fast checks, which only accept or decline
+        (the general check then reads the header with :meth:`one` and says what is wrong).
+        """
+        values = self._lines.get(lower_name)
+        if values is not None and len(values) == 1:
+            return values[0]
+        return None
+
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._lines[name.lower()])
 
@@ -87,6 +126,31 @@ class Headers(Mapping[str, str]):
         return f"Headers(<{len(self._lines)} names; values not shown>)"
 
 
+_new_headers = object.__new__
+
+#: Header names as ASGI servers send them (lower-case bytes), mapped to the text ``Headers``
+#: keys them by: :meth:`Headers.from_asgi` skips decoding these. Generic names most requests
+#: carry, plus every :class:`HeaderName` a scheme declares (added when it is created). Nothing
+#: a client sends is ever added to it, so it is bounded by the code and its configuration.
+_ASGI_NAMES: dict[bytes, str] = {
+    name.encode("ascii"): name
+    for name in (
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-length",
+        "content-type",
+        "host",
+        "traceparent",
+        "user-agent",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-request-id",
+    )
+}
+
+
 class HeaderName:
     """A header a scheme reads: its lower-case name plus spellings tried first on plain dicts."""
 
@@ -95,6 +159,8 @@ class HeaderName:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lower = name.lower()
+        if self.lower.isascii():  # a name the code declares, never one a client sent
+            _ASGI_NAMES.setdefault(self.lower.encode("ascii"), self.lower)
         title = "-".join(part[:1].upper() + part[1:] for part in self.lower.split("-"))
         self.spellings = tuple(dict.fromkeys((self.lower, name, title)))
 

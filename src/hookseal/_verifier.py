@@ -187,6 +187,7 @@ class Verifier:
         "_replay_retention",
         "_scheme",
         "_sink_failure_logged",
+        "_sync_in_async",
         "_sync_reserve",
     )
     _allowlist: AddressPolicy | None
@@ -195,6 +196,7 @@ class Verifier:
     _custom_sink: bool
     _fast_check: FastCheck | None
     _aprepare: Callable[..., Awaitable[None]] | None
+    _sync_in_async: bool
     _keys: tuple[Any, ...]
     _max_releases: int
     _nonce_store: Any
@@ -270,6 +272,19 @@ class Verifier:
         # Called by averify only for a scheme that has something to obtain first.
         prepares = _defining_class(type(scheme), "aprepare") is not Scheme
         set_(self, "_aprepare", scheme.aprepare if prepares else None)
+        # Whether averify may run verify itself: nothing it would await could block.
+        set_(
+            self,
+            "_sync_in_async",
+            not prepares
+            and (
+                nonce_store is None
+                or (
+                    getattr(nonce_store, "reserve_blocks", True) is False
+                    and callable(getattr(nonce_store, "reserve", None))
+                )
+            ),
+        )
 
     # -- configuration (read-only: the checks were prepared from it) ---------------------
 
@@ -316,6 +331,15 @@ class Verifier:
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
+
+    def __copy__(self) -> Verifier:
+        return self  # read-only: a copy would be the same verifier
+
+    def __deepcopy__(self, memo: object) -> Verifier:
+        # Frameworks deep-copy their configuration (Litestar copies routers): a copied
+        # verifier must keep the same nonce store, or the copies would not see each other's
+        # deliveries.
+        return self
 
     # -- synchronous -------------------------------------------------------------------
 
@@ -381,14 +405,25 @@ class Verifier:
         remote_addr: str | None = None,
         now: float | None = None,
     ) -> Verified:
-        """Like :meth:`verify`, but awaits the nonce store's ``areserve`` (no blocking I/O)."""
+        """Like :meth:`verify`, but awaits the nonce store's ``areserve`` (no blocking I/O).
+
+        With nothing that could block (no store, or one that declares ``reserve_blocks =
+        False``, such as :class:`~hookseal.stores.memory.MemoryNonceStore`, and a scheme with
+        nothing to download first) it is :meth:`verify`, without a coroutine's overhead.
+        """
+        if self._sync_in_async:
+            return self.verify(
+                body, headers, url=url, method=method, remote_addr=remote_addr, now=now
+            )
         started = time.perf_counter()
         if now is None:
             now = _default_clock() if self._clock is None else self._clock()
         try:
+            # Size and address first: a refused peer or body starts no download.
+            body, header_map, client = self._admit(body, headers, remote_addr)
             if self._aprepare is not None:
-                await self._aprepare(body, headers, self._keys, self._limits, now)
-            verified = self._check(body, headers, url, method, remote_addr, now)
+                await self._aprepare(body, header_map, self._keys, self._limits, now)
+            verified = self._scheme_check(body, header_map, url, method, client, now)
             if self._nonce_store is not None:
                 await self._areserve(verified, now)
         except VerificationError as exc:
@@ -423,8 +458,19 @@ class Verifier:
         """
         return self._scheme.handshake_reply(verified, self._keys)
 
+    async def ahandshake_reply(self, verified: Verified) -> HandshakeReply | None:
+        """:meth:`handshake_reply` for async code: a reply that does I/O runs in a thread."""
+        if self._scheme.handshake_blocks:
+            return await asyncio.to_thread(self._scheme.handshake_reply, verified, self._keys)
+        return self._scheme.handshake_reply(verified, self._keys)
+
     def unsigned_handshake_reply(
-        self, method: str, query: str, headers: Mapping[str, str] | Iterable[tuple[str, str]]
+        self,
+        method: str,
+        query: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        remote_addr: str | None = None,
     ) -> HandshakeReply | None:
         """The reply to an unsigned handshake request (``GET ?challenge=...``), or None.
 
@@ -436,9 +482,18 @@ class Verifier:
             method: the HTTP method.
             query: the raw query string (without ``?``).
             headers: the request headers.
+            remote_addr: the socket peer address. With an allowlist, a peer it refuses gets
+                no reply: the request is then verified, and refused, like any delivery.
         """
         if len(query) > self._limits.max_header_bytes:
             return None
+        if self._allowlist is not None:
+            try:
+                self._allowlist.check(
+                    remote_addr, Headers(headers) if not isinstance(headers, Mapping) else headers
+                )
+            except VerificationError:
+                return None
         try:
             params = urllib.parse.parse_qs(
                 query, keep_blank_values=True, strict_parsing=False, max_num_fields=16
@@ -571,28 +626,53 @@ class Verifier:
         remote_addr: str | None,
         now: float,
     ) -> Verified:
-        """The checks in order: body size, address, then the scheme's.
+        """The checks in order: body size, address, then the scheme's."""
+        body, header_map, client = self._admit(body, headers, remote_addr)
+        return self._scheme_check(body, header_map, url, method, client, now)
 
-        The scheme's prepared fast check is tried first, from here only: it accepts or
-        declines, and a declined delivery goes to the scheme's one general check, which
-        makes every rejection.
-        """
+    def _admit(
+        self,
+        body: bytes,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        remote_addr: str | None,
+    ) -> tuple[bytes, Mapping[str, str], str | None]:
+        """The checks before any scheme work: the body's size, then the client's address."""
         if type(body) is not bytes:
             body = _as_bytes(body)
         limits = self._limits
         if len(body) > limits.max_body_bytes:
             raise _too_large(len(body), limits.max_body_bytes)
-        if type(headers) is not dict and not isinstance(headers, Mapping):
-            headers = Headers(headers)
+        header_map = (
+            headers if type(headers) is dict or isinstance(headers, Mapping) else Headers(headers)
+        )
         client = None
         if self._allowlist is not None:
-            resolved = self._allowlist.check(remote_addr, headers)
+            resolved = self._allowlist.check(remote_addr, header_map)
             client = resolved if isinstance(resolved, str) else None
+        return body, header_map, client
+
+    def _scheme_check(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str | None,
+        method: str | None,
+        client: str | None,
+        now: float,
+    ) -> Verified:
+        """The scheme's checks, after :meth:`_admit`.
+
+        The scheme's prepared fast check is tried first, from here only: it accepts or
+        declines, and a declined delivery goes to the scheme's one general check, which
+        makes every rejection.
+        """
         try:
             fast = self._fast_check
             verified = None if fast is None else fast(body, headers, now)
             if verified is None:
-                verified = self._scheme.check(body, headers, self._keys, limits, now, url, method)
+                verified = self._scheme.check(
+                    body, headers, self._keys, self._limits, now, url, method
+                )
         except VerificationError as exc:
             exc.client_addr = client
             raise
@@ -873,8 +953,7 @@ def _count(name: str, value: object, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         what = {
             "replay_retention": "a positive number of seconds",
-            "max_releases": "a number of times (0 or more) a failed delivery may be accepted "
-            "again",
+            "max_releases": "a number of times (0 or more) a failed delivery may be accepted again",
         }[name]
         raise ConfigurationError(f"{name} must be {what}.")
     return value

@@ -41,6 +41,9 @@ def _workers_in(args: list[str]) -> int:
 
 def several_workers() -> str | None:
     """A description of the multi-process server this process runs under, or None."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # Concurrent invocations run in separate execution environments, each a process.
+        return "AWS Lambda (one process per execution environment)"
     uwsgi = sys.modules.get("uwsgi")
     if uwsgi is not None and _int(str(getattr(uwsgi, "numproc", 0))) > 1:
         return f"uWSGI with {uwsgi.numproc} worker processes"

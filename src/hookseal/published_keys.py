@@ -463,7 +463,13 @@ class PublishedKeys:
     def _download_and_store(
         self, key: tuple[str, object], target: _Target, rule: URLRule, parse: Callable[[bytes], T]
     ) -> T:
-        self._spend_budget(rule)
+        with self._lock:
+            known = key in self._cache
+        if not known:
+            # The budget bounds downloads of URLs never fetched before (what forged traffic
+            # can name); refreshing a document that downloaded before is bounded per URL by
+            # ttl and retry_after, so a flood of made-up URLs cannot starve it.
+            self._spend_budget(rule)
         try:
             raw = self._download(target, rule)
             value = parse(raw)
@@ -545,6 +551,7 @@ class PublishedKeys:
         watchdog = threading.Timer(self.timeout, _abort, args=(connection,))
         watchdog.daemon = True
         watchdog.start()
+        response: http.client.HTTPResponse | None = None
         try:
             connection.request(
                 "GET",
@@ -595,6 +602,8 @@ class PublishedKeys:
             ) from None
         finally:
             watchdog.cancel()
+            if response is not None:
+                response.close()  # a refused response is closed too, not left to the collector
             connection.close()
 
     def __repr__(self) -> str:

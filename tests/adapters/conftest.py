@@ -15,7 +15,7 @@ if not settings.configured:
         INSTALLED_APPS=[],
         MIDDLEWARE=[
             # Before CsrfViewMiddleware: verified deliveries are exempt from CSRF checks.
-            "hookseal.contrib.django.HookSealMiddleware",
+            "hookseal.contrib.django.WebhookMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
         ],
         HOOKSEAL={

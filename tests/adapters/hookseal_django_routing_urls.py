@@ -1,4 +1,4 @@
-"""A Django URLconf with the routing shapes users deploy, for HookSealMiddleware's tests.
+"""A Django URLconf with the routing shapes users deploy, for WebhookMiddleware's tests.
 
 One view behind ``i18n_patterns(prefix_default_language=False)``, one behind an
 optional-slash ``re_path``, one included under two prefixes, plus views for the CSRF and
@@ -18,7 +18,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from hookseal import Verifier
-from hookseal.contrib.django import webhook_view
+from hookseal.contrib.django import verify_webhook
 from hookseal.schemes import Twilio
 from hookseal.stores.memory import MemoryNonceStore
 
@@ -59,7 +59,7 @@ def shop_hook(request: HttpRequest) -> HttpResponse:
     return _record("shop", request)
 
 
-# Not CSRF-exempt: HookSealMiddleware exempts the requests it verified.
+# Not CSRF-exempt: WebhookMiddleware exempts the requests it verified.
 def billing_hook(request: HttpRequest) -> HttpResponse:
     return _record("billing", request)
 
@@ -72,7 +72,7 @@ def unprotected(request: HttpRequest) -> HttpResponse:
     return _record("unprotected", request)
 
 
-@webhook_view(DECORATED)
+@verify_webhook(DECORATED)
 @csrf_protect  # below the decorator: runs after verification, must not refuse the delivery
 def decorated_hook(request: HttpRequest) -> HttpResponse:
     return _record("decorated", request)

@@ -11,7 +11,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from hookseal import VerificationError, Verified
-from hookseal.contrib.django import DjangoCacheNonceStore, webhook_view
+from hookseal.contrib.django import DjangoCacheNonceStore, get_webhook, verify_webhook
 
 CALLS: list[Any] = []
 REJECTED: list[Any] = []
@@ -27,8 +27,9 @@ def record_rejection(request: HttpRequest, error: VerificationError) -> None:
 
 
 def _answer(request: HttpRequest) -> HttpResponse:
-    webhook = request.webhook  # type: ignore[attr-defined]
+    webhook = get_webhook(request)
     assert isinstance(webhook, Verified)
+    assert webhook is request.webhook  # type: ignore[attr-defined]
     again = request.body
     assert again == webhook.body  # the handler re-reads the exact verified bytes
     assert request.read() == webhook.body
@@ -36,39 +37,39 @@ def _answer(request: HttpRequest) -> HttpResponse:
     return HttpResponse(again, content_type="application/octet-stream")
 
 
-@webhook_view(VERIFIER, on_reject=record_rejection)
+@verify_webhook(VERIFIER, on_reject=record_rejection)
 def sync_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
-@webhook_view(VERIFIER, on_reject=record_rejection)
+@verify_webhook(VERIFIER, on_reject=record_rejection)
 async def async_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
-@webhook_view(forbidding_verifier(), on_reject=record_rejection)
+@verify_webhook(forbidding_verifier(), on_reject=record_rejection)
 def forbidden_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
-@webhook_view(make_verifier(), replay_status=200)
+@verify_webhook(make_verifier(), replay_status=200)
 def replay_200_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
-@webhook_view(CACHE_VERIFIER)
+@verify_webhook(CACHE_VERIFIER)
 async def cache_async_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
-@webhook_view(CACHE_VERIFIER)
+@verify_webhook(CACHE_VERIFIER)
 def cache_sync_view(request: HttpRequest) -> HttpResponse:
     return _answer(request)
 
 
 def post_first_view(request: HttpRequest) -> HttpResponse:
     request.POST.get("anything")  # a multipart parse consumes the stream (row 29)
-    return webhook_view(make_verifier())(_answer)(request)
+    return verify_webhook(make_verifier())(_answer)(request)
 
 
 @csrf_exempt
@@ -83,6 +84,16 @@ async def middleware_async_view(request: HttpRequest) -> HttpResponse:
 
 def plain_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"plain")
+
+
+@csrf_exempt
+def unprotected_view(request: HttpRequest) -> HttpResponse:
+    """Not protected: get_webhook must refuse to hand out a delivery."""
+    try:
+        get_webhook(request)
+    except LookupError as exc:
+        return HttpResponse(str(exc), status=418, content_type="text/plain")
+    return HttpResponse(b"verified?")  # pragma: no cover - the test fails if reached
 
 
 # -- release on handler failure (test_release_on_error.py) ---------------------------------
@@ -108,22 +119,22 @@ def _outcome(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"done", status=503 if outcome == "503" else 200)
 
 
-@webhook_view(RELEASE_VERIFIER, release_on_error=True)
+@verify_webhook(RELEASE_VERIFIER, release_on_error=True)
 def release_sync_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(RELEASE_VERIFIER, release_on_error=True)
+@verify_webhook(RELEASE_VERIFIER, release_on_error=True)
 async def release_async_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(KEEP_VERIFIER, release_on_error=False)
+@verify_webhook(KEEP_VERIFIER, release_on_error=False)
 def keep_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
 
-@webhook_view(DEFAULT_VERIFIER)  # release_on_error is on by default
+@verify_webhook(DEFAULT_VERIFIER)  # release_on_error is on by default
 def default_release_view(request: HttpRequest) -> HttpResponse:
     return _outcome(request)
 
@@ -149,6 +160,7 @@ urlpatterns = [
     path("mw/sync", middleware_sync_view),
     path("mw/async", middleware_async_view),
     path("plain", plain_view),
+    path("unprotected", unprotected_view),
     path("release/sync", release_sync_view),
     path("release/async", release_async_view),
     path("release/keep", keep_view),

@@ -1,4 +1,4 @@
-"""HookSealMiddleware protects what the router routes to, in every deployment shape.
+"""WebhookMiddleware protects what the router routes to, in every deployment shape.
 
 A forged delivery must never reach a protected endpoint, whatever spelling of its path the
 request uses: mounted Starlette and FastAPI sub-apps, ``root_path`` from the server or from
@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from hookseal import ConfigurationError
-from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.contrib.starlette import WebhookMiddleware
 
 pytestmark = pytest.mark.extras
 
@@ -49,14 +49,14 @@ class Calls:
 
 def _protected_sub_starlette(calls: Calls, route: str = "/hooks/a") -> Starlette:
     sub = Starlette(routes=[Route(route, calls.starlette, methods=["POST"])])
-    sub.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    sub.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
     return sub
 
 
 def _protected_sub_fastapi(calls: Calls) -> FastAPI:
     sub = FastAPI()
     sub.post("/hooks/a")(calls.fastapi)
-    sub.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    sub.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
     return sub
 
 
@@ -83,7 +83,7 @@ def shapes() -> dict[str, tuple[Any, str, dict[str, Any]]]:
     def fastapi_root_path(calls: Calls) -> Any:
         app = old_fastapi(root_path="/api")
         app.post("/hooks/a")(calls.fastapi)
-        app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+        app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
         return app
 
     def server_root_path(calls: Calls) -> Any:
@@ -94,7 +94,7 @@ def shapes() -> dict[str, tuple[Any, str, dict[str, Any]]]:
         router = APIRouter(prefix="/v1")
         router.post("/hooks/a")(calls.fastapi)
         app.include_router(router)
-        app.add_middleware(HookSealMiddleware, routes={"/v1/hooks/a": make_verifier()})
+        app.add_middleware(WebhookMiddleware, routes={"/v1/hooks/a": make_verifier()})
         return app
 
     def slash_route(calls: Calls) -> Any:
@@ -144,7 +144,7 @@ def _plain_app(calls: Calls) -> Starlette:
             Route("/other", calls.starlette, methods=["POST"]),
         ]
     )
-    app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
     return app
 
 
@@ -180,7 +180,7 @@ def test_scope_spellings_are_verified(path: str, root_path: str) -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
         reached.append(scope["path"])
 
-    middleware = HookSealMiddleware(app, routes={"/hooks/a": make_verifier()})
+    middleware = WebhookMiddleware(app, routes={"/hooks/a": make_verifier()})
     forged = signed(timestamp=0)
     sent: list[Any] = []
 
@@ -214,7 +214,7 @@ def test_key_given_as_the_full_external_path_also_protects() -> None:
     # A sub-app whose key spells the path with its mount prefix: still protected.
     calls = Calls()
     sub = Starlette(routes=[Route("/hooks/a", calls.starlette, methods=["POST"])])
-    sub.add_middleware(HookSealMiddleware, routes={"/api/hooks/a": make_verifier()})
+    sub.add_middleware(WebhookMiddleware, routes={"/api/hooks/a": make_verifier()})
     client = TestClient(Starlette(routes=[Mount("/api", app=sub)]), client=PEER)
     forged = signed(timestamp=0)
     assert client.post("/api/hooks/a", content=forged.body, headers=forged.headers).status_code == (
@@ -228,16 +228,16 @@ def test_spellings_of_one_path_must_share_a_verifier() -> None:
         pass
 
     with pytest.raises(ConfigurationError, match="same path"):
-        HookSealMiddleware(app, routes={"/h": make_verifier(), "/h/": make_verifier()})
+        WebhookMiddleware(app, routes={"/h": make_verifier(), "/h/": make_verifier()})
     verifier = make_verifier()
-    HookSealMiddleware(app, routes={"/h": verifier, "/h/": verifier})
+    WebhookMiddleware(app, routes={"/h": verifier, "/h/": verifier})
 
 
 def test_routes_are_read_only() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
         pass
 
-    middleware = HookSealMiddleware(app, routes={"/h": make_verifier()})
+    middleware = WebhookMiddleware(app, routes={"/h": make_verifier()})
     with pytest.raises((AttributeError, TypeError)):
         middleware.routes = {}  # type: ignore[misc]
     with pytest.raises(TypeError):
@@ -259,7 +259,7 @@ def test_routes_are_read_only() -> None:
 def test_route_path_matches_starlette(path: str, root_path: str, expected: str) -> None:
     from starlette._utils import get_route_path
 
-    from hookseal.contrib.starlette import route_path
+    from hookseal.contrib._asgi import route_path
 
     scope = {"type": "http", "path": path, "root_path": root_path}
     assert route_path(scope) == expected == get_route_path(scope)
@@ -346,7 +346,7 @@ def test_literal_keys_cover_every_convertor_spelling(case: str) -> None:
     verifiers = _tenant_verifiers()
     app = Starlette(routes=routes(calls.starlette))
     app.add_middleware(
-        HookSealMiddleware, routes={key_one: verifiers["one"], key_two: verifiers["two"]}
+        WebhookMiddleware, routes={key_one: verifiers["one"], key_two: verifiers["two"]}
     )
     client = TestClient(app, client=PEER, follow_redirects=False)
     for spelling in spellings:
@@ -364,7 +364,7 @@ def test_literal_route_with_a_trailing_newline_is_verified() -> None:
     """Starlette's patterns end in ``$``, which also matches before one final newline."""
     calls = Calls()
     app = Starlette(routes=[Route("/hooks/a", calls.starlette, methods=["POST"])])
-    app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
     client = TestClient(app, client=PEER, follow_redirects=False)
     forged = signed(secret=OTHER_SECRET)
     for spelling in ("/hooks/a%0A", "/hooks/a%0a/", "/hooks/%61%0A"):
@@ -381,7 +381,7 @@ def test_template_key_protects_every_path_the_route_matches(template: str) -> No
     """A key that is the route's own template is matched exactly as Starlette matches it."""
     calls = Calls()
     app = Starlette(routes=[Route("/hooks/{tenant:int}", calls.starlette, methods=["POST"])])
-    app.add_middleware(HookSealMiddleware, routes={template: make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={template: make_verifier()})
     client = TestClient(app, client=PEER, follow_redirects=False)
     forged = signed(secret=OTHER_SECRET)
     for spelling in ("/hooks/7", "/hooks/007", "/hooks/%37", "/hooks/7/", "/hooks/7%0A"):
@@ -399,7 +399,7 @@ def test_template_key_protects_every_path_the_route_matches(template: str) -> No
 @pytest.mark.parametrize("template", ["/hooks/{tenant:nope}", "/hooks/{a}/{a}"])
 def test_template_key_starlette_refuses_is_a_configuration_error(template: str) -> None:
     with pytest.raises(ConfigurationError, match="template"):
-        HookSealMiddleware(Starlette(), routes={template: make_verifier()})
+        WebhookMiddleware(Starlette(), routes={template: make_verifier()})
 
 
 def test_literal_key_to_a_typed_fastapi_parameter_is_a_configuration_error() -> None:
@@ -415,7 +415,7 @@ def test_literal_key_to_a_typed_fastapi_parameter_is_a_configuration_error() -> 
         async def hook(tenant: int, request: FastAPIRequest) -> Response:
             return await calls.fastapi(request)
 
-        app.add_middleware(HookSealMiddleware, routes={key: make_verifier()})
+        app.add_middleware(WebhookMiddleware, routes={key: make_verifier()})
         return app
 
     literal = TestClient(build("/hooks/1"), client=PEER, raise_server_exceptions=True)

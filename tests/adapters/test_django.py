@@ -22,7 +22,7 @@ from django.core.cache import caches
 from django.test import AsyncClient, Client, override_settings
 
 from hookseal import ConfigurationError, NonceStoreUnavailable, ReplayedDelivery
-from hookseal.contrib.django import DjangoCacheNonceStore, HookSealMiddleware, webhook_view
+from hookseal.contrib.django import DjangoCacheNonceStore, WebhookMiddleware, verify_webhook
 
 pytestmark = pytest.mark.extras
 
@@ -282,6 +282,82 @@ def test_middleware_configuration_is_validated() -> None:
         {"HOOKSEAL_ON_REJECT": 42},
     ):
         with override_settings(**bad), pytest.raises(ConfigurationError):
-            HookSealMiddleware(lambda request: None)
+            WebhookMiddleware(lambda request: None)
     with pytest.raises(ConfigurationError):
-        webhook_view(urls.VERIFIER, replay_status="409")  # type: ignore[arg-type]
+        verify_webhook(urls.VERIFIER, replay_status="409")  # type: ignore[arg-type]
+
+
+# -- get_webhook and the deprecated names --------------------------------------------------
+
+
+def test_get_webhook_in_an_unprotected_view_raises_lookup_error() -> None:
+    response = post("/unprotected", signed())
+    assert response.status_code == 418
+    text = response.content.decode()
+    assert "not protected" in text
+    assert "@verify_webhook(verifier)" in text
+
+
+@pytest.mark.asyncio
+async def test_get_webhook_in_an_unprotected_view_raises_lookup_error_async() -> None:
+    response = await apost("/unprotected", signed())
+    assert response.status_code == 418
+
+
+@pytest.mark.parametrize("path", ["/sync", "/async", "/mw/sync", "/mw/async"])
+def test_get_webhook_in_protected_views(path: str) -> None:
+    # The views answer through get_webhook(request) and assert it is request.webhook.
+    req = signed()
+    assert post(path, req).status_code == 200
+    assert [req.header_dict()["webhook-id"]] == urls.CALLS
+
+
+def test_get_webhook_on_a_request_nobody_verified() -> None:
+    from django.test import RequestFactory
+
+    from hookseal.contrib.django import get_webhook
+
+    request = RequestFactory().post("/anything", data=b"{}", content_type="application/json")
+    with pytest.raises(LookupError, match="not protected"):
+        get_webhook(request)
+    request.webhook = "not a Verified"  # type: ignore[attr-defined]
+    with pytest.raises(LookupError):
+        get_webhook(request)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("webhook_view", "verify_webhook"), ("HookSealMiddleware", "WebhookMiddleware")],
+)
+def test_old_names_warn_and_still_work(old: str, new: str) -> None:
+    import hookseal.contrib.django as module
+
+    with pytest.warns(DeprecationWarning, match=rf"django\.{old} is deprecated.*{new}"):
+        value = getattr(module, old)
+    assert value is getattr(module, new)
+    assert old not in module.__all__
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
+
+
+def test_old_middleware_path_in_settings_still_loads() -> None:
+    from django.utils.module_loading import import_string
+
+    with pytest.warns(DeprecationWarning, match="'hookseal.contrib.django.WebhookMiddleware'"):
+        loaded = import_string("hookseal.contrib.django.HookSealMiddleware")
+    assert loaded is WebhookMiddleware
+
+
+def test_old_decorator_name_still_protects() -> None:
+    with pytest.warns(DeprecationWarning, match="use @verify_webhook"):
+        from hookseal.contrib.django import webhook_view
+    view = webhook_view(make_verifier())(urls.sync_view.__wrapped__)  # type: ignore[attr-defined]
+    from django.test import RequestFactory
+
+    content_type, headers = _split(signed())
+    genuine = RequestFactory().post("/x", data=BODY, content_type=content_type, headers=headers)
+    assert view(genuine).status_code == 200
+    forged = RequestFactory().post(
+        "/x", data=BODY + b" ", content_type=content_type, headers=headers
+    )
+    assert view(forged).status_code == 401

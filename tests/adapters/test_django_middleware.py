@@ -1,4 +1,4 @@
-"""HookSealMiddleware protects views, not path strings; verified deliveries pass CSRF checks.
+"""WebhookMiddleware protects views, not path strings; verified deliveries pass CSRF checks.
 
 Every URL that routes to a protected view is verified: ``i18n_patterns`` language prefixes,
 an optional-slash ``re_path``, two ``include()`` prefixes of one view, percent-encoded paths.
@@ -21,12 +21,12 @@ from adapter_support import Request, signed
 from django.test import AsyncClient, Client, override_settings
 
 from hookseal import ConfigurationError
-from hookseal.contrib.django import HookSealMiddleware
+from hookseal.contrib.django import WebhookMiddleware
 
 pytestmark = pytest.mark.extras
 
 MIDDLEWARE = [
-    "hookseal.contrib.django.HookSealMiddleware",
+    "hookseal.contrib.django.WebhookMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,7 +173,7 @@ def test_verified_delivery_to_a_view_without_csrf_exempt_is_accepted_once() -> N
 
 
 @pytest.mark.usefixtures("routing")
-def test_webhook_view_above_csrf_protect_accepts_a_verified_delivery() -> None:
+def test_verify_webhook_above_csrf_protect_accepts_a_verified_delivery() -> None:
     genuine = signed()
     response = post("/decorated/", genuine)
     assert (response.status_code, response.content) == (200, b"reached decorated")
@@ -210,13 +210,13 @@ def test_keys_that_do_not_name_one_view_are_refused(hookseal: Any, message: str)
         override_settings(**{**ROUTING, "HOOKSEAL": hookseal}),
         pytest.raises(ConfigurationError, match=message),
     ):
-        HookSealMiddleware(lambda request: None)
+        WebhookMiddleware(lambda request: None)
 
 
 def test_several_keys_for_one_view_with_one_verifier_are_fine() -> None:
     both = {"/v1/hooks/shop/": urls.SHOP, "v2:shop": urls.SHOP, "/fr/hooks/github/": urls.GITHUB}
     with override_settings(**{**ROUTING, "HOOKSEAL": both}):
-        middleware = HookSealMiddleware(lambda request: None)
+        middleware = WebhookMiddleware(lambda request: None)
     assert dict(middleware.routes) == both
 
 
@@ -306,7 +306,7 @@ def test_every_url_of_a_protected_view_is_verified_by_real_servers(server: str) 
 
 def test_loaded_routes_are_read_only() -> None:
     with override_settings(**ROUTING):
-        middleware = HookSealMiddleware(lambda request: None)
+        middleware = WebhookMiddleware(lambda request: None)
     with pytest.raises(AttributeError):
         middleware.routes = {}  # type: ignore[misc]
     with pytest.raises(TypeError):

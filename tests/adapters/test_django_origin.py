@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from test_django_middleware import ROUTING, _raw_post, _serve_runserver
 
 from hookseal import ConfigurationError
-from hookseal.contrib.django import HookSealMiddleware, webhook_view
+from hookseal.contrib.django import WebhookMiddleware, verify_webhook
 from hookseal.testing import SignedDelivery, sign_delivery
 
 pytestmark = pytest.mark.extras
@@ -52,7 +52,7 @@ def _answer(request: HttpRequest) -> HttpResponse:
 
 
 @pytest.mark.parametrize("hosts", [["*"], [".example.com"], ["hooks.example.com", "*"], []])
-def test_webhook_view_refuses_a_url_signing_scheme_without_a_trusted_origin(
+def test_verify_webhook_refuses_a_url_signing_scheme_without_a_trusted_origin(
     hosts: list[str],
 ) -> None:
     """Before: accepted, and another deployment's delivery verified with its own Host."""
@@ -60,12 +60,12 @@ def test_webhook_view_refuses_a_url_signing_scheme_without_a_trusted_origin(
         override_settings(ALLOWED_HOSTS=hosts),
         pytest.raises(ConfigurationError, match=r"public_url=.*ALLOWED_HOSTS"),
     ):
-        webhook_view(urls.TWILIO)
+        verify_webhook(urls.TWILIO)
 
 
 def test_public_url_is_the_origin_whatever_the_host_header() -> None:
     with override_settings(**WILDCARD):
-        view = webhook_view(urls.TWILIO, public_url=PUBLIC + "/")(_answer)
+        view = verify_webhook(urls.TWILIO, public_url=PUBLIC + "/")(_answer)
         with override_settings(**_only(view)):
             genuine = twilio(PUBLIC)
             assert send(genuine, "internal:8000").status_code == 200
@@ -75,7 +75,7 @@ def test_public_url_is_the_origin_whatever_the_host_header() -> None:
 
 def test_exact_allowed_hosts_are_a_trusted_origin() -> None:
     with override_settings(**EXACT):
-        view = webhook_view(urls.TWILIO)(_answer)
+        view = verify_webhook(urls.TWILIO)(_answer)
         with override_settings(**_only(view)):
             assert send(twilio(PUBLIC, b"Body=exact"), "hooks.example.com").status_code == 200
             captured = twilio(OTHER, b"Body=exact-elsewhere")
@@ -84,7 +84,7 @@ def test_exact_allowed_hosts_are_a_trusted_origin() -> None:
 
 def test_the_origin_is_checked_again_on_each_request() -> None:
     with override_settings(**EXACT):
-        view = webhook_view(urls.TWILIO)(_answer)
+        view = verify_webhook(urls.TWILIO)(_answer)
     with (
         override_settings(**_only(view), **WILDCARD),
         pytest.raises(ConfigurationError, match="signs the request URL"),
@@ -98,7 +98,7 @@ def test_middleware_refuses_a_url_signing_scheme_without_a_trusted_origin() -> N
         override_settings(**settings),
         pytest.raises(ConfigurationError, match=r"settings.HOOKSEAL\['sms'\].*HOOKSEAL_PUBLIC_URL"),
     ):
-        HookSealMiddleware(lambda request: None)
+        WebhookMiddleware(lambda request: None)
 
 
 @pytest.mark.server
@@ -125,12 +125,12 @@ def test_configuration_values() -> None:
         assert not exact_hosts(hosts)
     for bad in ("ftp://hooks.example.com", "https://hooks.example.com/?q=1", "hooks.example.com"):
         with pytest.raises(ConfigurationError, match="public_url"):
-            webhook_view(urls.TWILIO, public_url=bad)
+            verify_webhook(urls.TWILIO, public_url=bad)
     with (
         override_settings(**ROUTING, HOOKSEAL_PUBLIC_URL="nope"),
         pytest.raises(ConfigurationError, match="HOOKSEAL_PUBLIC_URL"),
     ):
-        HookSealMiddleware(lambda request: None)
+        WebhookMiddleware(lambda request: None)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""hookseal.contrib.fastapi: ``Depends(verified_webhook(...))`` through FastAPI's TestClient."""
+"""hookseal.contrib.fastapi: ``Depends(verify_webhook(...))`` through FastAPI's TestClient."""
 
 # No "from __future__ import annotations": FastAPI resolves the Depends() in Annotated at runtime.
 
@@ -25,8 +25,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 
 from hookseal import ConfigurationError, VerificationError, Verified, Verifier
-from hookseal.contrib.fastapi import WebhookRejected, verified_webhook
-from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.contrib.fastapi import WebhookRejected, verify_webhook
+from hookseal.contrib.starlette import WebhookMiddleware
 from hookseal.schemes import StandardWebhooks
 from hookseal.stores.memory import MemoryNonceStore
 
@@ -43,7 +43,7 @@ def build() -> tuple[TestClient, list[Any], list[Any]]:
         rejected.append((request.url.path, error.reason))
 
     verifier = make_verifier()
-    webhook = Depends(verified_webhook(verifier, on_reject=on_reject))
+    webhook = Depends(verify_webhook(verifier, on_reject=on_reject))
     app = FastAPI()
 
     @app.post("/async")
@@ -62,7 +62,7 @@ def build() -> tuple[TestClient, list[Any], list[Any]]:
 
     @app.post("/forbidden")
     def forbidden(
-        hook: Annotated[Verified, Depends(verified_webhook(forbidding_verifier()))],
+        hook: Annotated[Verified, Depends(verify_webhook(forbidding_verifier()))],
     ) -> str:
         calls.append(hook)  # pragma: no cover - never reached
         return "never"  # pragma: no cover
@@ -164,7 +164,7 @@ def test_exception_handler_can_customise_rejections() -> None:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     @app.post("/h")
-    def endpoint(hook: Annotated[Verified, Depends(verified_webhook(make_verifier()))]) -> str:
+    def endpoint(hook: Annotated[Verified, Depends(verify_webhook(make_verifier()))]) -> str:
         return "ok"  # pragma: no cover - never reached
 
     response = post(TestClient(app, client=PEER), "/h", signed(timestamp=0))
@@ -179,12 +179,12 @@ def test_middleware_and_dependency_verify_once() -> None:
 
     @app.post("/h")
     async def endpoint(
-        request: FastAPIRequest, hook: Annotated[Verified, Depends(verified_webhook(verifier))]
+        request: FastAPIRequest, hook: Annotated[Verified, Depends(verify_webhook(verifier))]
     ) -> Response:
         seen.append(hook is request.state.webhook)
         return Response(await request.body())
 
-    app.add_middleware(HookSealMiddleware, routes={"/h": verifier})
+    app.add_middleware(WebhookMiddleware, routes={"/h": verifier})
     client = TestClient(app, client=PEER)
     response = post(client, "/h", signed())
     assert (response.status_code, response.content, seen) == (200, BODY, [True])
@@ -201,11 +201,11 @@ def test_dependency_does_not_trust_another_verifiers_verdict() -> None:
     seen: list[Any] = []
 
     @app.post("/h")
-    async def endpoint(hook: Annotated[Verified, Depends(verified_webhook(other))]) -> Response:
+    async def endpoint(hook: Annotated[Verified, Depends(verify_webhook(other))]) -> Response:
         seen.append(hook)  # pragma: no cover - never reached
         return Response(b"")  # pragma: no cover - never reached
 
-    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={"/h": make_verifier()})
     response = post(TestClient(app, client=PEER), "/h", signed())
     assert response.status_code == 401
     assert seen == []
@@ -213,11 +213,11 @@ def test_dependency_does_not_trust_another_verifiers_verdict() -> None:
 
 def test_configuration_is_validated() -> None:
     with pytest.raises(ConfigurationError):
-        verified_webhook(object())  # type: ignore[arg-type]
+        verify_webhook(object())  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
-        verified_webhook(make_verifier(), replay_status=100)
+        verify_webhook(make_verifier(), replay_status=100)
     with pytest.raises(ConfigurationError):
-        verified_webhook(make_verifier(), public_url="example.com")
+        verify_webhook(make_verifier(), public_url="example.com")
 
 
 # -- Twilio: a URL-signing scheme, a Form(...) endpoint --------------------------------------
@@ -243,14 +243,14 @@ def _twilio_signed(url: str) -> Request:
 
 def test_url_signing_scheme_needs_public_url() -> None:
     with pytest.raises(ConfigurationError, match=r"public_url='https://your\.public\.host'"):
-        verified_webhook(_twilio_verifier())
-    verified_webhook(_twilio_verifier(), public_url=PUBLIC)
+        verify_webhook(_twilio_verifier())
+    verify_webhook(_twilio_verifier(), public_url=PUBLIC)
 
 
 def _twilio_app(verifier: Verifier, calls: list[Any]) -> FastAPI:
     from fastapi import Form
 
-    twilio = Depends(verified_webhook(verifier, public_url=PUBLIC))
+    twilio = Depends(verify_webhook(verifier, public_url=PUBLIC))
     app = FastAPI()
 
     @app.post("/sms")
@@ -271,7 +271,7 @@ def test_form_endpoint_without_the_middleware_refuses_with_what_to_do() -> None:
     calls: list[Any] = []
     client = TestClient(_twilio_app(_twilio_verifier(), calls), base_url=PUBLIC, client=PEER)
     genuine = _twilio_signed(PUBLIC + "/sms")
-    with pytest.raises(ConfigurationError, match="HookSealMiddleware"):
+    with pytest.raises(ConfigurationError, match="WebhookMiddleware"):
         client.post("/sms", content=genuine.body, headers=genuine.headers)
     assert calls == []
 
@@ -280,7 +280,7 @@ def test_form_endpoint_with_the_middleware_accepts_genuine_deliveries() -> None:
     calls: list[Any] = []
     verifier = _twilio_verifier()
     app = _twilio_app(verifier, calls)
-    app.add_middleware(HookSealMiddleware, routes={"/sms": verifier}, public_url=PUBLIC)
+    app.add_middleware(WebhookMiddleware, routes={"/sms": verifier}, public_url=PUBLIC)
     client = TestClient(app, base_url="http://internal:8000", client=PEER)
     genuine = _twilio_signed(PUBLIC + "/sms")
     response = client.post("/sms", content=genuine.body, headers=genuine.headers)
@@ -297,7 +297,7 @@ def _equal_verifiers_app(
 ) -> FastAPI:
     """The middleware and the dependency built from two distinct Verifier objects."""
     app = FastAPI()
-    webhook = verified_webhook(dependency, on_reject=lambda _r, e: rejected.append(e.reason))
+    webhook = verify_webhook(dependency, on_reject=lambda _r, e: rejected.append(e.reason))
 
     @app.post("/h")
     async def endpoint(
@@ -309,7 +309,7 @@ def _equal_verifiers_app(
             raise RuntimeError("the endpoint failed")
         return Response(body)
 
-    app.add_middleware(HookSealMiddleware, routes={"/h": middleware})
+    app.add_middleware(WebhookMiddleware, routes={"/h": middleware})
     return app
 
 
@@ -359,3 +359,78 @@ def test_dependency_still_refuses_a_replay_the_middleware_did_not_record(
     response = post(TestClient(app, client=PEER), "/h", genuine)
     assert response.status_code == 409
     assert (seen, rejected) == ([], ["replayed"])
+
+
+# -- get_webhook and the deprecated name ---------------------------------------------------
+
+
+def test_get_webhook_returns_the_dependency_result_or_raises_lookup_error() -> None:
+    from hookseal.contrib.fastapi import get_webhook
+
+    seen: list[Any] = []
+    app = FastAPI()
+
+    def from_the_request(request: FastAPIRequest) -> Verified:
+        return get_webhook(request)  # code that has the request, not the parameter
+
+    @app.post("/hook")
+    def endpoint(
+        hook: Annotated[Verified, Depends(verify_webhook(make_verifier()))],
+        again: Annotated[Verified, Depends(from_the_request)],
+    ) -> Response:
+        seen.append((hook, again))
+        return Response(hook.body)
+
+    @app.post("/open")
+    def open_endpoint(request: FastAPIRequest) -> Response:
+        try:
+            get_webhook(request)
+        except LookupError as exc:
+            return Response(str(exc), status_code=418)
+        return Response(b"verified?")  # pragma: no cover - the assertion below fails
+
+    client = TestClient(app, client=PEER)
+    req = signed()
+    response = post(client, "/hook", req)
+    assert response.status_code == 200
+    assert response.content == BODY
+    [(hook, again)] = seen
+    assert isinstance(hook, Verified)
+    assert again is hook
+    refused = post(client, "/open", req)
+    assert refused.status_code == 418
+    assert "not protected" in refused.text
+    assert "Depends(verify_webhook(verifier))" in refused.text
+
+
+def test_get_webhook_after_the_middleware_alone() -> None:
+    from hookseal.contrib.fastapi import get_webhook
+
+    app = FastAPI()
+
+    @app.post("/hook")
+    def hook(request: FastAPIRequest) -> Response:
+        return Response(get_webhook(request).body)
+
+    app.add_middleware(WebhookMiddleware, routes={"/hook": make_verifier()})
+    assert post(TestClient(app, client=PEER), "/hook", signed()).content == BODY
+
+
+def test_verified_webhook_warns_and_still_works() -> None:
+    import hookseal.contrib.fastapi as module
+
+    with pytest.warns(DeprecationWarning, match="use verify_webhook"):
+        from hookseal.contrib.fastapi import verified_webhook
+    assert verified_webhook is verify_webhook
+    assert "verified_webhook" not in module.__all__
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
+    app = FastAPI()
+
+    @app.post("/hook")
+    def hook(webhook: Annotated[Verified, Depends(verified_webhook(make_verifier()))]) -> Response:
+        return Response(webhook.body)
+
+    client = TestClient(app, client=PEER)
+    assert post(client, "/hook", signed()).status_code == 200
+    assert post(client, "/hook", signed(secret=OTHER_SECRET)).status_code == 401

@@ -24,7 +24,7 @@ from flask import Flask, g, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from hookseal import ConfigurationError, VerificationError, Verified
-from hookseal.contrib.flask import HookSeal, WebhookRejected, verify_webhook
+from hookseal.contrib.flask import HookSeal, WebhookRejected, get_webhook, verify_webhook
 
 pytestmark = pytest.mark.extras
 
@@ -39,8 +39,9 @@ def build_app(**config: Any) -> tuple[Flask, list[Any], list[Any]]:
         rejected.append((req.path, error.reason))
 
     def answer() -> bytes:
-        webhook = g.webhook
+        webhook = get_webhook()
         assert isinstance(webhook, Verified)
+        assert webhook is g.webhook
         again = request.get_data()
         assert again == webhook.body  # the handler re-reads the exact verified bytes
         calls.append(webhook.msg_id)
@@ -85,6 +86,14 @@ def build_app(**config: Any) -> tuple[Flask, list[Any], list[Any]]:
     def read_form_too_early() -> None:
         if request.path == "/form-first":
             request.form.get("anything")  # consumes the stream (row 29)
+
+    @app.post("/unprotected")
+    def unprotected_view() -> tuple[str, int]:
+        try:
+            get_webhook()
+        except LookupError as exc:
+            return str(exc), 418
+        return "verified?", 200  # pragma: no cover - the test fails if reached
 
     hookseal = HookSeal()
 
@@ -297,3 +306,17 @@ def test_extension_unknown_name_or_missing_init_is_a_configuration_error() -> No
     hookseal.init_app(app)
     with pytest.raises(ConfigurationError, match="nope"):
         client.post("/unknown", data=b"x")
+
+
+def test_get_webhook_in_an_unprotected_view_raises_lookup_error(app_calls: Any) -> None:
+    app, calls, _ = app_calls
+    response = post(app, "/unprotected", signed())
+    assert response.status_code == 418
+    assert "not protected" in response.text
+    assert "@verify_webhook(verifier)" in response.text
+    assert calls == []
+
+
+def test_get_webhook_outside_a_request_is_flasks_own_error() -> None:
+    with pytest.raises(RuntimeError, match="application context"):
+        get_webhook()

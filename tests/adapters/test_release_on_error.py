@@ -212,7 +212,7 @@ def starlette_sender(**options: Any) -> tuple[Send, dict[str, str], list[Any]]:
     from starlette.routing import Route
     from starlette.testclient import TestClient
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     outcome: dict[str, str] = {"next": "ok"}
     calls: list[Any] = []
@@ -231,7 +231,7 @@ def starlette_sender(**options: Any) -> tuple[Send, dict[str, str], list[Any]]:
         return Response(b"done", status_code=503 if outcome["next"] == "503" else 200)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    app.add_middleware(HookSealMiddleware, routes={"/hook": make_verifier()}, **options)
+    app.add_middleware(WebhookMiddleware, routes={"/hook": make_verifier()}, **options)
     client = TestClient(app, raise_server_exceptions=False)
 
     def send(req: Request) -> int:
@@ -294,7 +294,7 @@ def asgi_delivery(middleware: Any, req: Request) -> list[dict[str, Any]]:
 
 def test_starlette_releases_before_the_5xx_reaches_the_sender() -> None:
     """A sender retrying at once, as soon as it reads the 503, must find the record gone."""
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     store = MemoryNonceStore()
     held_when_answered: list[int] = []
@@ -307,7 +307,7 @@ def test_starlette_releases_before_the_5xx_reaches_the_sender() -> None:
         if message["type"] == "http.response.start":
             held_when_answered.append(len(store))
 
-    middleware = HookSealMiddleware(
+    middleware = WebhookMiddleware(
         failing_app, routes={"/hook": make_verifier(nonce_store=store)}, release_on_error=True
     )
 
@@ -325,7 +325,7 @@ def test_starlette_releases_before_the_5xx_reaches_the_sender() -> None:
 
 
 def test_starlette_releases_when_the_app_answers_nothing_or_is_cancelled() -> None:
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     runs: list[str] = []
     mode = {"cancel": False}
@@ -336,7 +336,7 @@ def test_starlette_releases_when_the_app_answers_nothing_or_is_cancelled() -> No
             raise asyncio.CancelledError
 
     verifier = make_verifier()
-    middleware = HookSealMiddleware(silent_app, routes={"/hook": verifier}, release_on_error=True)
+    middleware = WebhookMiddleware(silent_app, routes={"/hook": verifier}, release_on_error=True)
     req = signed()
     assert asgi_delivery(middleware, req) == []  # nothing answered: released
     mode["cancel"] = True
@@ -356,8 +356,8 @@ def fastapi_sender(
     from fastapi import Depends, FastAPI, HTTPException, Response
     from fastapi.testclient import TestClient
 
-    from hookseal.contrib.fastapi import verified_webhook
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.fastapi import verify_webhook
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     outcome: dict[str, str] = {"next": "ok"}
     calls: list[Any] = []
@@ -373,11 +373,11 @@ def fastapi_sender(
         return Response(b"done", status_code=503 if outcome["next"] == "503" else 200)
 
     # Real objects, not the strings `from __future__ import annotations` leaves behind.
-    dependency = Depends(verified_webhook(verifier, release_on_error=release_on_error))
+    dependency = Depends(verify_webhook(verifier, release_on_error=release_on_error))
     hook.__annotations__ = {"webhook": Annotated[Verified, dependency], "return": Response}
     app.post("/hook")(hook)
     if middleware:
-        app.add_middleware(HookSealMiddleware, routes={"/hook": verifier}, release_on_error=True)
+        app.add_middleware(WebhookMiddleware, routes={"/hook": verifier}, release_on_error=True)
     client = TestClient(app, raise_server_exceptions=False)
 
     def send(req: Request) -> int:
@@ -487,15 +487,15 @@ def test_django_keeps_the_record_on_a_multipart_error(path: str, asynchronous: b
 def test_django_release_settings_are_validated() -> None:
     from django.test import override_settings
 
-    from hookseal.contrib.django import HookSealMiddleware, webhook_view
+    from hookseal.contrib.django import WebhookMiddleware, verify_webhook
 
     with pytest.raises(ConfigurationError, match="release_on_error"):
-        webhook_view(make_verifier(), release_on_error=None)  # type: ignore[arg-type]
+        verify_webhook(make_verifier(), release_on_error=None)  # type: ignore[arg-type]
     with (
         override_settings(HOOKSEAL_RELEASE_ON_ERROR="no"),
         pytest.raises(ConfigurationError, match="release_on_error"),
     ):
-        HookSealMiddleware(lambda request: None)
+        WebhookMiddleware(lambda request: None)
 
 
 # -- through real servers on 127.0.0.1 -----------------------------------------------------
@@ -518,7 +518,7 @@ def test_identical_retry_through_a_real_server(framework: str) -> None:
         from starlette.responses import Response
         from starlette.routing import Route
 
-        from hookseal.contrib.starlette import HookSealMiddleware
+        from hookseal.contrib.starlette import WebhookMiddleware
 
         async def hook(request: StarletteRequest) -> Response:
             calls.append(request.state.webhook.msg_id)
@@ -528,7 +528,7 @@ def test_identical_retry_through_a_real_server(framework: str) -> None:
 
         app: Any = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
         app.add_middleware(
-            HookSealMiddleware, routes={"/hook": make_verifier()}, release_on_error=True
+            WebhookMiddleware, routes={"/hook": make_verifier()}, release_on_error=True
         )
         serve = contextlib.contextmanager(serve_uvicorn)
     else:

@@ -89,14 +89,16 @@ def serve_django_runserver(app: Any) -> Iterator[str]:
 def flask_app() -> Any:
     from flask import Flask, request
 
-    from hookseal.contrib.flask import verify_webhook
+    from hookseal.contrib.flask import get_webhook, verify_webhook
 
     app = Flask("hookseal_e2e")
 
     @app.post("/hook")
     @verify_webhook(make_verifier())
     def hook() -> bytes:
-        return request.get_data()
+        body = request.get_data()
+        assert body == get_webhook().body
+        return body
 
     return app
 
@@ -107,30 +109,32 @@ def starlette_app() -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware, get_webhook
 
     async def hook(request: Request) -> Response:
         body = await request.body()
         assert body == request.state.webhook.body
+        assert get_webhook(request) is request.state.webhook
         return Response(body)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    app.add_middleware(HookSealMiddleware, routes={"/hook": make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={"/hook": make_verifier()})
     return app
 
 
 def fastapi_app() -> Any:
     from fastapi import Depends, FastAPI, Response
 
-    from hookseal.contrib.fastapi import verified_webhook
+    from hookseal.contrib.fastapi import get_webhook, verify_webhook
 
     app = FastAPI()
-    dependency = verified_webhook(make_verifier())
+    dependency = verify_webhook(make_verifier())
 
     @app.post("/hook")
     async def hook(request: FastAPIRequest, webhook: Any = Depends(dependency)) -> Response:  # noqa: B008
         body = await request.body()
         assert body == webhook.body
+        assert get_webhook(request) is webhook
         return Response(body)
 
     return app
@@ -246,7 +250,7 @@ def _reached_app_shapes(reached: list[Any]) -> dict[str, tuple[Any, str, str]]:
     from starlette.responses import Response
     from starlette.routing import Mount, Route
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     async def hook(request: Request) -> Response:
         webhook = getattr(request.state, "webhook", None)
@@ -258,7 +262,7 @@ def _reached_app_shapes(reached: list[Any]) -> dict[str, tuple[Any, str, str]]:
 
     def protected_starlette() -> Any:
         app = Starlette(routes=[Route("/hooks/a", hook, methods=["POST"])])
-        app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+        app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
         return app
 
     def protected_fastapi(prefix: str = "") -> Any:
@@ -266,7 +270,7 @@ def _reached_app_shapes(reached: list[Any]) -> dict[str, tuple[Any, str, str]]:
         router = APIRouter(prefix=prefix)
         router.post("/hooks/a")(fastapi_hook)
         app.include_router(router)
-        app.add_middleware(HookSealMiddleware, routes={f"{prefix}/hooks/a": make_verifier()})
+        app.add_middleware(WebhookMiddleware, routes={f"{prefix}/hooks/a": make_verifier()})
         return app
 
     outer_fastapi = FastAPI()
@@ -321,7 +325,7 @@ def test_uvicorn_convertor_spellings_and_template_keys_are_verified() -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     reached: list[Any] = []
 
@@ -337,7 +341,7 @@ def test_uvicorn_convertor_spellings_and_template_keys_are_verified() -> None:
         ]
     )
     app.add_middleware(
-        HookSealMiddleware,
+        WebhookMiddleware,
         routes={
             "/hooks/1": make_verifier(),
             "/hooks/2": make_verifier(nonce_store=None),
@@ -371,20 +375,20 @@ def test_uvicorn_middleware_and_equal_dependency_verifier_accept_genuine_deliver
     from fastapi import Depends, FastAPI
 
     from hookseal import Verified
-    from hookseal.contrib.fastapi import verified_webhook
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.fastapi import verify_webhook
+    from hookseal.contrib.starlette import WebhookMiddleware
     from hookseal.stores.memory import MemoryNonceStore
 
     store = MemoryNonceStore()
     app = FastAPI()
-    dependency = Depends(verified_webhook(make_verifier(nonce_store=store)))
+    dependency = Depends(verify_webhook(make_verifier(nonce_store=store)))
 
     async def endpoint(request: FastAPIRequest, hook: Any = dependency) -> Any:
         assert isinstance(hook, Verified)
         return {"same": hook is request.state.webhook, "id": hook.msg_id}
 
     app.post("/hooks/a")(endpoint)
-    app.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier(nonce_store=store)})
+    app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier(nonce_store=store)})
     for base in serve_uvicorn(app):
         with httpx.Client(base_url=base, timeout=10) as client:
             genuine = signed()

@@ -11,6 +11,7 @@ from adapter_support import (
     BODY,
     CASE_IDS,
     LIMIT,
+    OTHER_SECRET,
     REJECTIONS,
     Case,
     Request,
@@ -27,7 +28,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from hookseal import ConfigurationError, VerificationError, Verified
-from hookseal.contrib.starlette import HookSealMiddleware, request_url
+from hookseal.contrib._asgi import request_url
+from hookseal.contrib.starlette import WebhookMiddleware
 
 pytestmark = pytest.mark.extras
 
@@ -66,7 +68,7 @@ def build_app() -> tuple[Starlette, list[Any], list[Any]]:
     )
     verifier = make_verifier()
     app.add_middleware(
-        HookSealMiddleware,
+        WebhookMiddleware,
         routes={
             "/hooks/a": verifier,
             "/hooks/sync": verifier,
@@ -137,7 +139,7 @@ def test_replay_status_is_configurable() -> None:
         return Response(b"ok")
 
     app = Starlette(routes=[Route("/h", endpoint, methods=["POST"])])
-    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()}, replay_status=200)
+    app.add_middleware(WebhookMiddleware, routes={"/h": make_verifier()}, replay_status=200)
     client = TestClient(app, client=PEER)
     req = signed()
     assert post(client, "/h", req).text == "ok"
@@ -185,7 +187,7 @@ def test_stops_reading_as_soon_as_the_limit_is_passed() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - not reached
         raise AssertionError("the app must not run")
 
-    middleware = HookSealMiddleware(app, routes={"/h": make_verifier()})
+    middleware = WebhookMiddleware(app, routes={"/h": make_verifier()})
     sent: list[Any] = []
 
     async def receive() -> dict[str, Any]:
@@ -207,7 +209,7 @@ def test_disconnect_while_reading_answers_nothing() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - not reached
         raise AssertionError("the app must not run")
 
-    middleware = HookSealMiddleware(app, routes={"/h": make_verifier()})
+    middleware = WebhookMiddleware(app, routes={"/h": make_verifier()})
     messages = [
         {"type": "http.request", "body": b"x", "more_body": True},
         {"type": "http.disconnect"},
@@ -234,7 +236,7 @@ def test_body_drained_before_verification_is_never_accepted() -> None:
         return Response(b"ok")
 
     inner = Starlette(routes=[Route("/h", endpoint, methods=["POST"])])
-    protected = HookSealMiddleware(inner, routes={"/h": make_verifier()})
+    protected = WebhookMiddleware(inner, routes={"/h": make_verifier()})
 
     async def draining(scope: Any, receive: Any, send: Any) -> None:
         while (await receive()).get("more_body"):
@@ -268,7 +270,7 @@ def test_state_from_lifespan_is_kept() -> None:
         return Response(f"{request.state.db} {request.state.webhook.scheme}")
 
     app = Starlette(routes=[Route("/h", endpoint, methods=["POST"])], lifespan=lifespan)
-    app.add_middleware(HookSealMiddleware, routes={"/h": make_verifier()})
+    app.add_middleware(WebhookMiddleware, routes={"/h": make_verifier()})
     with TestClient(app, client=PEER) as client:
         assert post(client, "/h", signed()).text == "conn standard-webhooks"
 
@@ -287,8 +289,8 @@ def test_configuration_is_validated() -> None:
         {"routes": {"/h": make_verifier()}, "public_url": "https://x/?q=1"},
     ):
         with pytest.raises(ConfigurationError):
-            HookSealMiddleware(app, **kwargs)  # type: ignore[arg-type]
-    assert "'/h'" in repr(HookSealMiddleware(app, routes={"/h": make_verifier()}))
+            WebhookMiddleware(app, **kwargs)  # type: ignore[arg-type]
+    assert "'/h'" in repr(WebhookMiddleware(app, routes={"/h": make_verifier()}))
 
 
 @pytest.mark.parametrize(
@@ -350,7 +352,7 @@ def test_memory_per_request_stays_about_the_limit_whatever_the_chunking(chunk_si
         assert not message["more_body"]
         await Response(b"ok")(scope, receive, send)
 
-    middleware = HookSealMiddleware(app, routes={"/h": make_verifier(max_body_bytes=limit)})
+    middleware = WebhookMiddleware(app, routes={"/h": make_verifier(max_body_bytes=limit)})
     scope = {
         "type": "http",
         "method": "POST",
@@ -434,7 +436,7 @@ def test_every_early_rejection_emits_exactly_one_event(
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
         raise AssertionError("the app must not run")
 
-    middleware = HookSealMiddleware(
+    middleware = WebhookMiddleware(
         app, routes={"/h": verifier}, on_reject=lambda scope, error: rejected.append(error.reason)
     )
     genuine = signed()
@@ -472,7 +474,7 @@ def test_unusable_header_lines_are_recorded_once() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
         raise AssertionError("the app must not run")
 
-    middleware = HookSealMiddleware(app, routes={"/h": make_verifier(on_event=events.append)})
+    middleware = WebhookMiddleware(app, routes={"/h": make_verifier(on_event=events.append)})
     sent: list[Any] = []
 
     async def receive() -> dict[str, Any]:
@@ -516,8 +518,8 @@ def test_url_signing_scheme_needs_public_url() -> None:
         pass
 
     with pytest.raises(ConfigurationError, match=r"public_url='https://your\.public\.host'"):
-        HookSealMiddleware(app, routes={"/sms": _twilio_verifier()})
-    HookSealMiddleware(
+        WebhookMiddleware(app, routes={"/sms": _twilio_verifier()})
+    WebhookMiddleware(
         app, routes={"/sms": _twilio_verifier()}, public_url="https://hooks.example.com"
     )
 
@@ -531,7 +533,7 @@ def test_delivery_captured_from_another_deployment_is_refused() -> None:
 
     app = Starlette(routes=[Route("/sms", sms, methods=["POST"])])
     app.add_middleware(
-        HookSealMiddleware,
+        WebhookMiddleware,
         routes={"/sms": _twilio_verifier()},
         public_url="https://ours.example.com",
     )
@@ -556,3 +558,113 @@ def test_request_url_without_host_or_server_is_a_hookseal_error() -> None:
     assert request_url({"path": "/sms", "headers": []}, "https://h.example") == (
         "https://h.example/sms"
     )
+
+
+# -- get_webhook, the deprecated names, and no special case for any store ------------------
+
+
+def test_get_webhook_returns_the_verified_delivery_or_raises_lookup_error() -> None:
+    from hookseal.contrib.starlette import get_webhook
+
+    seen: list[Any] = []
+
+    async def protected(request: StarletteRequest) -> Response:
+        webhook = get_webhook(request)
+        seen.append(webhook)
+        assert webhook is request.state.webhook
+        assert get_webhook(request.scope) is webhook  # the scope itself works too
+        return Response(webhook.body)
+
+    async def unprotected(request: StarletteRequest) -> Response:
+        try:
+            get_webhook(request)
+        except LookupError as exc:
+            return Response(str(exc), status_code=418)
+        return Response(b"verified?")  # pragma: no cover - the assertion below fails
+
+    app = Starlette(
+        routes=[
+            Route("/hooks/a", protected, methods=["POST"]),
+            Route("/open", unprotected, methods=["POST"]),
+        ]
+    )
+    app.add_middleware(WebhookMiddleware, routes={"/hooks/a": make_verifier()})
+    client = TestClient(app, client=PEER)
+    req = signed()
+    response = post(client, "/hooks/a", req)
+    assert response.status_code == 200
+    assert response.content == BODY
+    assert isinstance(seen[0], Verified)
+    assert seen[0].msg_id == req.header_dict()["webhook-id"]
+    refused = post(client, "/open", req)
+    assert refused.status_code == 418
+    assert "not protected" in refused.text
+    assert "WebhookMiddleware(routes=" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("HookSealMiddleware", "hookseal.contrib.starlette.WebhookMiddleware"),
+        ("scope_headers", "hookseal.Headers.from_asgi"),
+        ("request_url", "hookseal.contrib._asgi.request_url"),
+        ("route_path", "hookseal.contrib._asgi.route_path"),
+        ("read_body", "hookseal.contrib._asgi.read_body"),
+        ("VERIFIED_BY", "hookseal.contrib._asgi.VERIFIED_BY"),
+    ],
+)
+def test_old_names_warn_and_still_work(old: str, new: str) -> None:
+    import importlib
+
+    import hookseal.contrib.starlette as module
+
+    owner, _, attribute = new.rpartition(".")
+    if owner == "hookseal.Headers":
+        from hookseal import Headers
+
+        expected = getattr(Headers, attribute)
+    else:
+        expected = getattr(importlib.import_module(owner), attribute)
+    with pytest.warns(DeprecationWarning, match=rf"starlette\.{old} is deprecated"):
+        value = getattr(module, old)
+    assert value == expected
+    assert old not in module.__all__
+    with pytest.raises(AttributeError):
+        module.NoSuchName  # noqa: B018
+
+
+def test_old_middleware_name_still_protects() -> None:
+    with pytest.warns(DeprecationWarning, match="use WebhookMiddleware"):
+        from hookseal.contrib.starlette import HookSealMiddleware
+    app, calls, _ = build_app()
+    old = Starlette(routes=app.routes)
+    old.add_middleware(HookSealMiddleware, routes={"/hooks/a": make_verifier()})
+    client = TestClient(old, client=PEER)
+    assert post(client, "/hooks/a", signed()).status_code == 200
+    assert post(client, "/hooks/a", signed(secret=OTHER_SECRET)).status_code == 401
+    assert len(calls) == 1
+
+
+def test_an_async_only_store_is_awaited() -> None:
+    # The middleware knows no store class: it always calls averify, which awaits a store
+    # that only has areserve (verify() would refuse it: it has no reserve to call).
+    from hookseal.stores.memory import MemoryNonceStore
+
+    inner_store = MemoryNonceStore()
+    awaited: list[bytes] = []
+
+    class AsyncOnlyStore:
+        async def areserve(self, key: bytes, *args: Any) -> bool:
+            awaited.append(key)
+            return await inner_store.areserve(key, *args)
+
+    app, calls, _ = build_app()
+    inner = Starlette(routes=app.routes)
+    verifier = make_verifier(nonce_store=AsyncOnlyStore())
+    inner.add_middleware(WebhookMiddleware, routes={"/hooks/a": verifier})
+    client = TestClient(inner, client=PEER)
+    req = signed()
+    assert post(client, "/hooks/a", req).status_code == 200
+    assert post(client, "/hooks/a", req).status_code == 409
+    assert len(awaited) == 2
+    assert len(calls) == 1

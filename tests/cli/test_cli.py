@@ -18,6 +18,7 @@ from cli_support import (
 
 from hookseal import Signer, Verifier
 from hookseal.schemes import GitHub, StandardWebhooks, Stripe
+from stable_ids import stable_repr
 
 NOW = 1_700_000_000
 BODY = json.dumps({"action": "opened", "number": 7}).encode()
@@ -391,3 +392,23 @@ def test_verify_and_explain_never_print_the_shared_token(command: str, presented
     )
     assert result.code == (0 if presented == GITLAB_TOKEN else 1), result.output
     assert_no_leak(result, GITLAB_TOKEN, presented)
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n", b""], ids=stable_repr)
+def test_a_secret_file_loses_exactly_one_line_ending(
+    tmp_path, capsys: pytest.CaptureFixture[str], ending: bytes
+) -> None:
+    """In-process: one trailing CRLF or LF is dropped; anything after it is part of the secret."""
+    from hookseal.cli import main
+
+    (tmp_path / "secret").write_bytes(GITHUB_SECRET.encode() + ending)
+    (tmp_path / "body").write_bytes(BODY)
+    headers = Signer(GitHub(), GITHUB_SECRET).sign(BODY, timestamp=NOW)
+    args = [
+        *("verify", "--scheme", "github", "--secret-file", str(tmp_path / "secret")),
+        *("--body-file", str(tmp_path / "body"), "--now", str(NOW), *header_args(headers)),
+    ]
+    assert main(args) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.startswith("verified: scheme=github")
+    (tmp_path / "secret").write_bytes(GITHUB_SECRET.encode() + ending + ending + b"x")
+    assert main(args) == 1

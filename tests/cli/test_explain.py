@@ -21,7 +21,9 @@ from cli_support import (
 )
 
 from hookseal import Signer
-from hookseal.schemes import GitHub, StandardWebhooks, Stripe, Twilio
+from hookseal._explain import _secret_variants, _url_variants
+from hookseal._explain import explain as explain_function
+from hookseal.schemes import Discord, GitHub, StandardWebhooks, Stripe, Twilio
 
 NOW = 1_700_000_000
 STANDARD_KEY = b"explain-standard-webhooks-key!!!"
@@ -201,7 +203,7 @@ def test_headers_of_another_provider() -> None:
     headers = Signer(GitHub(), GITHUB_SECRET).sign(COMPACT)
     out = explain("stripe", GITHUB_SECRET, COMPACT, headers)
     assert out.startswith("rejected: missing_header")
-    assert "the headers belong to another provider's scheme (github), not stripe" in out
+    assert "the headers belong to another provider's scheme (github, meta), not stripe" in out
 
 
 def test_standard_webhooks_headers_sent_to_a_svix_endpoint_are_not_foreign() -> None:
@@ -297,8 +299,6 @@ def test_deeply_nested_json_body_is_diagnosed_without_a_traceback() -> None:
 
 @pytest.mark.parametrize("depth", [1_000, 5_000, 100_000])
 def test_explain_function_bounds_json_nesting(depth: int) -> None:
-    from hookseal._explain import explain as explain_function
-
     body = b'{"a":' * depth + b"1" + b"}" * depth
     headers = Signer(GitHub(), "someone-elses-secret").sign(body)
     diagnosis = explain_function("github", [GITHUB_SECRET], body, headers, now=NOW)
@@ -321,8 +321,6 @@ def test_nested_json_within_the_bound_is_still_re_serialised() -> None:
     "url", ["https://h.example:99999/x", "https://h.example:port/x", "https://[::1/x"]
 )
 def test_unusable_url_is_diagnosed_without_a_crash(url: str) -> None:
-    from hookseal._explain import explain as explain_function
-
     # Signed with another token, so explain goes on to try URL variants of the unusable URL.
     headers = Signer(Twilio(), "someone-elses-token").sign(FORM, url="https://h.example/x")
     diagnosis = explain_function(
@@ -330,3 +328,96 @@ def test_unusable_url_is_diagnosed_without_a_crash(url: str) -> None:
     )
     assert not diagnosis.verified
     assert "rejected: " in diagnosis.render()
+
+
+# -- in-process: diagnoses the subprocess tests above do not reach ------------------------------
+
+
+def github_signed(body: bytes, secret: str | bytes = GITHUB_SECRET) -> dict[str, str]:
+    return Signer(GitHub(), secret).sign(body, timestamp=NOW, msg_id="gh-1")
+
+
+def test_a_missing_header_is_not_explained_by_any_variant() -> None:
+    diagnosis = explain_function(
+        "github", [GITHUB_SECRET], b"{}", {"Content-Type": "application/json"}, now=NOW
+    )
+    assert not diagnosis.verified
+    assert diagnosis.reason == "missing_header"
+    assert diagnosis.causes == []
+    assert diagnosis.render().endswith(
+        "no variant of the body, secret or URL changes this: fix what it says."
+    )
+
+
+def test_surrounding_whitespace_in_the_configured_secret_is_found() -> None:
+    body = b'{"a": 1}'
+    diagnosis = explain_function(
+        "github", [GITHUB_SECRET + " \n"], body, github_signed(body), now=NOW
+    )
+    assert diagnosis.causes
+    assert "with surrounding whitespace removed" in diagnosis.causes[0]
+    assert GITHUB_SECRET not in diagnosis.render()
+
+
+def test_a_whsec_secret_whose_base64_is_broken_still_gets_its_other_forms_tried() -> None:
+    labels = [label for label, _ in _secret_variants("whsec_not*base64!")]
+    assert not any("base64 part encodes" in label for label in labels)
+    assert any("base64 part encodes" in label for label, _ in _secret_variants("whsec_QUJDRA=="))
+    body = b'{"a": 1}'
+    diagnosis = explain_function(
+        "github", ["whsec_not*base64!"], body, github_signed(body, "not*base64!"), now=NOW
+    )
+    assert diagnosis.causes
+    assert "without its 'whsec_' prefix" in diagnosis.causes[0]
+
+
+@pytest.mark.parametrize(
+    ("signed", "seen", "label"),
+    [
+        ("https://h.example/hook?a=1&b=2", "https://h.example/hook?b=2&a=1", "sorted order"),
+        ("https://h.example/hook", "https://h.example/hook/", "no trailing slash"),
+    ],
+)
+def test_url_variants_find_the_signed_url(signed: str, seen: str, label: str) -> None:
+    body = b"AccountSid=AC123&Body=Hi"
+    headers = {**Signer(Twilio(), TWILIO_TOKEN).sign(body, timestamp=NOW, url=signed), **FORM_TYPE}
+    diagnosis = explain_function("twilio", [TWILIO_TOKEN], body, headers, url=seen, now=NOW)
+    assert diagnosis.causes
+    assert label in diagnosis.causes[0]
+
+
+def test_url_variants_only_for_http_urls_with_a_host() -> None:
+    assert list(_url_variants("ftp://h.example/hook")) == []
+    assert list(_url_variants("https:///hook")) == []
+    assert list(_url_variants("https://h.example/hook"))
+
+
+def test_the_reserialisation_hint_needs_a_container_of_two_members() -> None:
+    wrong = "another-github-secret"
+    two = json.dumps({"a": 1, "b": 2}).encode()
+    one = json.dumps({"a": 1}).encode()
+    hint = "possibly a re-serialised body"
+    causes_two = explain_function("github", [GITHUB_SECRET], two, github_signed(two, wrong),
+                                  now=NOW).causes  # fmt: skip
+    causes_one = explain_function("github", [GITHUB_SECRET], one, github_signed(one, wrong),
+                                  now=NOW).causes  # fmt: skip
+    assert any(hint in cause for cause in causes_two)
+    assert not any(hint in cause for cause in causes_one)
+
+
+def test_secret_forms_a_scheme_cannot_load_are_skipped() -> None:
+    """Discord's key is a public key: most variants of it do not even load."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    public_hex = private.public_key().public_bytes_raw().hex()
+    headers = Signer(Discord(), private).sign(b'{"type":1}', timestamp=NOW)
+    diagnosis = explain_function("discord", [public_hex], b'{"type":2}', headers, now=NOW)
+    assert diagnosis.reason == "signature_mismatch"
+    assert diagnosis.causes == []
+
+
+def test_a_secret_that_does_not_load_in_any_form_is_a_configuration_error() -> None:
+    diagnosis = explain_function("standard-webhooks", ["whsec_"], b"{}", {}, now=NOW)
+    assert diagnosis.reason == "configuration_error"
+    assert diagnosis.causes == []

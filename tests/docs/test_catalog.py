@@ -10,7 +10,8 @@ GENERATOR = Path(__file__).parents[2] / "docs" / "gen_catalog.py"
 
 def _generator():
     spec = importlib.util.spec_from_file_location("gen_catalog", GENERATOR)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -241,6 +241,16 @@ def _key_rotation(request: pytest.FixtureRequest) -> dict[str, Any]:
 SETUPS["key-rotation-signers"] = Setup(_key_rotation, check=_check_rotated_headers)
 
 
+@setup("custom-scheme")
+def _custom_scheme(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The complete scheme that docs/writing-a-scheme.md writes in its first block."""
+    page = (ROOT / "docs" / "writing-a-scheme.md").read_text(encoding="utf-8")
+    first = page.split("```python\n", 1)[1].split("\n```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(first, "docs/writing-a-scheme.md", "exec"), namespace)
+    return {"Acme": namespace["Acme"]}
+
+
 @setup("audit-alerts")
 def _audit_alerts(request: pytest.FixtureRequest) -> dict[str, Any]:
     spec = importlib.util.spec_from_file_location("audit_alerts", ROOT / "examples/audit_alerts.py")
@@ -527,7 +537,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hookseal import Verifier
-from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.contrib.starlette import WebhookMiddleware
 from hookseal.schemes import Stripe
 
 
@@ -538,7 +548,7 @@ async def stripe_hook(request):
 def create_app(nonce_store):
     app = Starlette(routes=[Route("/hooks/stripe", stripe_hook, methods=["POST"])])
     verifier = Verifier(Stripe(), "whsec_test", nonce_store=nonce_store)
-    app.add_middleware(HookSealMiddleware, routes={"/hooks/stripe": verifier})
+    app.add_middleware(WebhookMiddleware, routes={"/hooks/stripe": verifier})
     return app
 """,
         "",

@@ -458,3 +458,10 @@ def test_leak_audit_catches_a_leak() -> None:
             assert_no_leak(
                 f"reason=x {leaked}", secrets=[SECRET.encode()], signatures=[mac], body=BODY
             )
+
+
+def test_log_escaping_covers_every_plane() -> None:
+    """Line separators and astral characters are escaped, not written raw into a log line."""
+    from hookseal._events import escape_for_log
+
+    assert escape_for_log("a\u2028b\U0001f600") == "a\\u2028b\\U0001f600"

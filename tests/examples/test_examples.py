@@ -24,6 +24,7 @@ SUCCESS = {
     "tour.py": "every verdict was the expected one",
     "quickstart.py": "all verdicts as expected",
     "observability_app.py": "all counts as expected",
+    "lambda_handler.py": "every verdict was the expected one",
 }
 #: Examples needing an optional dependency (the rest need only hookseal).
 NEEDS_EXTRAS = {
@@ -33,6 +34,8 @@ NEEDS_EXTRAS = {
     "fastapi_app.py",
     "rfc9421.py",
     "observability_app.py",
+    "aiohttp_app.py",
+    "litestar_app.py",
 }
 
 

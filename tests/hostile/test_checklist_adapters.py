@@ -226,7 +226,7 @@ def _django() -> tuple[Holder, Send]:
     from django.test.utils import override_settings
     from django.urls import clear_url_caches, path
 
-    from hookseal.contrib.django import webhook_view
+    from hookseal.contrib.django import verify_webhook
 
     holder = Holder()
 
@@ -235,7 +235,7 @@ def _django() -> tuple[Holder, Send]:
         return HttpResponse(b"ok")
 
     def hook(request: Any) -> Any:
-        return webhook_view(holder.verifier)(view)(request)
+        return verify_webhook(holder.verifier)(view)(request)
 
     class URLs:
         urlpatterns = [path("webhooks/in", hook)]  # noqa: RUF012 - Django reads a list
@@ -297,7 +297,7 @@ def _starlette() -> tuple[Holder, Send]:
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     def make(holder: Holder) -> Any:
         async def hook(request: StarletteRequest) -> PlainTextResponse:
@@ -307,7 +307,7 @@ def _starlette() -> tuple[Holder, Send]:
         inner = Starlette(routes=[Route("/webhooks/in", hook, methods=["POST"])])
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            middleware = HookSealMiddleware(
+            middleware = WebhookMiddleware(
                 inner, {"/webhooks/in": holder.verifier}, public_url="https://hooks.example.com"
             )
             await middleware(scope, receive, send)
@@ -322,15 +322,15 @@ def _fastapi() -> tuple[Holder, Send]:
     from fastapi import Request as FastAPIRequest
     from fastapi.responses import PlainTextResponse
 
-    from hookseal.contrib.fastapi import verified_webhook
+    from hookseal.contrib.fastapi import verify_webhook
 
     def make(holder: Holder) -> Any:
         app = FastAPI()
 
         async def dependency(request: FastAPIRequest) -> Any:
-            # verified_webhook() builds a dependency with yield (it releases the record when
+            # verify_webhook() builds a dependency with yield (it releases the record when
             # the endpoint raises); the holder's verifier is only known per request here.
-            inner = verified_webhook(holder.verifier, public_url="https://hooks.example.com")
+            inner = verify_webhook(holder.verifier, public_url="https://hooks.example.com")
             async for verified in inner(request):
                 yield verified
 
@@ -528,7 +528,7 @@ def test_row29_consumed_bodies() -> None:
     # A drained ASGI body, not replayed: the middleware sees an empty body.
     from starlette.testclient import TestClient
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     h2 = Harness(profile, options=dict(OPTIONS))
     reached: list[Any] = []
@@ -536,7 +536,7 @@ def test_row29_consumed_bodies() -> None:
     async def inner(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
         reached.append(scope)
 
-    protected = HookSealMiddleware(inner, {"/hook": h2.verifier})
+    protected = WebhookMiddleware(inner, {"/hook": h2.verifier})
 
     async def draining(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":

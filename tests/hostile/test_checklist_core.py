@@ -16,6 +16,9 @@ import json
 
 import pytest
 
+# An autouse fixture: every row runs twice, with the schemes' fast checks and with check alone.
+from check_paths import check_path as check_path
+from check_paths import pytest_generate_tests as pytest_generate_tests
 from hookseal import (
     ForbiddenAddress,
     IPAllowlist,
@@ -35,6 +38,9 @@ from hookseal.stores.memory import MemoryNonceStore
 # hookseal from sys.modules, and patching a re-imported class would count nothing.
 from ._harness import MODES, Harness, RecordingStore, Verifier
 from ._profiles import BODY, BY_NAME, IDS, NOW, PROFILES, TOLERANCE, Profile, params, where
+
+#: The checklist runs every scheme profile: both paths, whatever this module imports.
+CHECK_BOTH_PATHS = True
 
 MALFORMED = "malformed_header"
 

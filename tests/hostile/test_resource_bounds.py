@@ -23,7 +23,7 @@ from hookseal import (
     PayloadTooLarge,
     VerificationError,
 )
-from hookseal.contrib.starlette import HookSealMiddleware
+from hookseal.contrib.starlette import WebhookMiddleware
 
 from ._harness import Harness
 from ._profiles import BY_NAME, PROFILES, Profile, params
@@ -173,7 +173,7 @@ def _asgi(
         nonlocal called
         called = True
 
-    middleware = HookSealMiddleware(app, {"/hook": h.verifier})
+    middleware = WebhookMiddleware(app, {"/hook": h.verifier})
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:

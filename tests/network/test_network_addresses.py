@@ -270,3 +270,11 @@ def test_ipv6_prefixes_embedding_every_ipv4_address_are_refused(prefix: str) -> 
     with pytest.raises(ConfigurationError, match="embeds every IPv4"):
         IPAllowlist(["192.0.2.0/24"], trusted_proxies=[prefix])
     IPAllowlist(["2002:c000:0200::/40"])  # 6to4 of 192.0.2.0/24 alone is fine
+
+
+def test_interval_set_merges_overlapping_and_adjacent_intervals() -> None:
+    from hookseal._addresses import IntervalSet
+
+    intervals = IntervalSet([(10, 20), (1, 3), (4, 5), (15, 30), (40, 40)])
+    assert len(intervals) == 3  # [1, 5], [10, 30], [40, 40]
+    assert [v for v in (0, 1, 5, 6, 9, 10, 30, 31, 40, 41) if v in intervals] == [1, 5, 10, 30, 40]

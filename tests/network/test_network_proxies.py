@@ -294,3 +294,23 @@ def test_forwarded_lines_combined_and_walked_over_trusted_proxies() -> None:
 def test_forwarded_chain_is_bounded() -> None:
     value = ", ".join(["for=10.1.2.3"] * 1000)
     assert reason_of(FWD_NET, PROXY, {"Forwarded": value}) == "forbidden_address"
+
+
+def test_header_lines_read_a_getlist_mapping() -> None:
+    """A Starlette-like mapping: its getlist gives every line, or None when the name is absent."""
+    from hookseal._forwarded import header_lines
+
+    class GetList(dict[str, str]):
+        def getlist(self, name: str) -> object:
+            return self.get(name)
+
+    assert header_lines(GetList(), "forwarded") == []
+    assert header_lines(GetList({"forwarded": "for=1.2.3.4"}), "forwarded") == ["for=1.2.3.4"]
+
+
+def test_forwarded_with_an_unterminated_quote_or_only_separators() -> None:
+    from hookseal._forwarded import parse_forwarded
+
+    with pytest.raises(ForbiddenAddress):
+        parse_forwarded(['for="1.2.3.4\\'])
+    assert parse_forwarded(["  ,  "]) == []

@@ -765,3 +765,93 @@ def test_mutated_messages_raise_only_verification_errors(scheme, signing_key) ->
             body[rng.randrange(len(body))] = rng.randrange(256)
         with contextlib.suppress(VerificationError):
             verifier.verify(bytes(body), {}, now=NOW)
+
+
+# -- subscription confirmation as a handshake (issue 20) --------------------------------------
+
+CONFIRM_PATH = f"/?Action=ConfirmSubscription&TopicArn={TOPIC}&Token=t"
+
+
+def test_an_opted_in_confirmation_is_confirmed_and_answered_200(key_server, signing_key) -> None:
+    scheme = AmazonSNS(published_keys=key_server.published_keys(), confirm_subscriptions=True)
+    key_server.serve(CONFIRM_PATH, b"<ConfirmSubscriptionResponse/>")
+    verifier = make_verifier(scheme)
+    verified = verifier.verify(confirmation(signing_key, key_server.url(CONFIRM_PATH)), {}, now=NOW)
+    reply = verifier.handshake_reply(verified)
+    assert reply is not None
+    assert (reply.status, reply.body) == (200, b"")
+    assert key_server.hits[CONFIRM_PATH] == 1
+
+
+def test_without_the_opt_in_the_handler_gets_the_confirmation(scheme, signing_key, key_server):
+    key_server.serve(CONFIRM_PATH, b"<ok/>")
+    verifier = make_verifier(scheme)
+    verified = verifier.verify(confirmation(signing_key, key_server.url(CONFIRM_PATH)), {}, now=NOW)
+    assert verifier.handshake_reply(verified) is None
+    assert CONFIRM_PATH not in key_server.hits
+
+
+@pytest.mark.parametrize("message_type", ["Notification", "UnsubscribeConfirmation"])
+def test_other_messages_are_not_handshakes(key_server, signing_key, message_type) -> None:
+    keys = key_server.published_keys()
+    scheme = AmazonSNS(published_keys=keys, confirm_subscriptions=True)
+    verifier = make_verifier(scheme)
+    url = key_server.url(CONFIRM_PATH)
+    extra = {} if message_type == "Notification" else {"token": "t", "subscribe_url": url}
+    body = message(signing_key, message_type=message_type, **extra)
+    assert verifier.handshake_reply(verifier.verify(body, {}, now=NOW)) is None
+    notification = message(signing_key, message="SubscriptionConfirmation", msg_id="other-id")
+    assert verifier.handshake_reply(verifier.verify(notification, {}, now=NOW)) is None
+    assert keys.fetch_count == 1  # the certificate only
+
+
+def test_a_subscribe_url_outside_the_rules_is_answered_400_never_visited(
+    key_server, signing_key
+) -> None:
+    keys = key_server.published_keys()
+    scheme = AmazonSNS(published_keys=keys, confirm_subscriptions=True)
+    verifier = make_verifier(scheme)
+    url = "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&TopicArn=" + TOPIC
+    verified = verifier.verify(confirmation(signing_key, url), {}, now=NOW)
+    before = keys.fetch_count
+    reply = verifier.handshake_reply(verified)
+    assert reply is not None
+    assert reply.status == 400
+    assert keys.fetch_count == before
+
+
+def test_a_failed_confirmation_is_answered_503(key_server, signing_key) -> None:
+    scheme = AmazonSNS(published_keys=key_server.published_keys(), confirm_subscriptions=True)
+    key_server.serve(CONFIRM_PATH, b"busy", status=500)
+    verifier = make_verifier(scheme)
+    verified = verifier.verify(confirmation(signing_key, key_server.url(CONFIRM_PATH)), {}, now=NOW)
+    reply = verifier.handshake_reply(verified)
+    assert reply is not None
+    assert reply.status == 503
+    assert b"busy" not in reply.body
+
+
+@pytest.mark.asyncio
+async def test_ahandshake_reply_confirms_off_the_event_loop(key_server, signing_key) -> None:
+    scheme = AmazonSNS(published_keys=key_server.published_keys(), confirm_subscriptions=True)
+    key_server.serve(CONFIRM_PATH, b"<ok/>")
+    verifier = make_verifier(scheme)
+    body = confirmation(signing_key, key_server.url(CONFIRM_PATH))
+    verified = await verifier.averify(body, {}, now=NOW)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    reply = await scheme.ahandshake_reply(verified, [TOPIC])
+    running.cancel()
+    assert reply is not None
+    assert reply.status == 200
+    assert key_server.hits[CONFIRM_PATH] == 1
+    assert ticks > 1
+    notification = await verifier.averify(message(signing_key), {}, now=NOW)
+    assert await scheme.ahandshake_reply(notification, [TOPIC]) is None

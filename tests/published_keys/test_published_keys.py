@@ -225,6 +225,26 @@ def test_a_flood_of_new_urls_is_bounded_by_the_fetch_budget(key_server) -> None:
     assert reasons == {"key_unavailable", "key_fetch_budget"}
 
 
+def test_a_flood_of_new_urls_never_starves_the_refresh_of_a_known_document(
+    key_server, manual_clock
+) -> None:
+    """Forged deliveries naming made-up URLs spend the budget; a known URL still refreshes.
+
+    Before, the budget was shared: 20 forged URLs a minute kept a genuine certificate from
+    being downloaded again once it was older than twice the ttl (every delivery then a 503).
+    """
+    url = key_server.serve("/genuine.pem", b"KEY genuine")
+    keys = key_server.published_keys(clock=manual_clock, max_fetches_per_minute=5, ttl=60)
+    assert keys.get(url, RULE, as_bytes) == b"KEY genuine"
+    for minute in range(5):  # far past twice the ttl, the budget spent every minute
+        manual_clock.advance(60)
+        for index in range(10):
+            with pytest.raises(KeyUnavailable):
+                keys.get(key_server.url(f"/forged-{minute}-{index}.pem"), RULE, as_bytes)
+    key_server.serve("/genuine.pem", b"KEY rotated")
+    assert keys.get(url, RULE, as_bytes) == b"KEY rotated"
+
+
 def test_unknown_key_ids_refresh_at_most_once_per_retry_after(key_server, manual_clock) -> None:
     url = key_server.serve("/jwks.pem", b"a,b")
     keys = key_server.published_keys(clock=manual_clock, retry_after=60)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import threading
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from replay_support import body_only_scheme, quiet_verifier, signed
 
 from hookseal import (
@@ -247,3 +251,169 @@ def test_reserve_is_cheap_at_scale() -> None:
     small = min(per_check(1_000) for _ in range(3))
     large = min(per_check(100_000) for _ in range(2))
     assert large < 10 * small
+
+
+# -- reserve: one probe and a cached expiry bucket, against the straightforward algorithm ------
+
+
+class ReferenceStore:
+    """MemoryNonceStore.reserve written plainly (a lookup, then an insert, every bucket through
+    the bucket dict and the heap), without the lock or the log line."""
+
+    def __init__(self, max_entries: int, granularity: int) -> None:
+        self.max_entries = max_entries
+        self.granularity = granularity
+        self.entries: dict[bytes, float] = {}
+        self.buckets: dict[int, list[bytes]] = {}
+        self.heap: list[int] = []
+
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        if not math.isfinite(expires_at):
+            raise NonceStoreUnavailable("not finite")
+        while self.heap and self.heap[0] <= now:
+            for old in self.buckets.pop(heapq.heappop(self.heap)):
+                expiry = self.entries.get(old)
+                if expiry is not None and expiry < now:
+                    del self.entries[old]
+        current = self.entries.get(key)
+        if current is not None and current >= now:
+            return False
+        if current is None and len(self.entries) >= self.max_entries:
+            raise NonceStoreUnavailable("full", reason="nonce_store_full")
+        self.entries[key] = expires_at
+        bucket = bucket_of(expires_at, self.granularity)
+        keys = self.buckets.get(bucket)
+        if keys is None:
+            self.buckets[bucket] = [key]
+            heapq.heappush(self.heap, bucket)
+        else:
+            keys.append(key)
+        return True
+
+
+def bucket_of(expires_at: float, granularity: int) -> int:
+    return (int(expires_at) // granularity + 1) * granularity
+
+
+def verdict(
+    store: NonceStore | ReferenceStore, key: bytes, expires_at: float, now: float
+) -> object:
+    try:
+        return store.reserve(key, expires_at, now)
+    except NonceStoreUnavailable as exc:
+        return ("unavailable", exc.reason)
+
+
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.integers(0, 12),  # key
+            st.integers(0, 40),  # lifetime (0: expires at once)
+            st.integers(0, 15),  # time step before the operation
+            st.sampled_from([0.0, 0.5]),  # fractional expiries
+        ),
+        max_size=60,
+    ),
+    max_entries=st.integers(1, 8),
+    granularity=st.sampled_from([1, 3, 10]),
+)
+def test_reserve_gives_the_verdicts_of_the_plain_algorithm(
+    ops: list[tuple[int, int, int, float]], max_entries: int, granularity: int
+) -> None:
+    """The same verdicts, errors and sizes, when full, when entries expire and are purged,
+    and when an expired key comes back."""
+    store = MemoryNonceStore(max_entries, granularity=granularity)
+    reference = ReferenceStore(max_entries, granularity)
+    now = float(NOW)
+    for key_number, lifetime, step, fraction in ops:
+        now += step
+        key = key_number.to_bytes(16, "big")
+        expires_at = now + lifetime + fraction
+        assert verdict(store, key, expires_at, now) == verdict(reference, key, expires_at, now)
+        assert len(store) == len(reference.entries)
+
+
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.integers(0, 30),  # key
+            st.floats(-25, 60, allow_nan=False),  # lifetime, fractional, sometimes negative
+            st.integers(0, 7),  # time step
+        ),
+        max_size=50,
+    ),
+    granularity=st.sampled_from([1, 3, 10]),
+    start=st.sampled_from([0.0, 5.5, float(NOW)]),
+)
+def test_every_key_lands_in_the_bucket_its_expiry_gives(
+    ops: list[tuple[int, float, int]], granularity: int, start: float
+) -> None:
+    """So a purge at each bucket's time removes its keys: nothing live or expired is stranded."""
+    store = MemoryNonceStore(1000, granularity=granularity)
+    now = start
+    placed: dict[bytes, list[int]] = {}
+    for key_number, lifetime, step in ops:
+        now += step
+        key = key_number.to_bytes(4, "big")
+        expires_at = now + lifetime
+        if store.reserve(key, expires_at, now):
+            placed.setdefault(key, []).append(bucket_of(expires_at, granularity))
+        for bucket, keys in store._buckets.items():
+            for held in keys:
+                assert bucket in placed[held]
+    for key, expiry in store._entries.items():
+        assert any(
+            key in store._buckets.get(bucket, ()) and bucket > expiry for bucket in placed[key]
+        )
+
+
+def test_a_negative_expiry_bucket_is_not_cached() -> None:
+    """Below zero int() truncates towards zero: such a bucket's range is never cached."""
+    store = MemoryNonceStore(10, granularity=10)
+    assert store.reserve(b"a", -5.5, -100.0)  # int(-5.5) == -5: bucket 0
+    assert store._last_bucket == 0
+    assert store._last_low > store._last_high  # an empty range: nothing cached
+    assert store.reserve(b"b", -0.5, -100.0)  # int(-0.5) == 0: bucket 10, not 0
+    assert store.reserve(b"c", -7.0, -100.0)
+    assert store._buckets == {0: [b"a", b"c"], 10: [b"b"]}
+    assert store.reserve(b"d", 3.0, -100.0)  # [0, 10) is bucket 10's range when cached
+    assert store._buckets[10] == [b"b", b"d"]
+
+
+def test_the_same_float_object_twice_is_a_replay() -> None:
+    """Presence is told by the size, never by the identity of the stored expiry."""
+    store = MemoryNonceStore(4)
+    expires_at = NOW + 300.0
+    assert store.reserve(b"k" * 16, expires_at, float(NOW)) is True
+    assert store.reserve(b"k" * 16, expires_at, float(NOW)) is False
+    assert len(store) == 1
+
+
+def test_the_cached_bucket_is_dropped_when_it_is_purged() -> None:
+    store = MemoryNonceStore(10, granularity=10)
+    now = float(NOW)
+    assert store.reserve(b"a", now + 5, now)
+    # Past a's bucket: a is purged, and the next key must not go to the purged list.
+    later = now + 30
+    assert store.reserve(b"b", later + 5, later)
+    assert len(store) == 1
+    assert store.reserve(b"a", later + 5, later)  # a expired: it may be recorded again
+    much_later = later + 30
+    assert store.reserve(b"c", much_later + 5, much_later)
+    assert len(store) == 1  # a and b, in the cached bucket, were purged with it
+
+
+def test_a_full_store_takes_back_a_key_whose_entry_expired_before_its_purge() -> None:
+    store = MemoryNonceStore(1, granularity=1)
+    now = float(NOW)
+    assert store.reserve(b"a", now + 5, now)
+    with pytest.raises(NonceStoreUnavailable):
+        store.reserve(b"b", now + 300, now)
+    later = now + 5.5  # a has expired; its bucket (now + 6) is not purged yet
+    assert store.reserve(b"a", later + 300, later)  # recorded again, although the store is full
+    assert store.reserve(b"a", later + 300, later) is False  # live again: a replay
+    # Purging a's first bucket keeps its new, live entry: still full, still a replay.
+    assert store.reserve(b"a", later + 300, now + 7) is False
+    assert len(store) == 1
+    with pytest.raises(NonceStoreUnavailable):
+        store.reserve(b"b", now + 300, now + 7)

@@ -10,12 +10,15 @@ secrets sharing one store must never refuse each other's genuine deliveries.
 from __future__ import annotations
 
 import base64
+import hmac
 import itertools
 from collections.abc import Callable, Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hookseal import ConfigurationError, ReplayedDelivery, Signer, Verifier
+from hookseal import ConfigurationError, ReplayedDelivery, Signer, Verified, Verifier
 from hookseal._keys import HMACKey
 from hookseal.schemes import (
     GitHub,
@@ -27,7 +30,7 @@ from hookseal.schemes import (
     Stripe,
     WorkOS,
 )
-from hookseal.schemes.base import match_hmac
+from hookseal.schemes.base import Scheme, make_replay_key, match_hmac
 from hookseal.stores.memory import MemoryNonceStore
 
 NOW = 1_700_000_000
@@ -260,3 +263,83 @@ def test_a_verifier_built_per_request_still_refuses_replays() -> None:
     Verifier(GitHub(), ["gh-secret"]).verify(BODY, headers, now=NOW)
     with pytest.raises(ReplayedDelivery):
         Verifier(GitHub(), ["gh-secret"]).verify(BODY, headers, now=NOW)
+
+
+# -- the replay key is the digest of the documented signed material ------------------------------
+
+TEXT_SECRET = "whsec_text_secret_for_tests"
+STANDARD_SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        self.keys.append(key)
+        return True
+
+
+def documented_key(scheme: Scheme, body: bytes, headers: dict[str, str], secret: str) -> bytes:
+    """The documented material, computed independently of hookseal's HMAC code."""
+    raw = secret.encode()
+    if isinstance(scheme, StandardWebhooks):
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+        material = hmac.digest(base64.b64decode(secret[6:]), signed, "sha256")
+    elif isinstance(scheme, Stripe):
+        ts = headers["Stripe-Signature"].split(",")[0][2:]
+        material = hmac.digest(raw, f"{ts}.".encode() + body, "sha256")
+    elif isinstance(scheme, Slack):
+        ts = headers["X-Slack-Request-Timestamp"]
+        material = hmac.digest(raw, f"v0:{ts}:".encode() + body, "sha256")
+    else:
+        material = hmac.digest(raw, body, "sha256")
+    return make_replay_key(scheme.name, material)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "secret"),
+    [
+        (StandardWebhooks(), STANDARD_SECRET),
+        (Stripe(), TEXT_SECRET),
+        (Slack(), TEXT_SECRET),
+        (GitHub(), TEXT_SECRET),
+    ],
+    ids=lambda s: getattr(s, "name", ""),
+)
+@given(
+    body=st.binary(max_size=500),
+    msg_id=st.from_regex(r"msg_[A-Za-z0-9_-]{1,40}", fullmatch=True),
+)
+def test_the_store_receives_the_digest_of_the_signed_material(
+    scheme: Scheme, secret: str, body: bytes, msg_id: str
+) -> None:
+    headers = Signer(scheme, secret).sign(body, timestamp=NOW, msg_id=msg_id)
+    store = RecordingStore()
+    verified = Verifier(scheme, [secret], nonce_store=store).verify(body, headers, now=NOW)
+    expected = documented_key(scheme, body, headers, secret)
+    assert store.keys == [expected]
+    assert verified.replay_key == expected
+    assert len(verified.replay_key) == 16
+
+
+def test_without_a_store_the_replay_key_is_still_available_and_stable() -> None:
+    body = b"{}"
+    headers = Signer(StandardWebhooks(), STANDARD_SECRET).sign(body, timestamp=NOW, msg_id="m1")
+    verified = Verifier(StandardWebhooks(), [STANDARD_SECRET], nonce_store=None).verify(
+        body, headers, now=NOW
+    )
+    first = verified.replay_key
+    mac = hmac.digest(base64.b64decode(STANDARD_SECRET[6:]), b"m1.1700000000." + body, "sha256")
+    assert first == verified.replay_key == make_replay_key("standard-webhooks", mac)
+
+
+def test_verified_takes_a_replay_key_or_the_material_to_derive_it() -> None:
+    verified = Verified(b"x", timestamp=1, msg_id="a", key_index=0, scheme="s", replay_key=b"k")
+    assert verified.replay_key == b"k"
+    assert verified.replay_keys == (b"k",)
+    derived = Verified(
+        b"x", timestamp=1, msg_id="a", key_index=0, scheme="s", replay_material=[b"b", b"a"]
+    )
+    assert derived.replay_keys == tuple(sorted(make_replay_key("s", m) for m in (b"a", b"b")))
+    assert Verified(b"x", timestamp=1, msg_id="a", key_index=0, scheme="s").replay_keys == ()

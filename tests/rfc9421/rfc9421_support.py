@@ -92,3 +92,26 @@ def signer(keyid: str, required: tuple[str, ...], **kwargs: Any) -> Signer:
         HTTPMessageSignatures(required_components=required, **kwargs),
         secret=(keyid, PRIVATE_KEYS[keyid]),
     )
+
+
+#: A 32-byte HMAC key for tests that sign and verify with hmac-sha256 under keyid "k1".
+HMAC_KEY = b"rfc9421-tests-hmac-sha256-key!!!"
+HMAC_NOW = 1_700_000_000
+
+
+def hmac_verifier(scheme: HTTPMessageSignatures, keys: object = None) -> Verifier:
+    """A verifier of ``scheme`` with {"k1": HMAC_KEY} (or ``keys``), no store, no events."""
+    return Verifier(
+        scheme, keys or {"k1": HMAC_KEY}, nonce_store=None, on_event=lambda _event: None
+    )
+
+
+def crafted(components: str, **extra: str) -> dict[str, str]:
+    """A Signature-Input covering ``components`` with a well-formed but wrong signature."""
+    zeros = base64.b64encode(bytes(32)).decode()
+    params = f'created={HMAC_NOW};keyid="k1";alg="hmac-sha256"'
+    return {
+        "Signature-Input": f"sig1=({components});{params}",
+        "Signature": f"sig1=:{zeros}:",
+        **extra,
+    }

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from rfc9421_support import HMAC_KEY, HMAC_NOW, crafted, hmac_verifier
 
-from hookseal import ConfigurationError, Headers, MalformedHeader, SignatureMismatch
+from hookseal import ConfigurationError, Headers, MalformedHeader, SignatureMismatch, Signer
 from hookseal.schemes._rfc9421_components import (
     RequestContext,
     parse_component,
@@ -31,6 +32,7 @@ def value(
 
 
 URL = "https://www.example.com/path?param=value&foo=bar&baz=batman&qux="
+BODY = b'{"event": "components"}'
 
 
 @pytest.mark.parametrize(
@@ -203,3 +205,64 @@ def test_plain_mapping_headers_are_read_case_insensitively() -> None:
     assert request.field(component) == "text/plain"
     request = RequestContext("POST", "https://e/", {"content-type": b"text/plain"}, 4096)  # type: ignore[dict-item]
     assert request.field(component) == "text/plain"
+
+
+# -- components through Signer and Verifier ------------------------------------------------------
+
+
+def test_the_authority_of_an_ipv6_literal_is_lower_cased_with_its_brackets() -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method", "@authority"))
+    url = "https://[2001:DB8::1]/hooks"
+    headers = Signer(scheme, ("k1", HMAC_KEY)).sign(BODY, timestamp=HMAC_NOW, url=url)
+    for seen in (url, "https://[2001:db8::1]/hooks"):
+        assert hmac_verifier(scheme).verify(BODY, headers, url=seen, method="POST", now=HMAC_NOW)
+    with pytest.raises(SignatureMismatch):
+        hmac_verifier(scheme).verify(
+            BODY, headers, url="https://[2001:db8::2]/hooks", method="POST", now=HMAC_NOW
+        )
+
+
+def test_only_the_signed_query_parameters_are_bound() -> None:
+    scheme = HTTPMessageSignatures(
+        required_components=('"@query-param";name="a"', '"@query-param";name="b"')
+    )
+    url = "https://example.com/hook?b=2&a=1&c=3"
+    headers = Signer(scheme, ("k1", HMAC_KEY)).sign(BODY, timestamp=HMAC_NOW, url=url)
+    verifier = hmac_verifier(scheme)
+    assert verifier.verify(BODY, headers, url=url, method="POST", now=HMAC_NOW)
+    # c is not signed: changing it changes nothing; changing b breaks the signature.
+    assert verifier.verify(BODY, headers, url=url[:-1] + "9", method="POST", now=HMAC_NOW)
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(BODY, headers, url=url.replace("b=2", "b=3"), method="POST", now=HMAC_NOW)
+    with pytest.raises(SignatureMismatch, match="query parameter 'b'"):
+        verifier.verify(
+            BODY, headers, url="https://example.com/hook?a=1", method="POST", now=HMAC_NOW
+        )
+
+
+def test_required_components_may_be_one_string_and_content_digest_is_then_not_sent() -> None:
+    scheme = HTTPMessageSignatures(required_components="@method")
+    assert [c.identifier for c in scheme.required_components] == ['"@method"']
+    assert repr(scheme.required_components[0]) == 'Component("@method")'
+    headers = Signer(scheme, ("k1", HMAC_KEY)).sign(BODY, timestamp=HMAC_NOW)
+    assert "Content-Digest" not in headers
+    assert hmac_verifier(scheme).verify(BODY, headers, method="POST", now=HMAC_NOW)
+    with pytest.raises(SignatureMismatch):
+        hmac_verifier(scheme).verify(BODY, headers, method="PUT", now=HMAC_NOW)
+
+
+def test_a_component_spec_with_parameters_round_trips() -> None:
+    component = parse_component_spec('"@query-param";name="id"')
+    assert component.identifier == '"@query-param";name="id"'
+    assert repr(component) == 'Component("@query-param";name="id")'
+
+
+def test_a_covered_field_that_is_not_text_in_a_plain_mapping_is_malformed() -> None:
+    """A plain dict reaches the scheme as given: a covered non-text value is refused."""
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    headers: dict[str, object] = {**crafted('"@method" "x-count"'), "X-Count": 5}
+    with pytest.raises(MalformedHeader, match="'x-count' header is not text"):
+        hmac_verifier(scheme).verify(BODY, headers, method="POST", now=HMAC_NOW)  # type: ignore[arg-type]
+    headers["X-Count"] = b"5"  # bytes are header text (latin-1): checked, then the MAC fails
+    with pytest.raises(SignatureMismatch):
+        hmac_verifier(scheme).verify(BODY, headers, method="POST", now=HMAC_NOW)  # type: ignore[arg-type]

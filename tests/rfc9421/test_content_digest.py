@@ -130,3 +130,7 @@ def test_roundtrip(body: bytes, algorithm: str) -> None:
 def test_arbitrary_values_raise_only_verification_errors(value: str) -> None:
     with contextlib.suppress(MalformedHeader, SignatureMismatch):
         verify_content_digest(b"x", value)
+
+
+def test_a_single_algorithm_name_may_be_given_as_a_string() -> None:
+    assert content_digest(b"", "sha-256").startswith("sha-256=:")

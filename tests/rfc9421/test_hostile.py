@@ -14,7 +14,15 @@ import hmac
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rfc9421_support import PUBLIC_KEYS, SHARED_SECRET, key_bytes, signer, verify_example
+from rfc9421_support import (
+    PUBLIC_KEYS,
+    SHARED_SECRET,
+    crafted,
+    hmac_verifier,
+    key_bytes,
+    signer,
+    verify_example,
+)
 
 from hookseal import (
     Headers,
@@ -28,6 +36,7 @@ from hookseal import (
 )
 from hookseal.schemes import HTTPMessageSignatures
 from hookseal.stores.memory import MemoryNonceStore
+from stable_ids import stable_repr
 
 pytestmark = pytest.mark.extras
 
@@ -465,7 +474,7 @@ def forged_covering(identifier: str, header: str, value: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("identifier", "header", "kind"), SF_COVERED)
-@pytest.mark.parametrize("value", HOSTILE_SF_VALUES, ids=repr)
+@pytest.mark.parametrize("value", HOSTILE_SF_VALUES, ids=stable_repr)
 def test_hostile_structured_field_values_are_refused_not_crashed(
     identifier: str, header: str, kind: str | None, value: str
 ) -> None:
@@ -479,7 +488,7 @@ def test_hostile_structured_field_values_are_refused_not_crashed(
 
 
 @pytest.mark.parametrize("identifier", ['"content-digest";sf', '"accept";sf', '"x-list";sf'])
-@pytest.mark.parametrize("value", ["", "   ", "\t", " \r\n  "], ids=repr)
+@pytest.mark.parametrize("value", ["", "   ", "\t", " \r\n  "], ids=stable_repr)
 def test_empty_structured_field_is_malformed_header(identifier: str, value: str) -> None:
     header = identifier.split(";")[0].strip('"')
     with pytest.raises(MalformedHeader) as info:
@@ -505,3 +514,40 @@ def test_covered_structured_fields_raise_only_verification_errors(
         sf_verifier().verify(
             BODY, forged_covering(identifier, header, value), url=URL, method="POST", now=NOW
         )
+
+
+# -- bounds on what the signature base reads, before any crypto ----------------------------------
+
+
+def test_a_query_with_too_many_parameters_is_refused_before_crypto() -> None:
+    scheme = HTTPMessageSignatures(required_components=('"@query-param";name="a"',))
+    url = "https://example.com/hook?" + "&".join(f"p{i}=1" for i in range(300)) + "&a=1"
+    with pytest.raises(SignatureMismatch, match="more than 256 parameters"):
+        hmac_verifier(scheme).verify(
+            BODY, crafted('"@query-param";name="a"'), url=url, method="POST", now=NOW
+        )
+
+
+def test_a_covered_field_sent_in_too_many_lines_is_malformed() -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    lines = list(crafted('"@method" "x-note"').items())
+    many = Headers(lines + [("X-Note", "n")] * 33)
+    with pytest.raises(MalformedHeader, match="more than 32 lines"):
+        hmac_verifier(scheme).verify(BODY, many, url=None, method="POST", now=NOW)
+    few = Headers(lines + [("X-Note", "n")] * 32)
+    with pytest.raises(SignatureMismatch):  # within the cap: checked, and the MAC is wrong
+        hmac_verifier(scheme).verify(BODY, few, url=None, method="POST", now=NOW)
+
+
+def test_a_covered_structured_field_that_does_not_parse_is_malformed() -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    headers = crafted('"@method" "content-digest";sf', **{"Content-Digest": "sha-256=(unclosed"})
+    with pytest.raises(MalformedHeader, match="not a valid structured field"):
+        hmac_verifier(scheme).verify(BODY, headers, method="POST", now=NOW)
+
+
+def test_more_than_32_components_are_refused() -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    fields = " ".join(f'"x-f{i}"' for i in range(33))
+    with pytest.raises(MalformedHeader, match="more than 32 components"):
+        hmac_verifier(scheme).verify(BODY, crafted('"@method" ' + fields), method="POST", now=NOW)

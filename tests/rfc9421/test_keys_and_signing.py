@@ -6,12 +6,25 @@ P-384 key generated here (the RFC publishes none).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from rfc9421_support import PRIVATE_KEYS, PUBLIC_KEYS, SHARED_SECRET, key_bytes, signer
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from rfc9421_support import (
+    HMAC_KEY,
+    HMAC_NOW,
+    PRIVATE_KEYS,
+    PUBLIC_KEYS,
+    SHARED_SECRET,
+    crafted,
+    hmac_verifier,
+    key_bytes,
+    signer,
+)
 
-from hookseal import ConfigurationError, Signer, Verifier
+from hookseal import ConfigurationError, SignatureMismatch, Signer, VerificationError, Verifier
 from hookseal.schemes import HTTPMessageSignatures
 from hookseal.schemes._rfc9421_keys import load_key
 
@@ -294,3 +307,81 @@ def test_the_replay_identity_is_bound_to_the_key_not_the_keyid_text(with_nonce: 
     verifiers["victim"].verify(b"{}", signed["victim"], url=url, method="POST", now=now)
     with pytest.raises(ReplayedDelivery):
         verifiers["victim"].verify(b"{}", signed["victim"], url=url, method="POST", now=now)
+
+
+# -- key resolvers ---------------------------------------------------------------------------------
+
+
+def test_a_resolver_returning_none_or_raising_a_verification_error() -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    with pytest.raises(VerificationError) as info:
+        hmac_verifier(scheme, lambda key_id: None).verify(
+            BODY, crafted('"@method"'), method="POST", now=HMAC_NOW
+        )
+    assert info.value.reason == "unknown_key_id"
+
+    def refusing(key_id: str) -> object:
+        raise SignatureMismatch("this key id was revoked")
+
+    with pytest.raises(SignatureMismatch, match="revoked"):
+        hmac_verifier(scheme, refusing).verify(
+            BODY, crafted('"@method"'), method="POST", now=HMAC_NOW
+        )
+
+
+def _resolver_raising(exc: Exception) -> Callable[[str], object]:
+    def resolver(key_id: str) -> object:
+        raise exc
+
+    return resolver
+
+
+@pytest.mark.parametrize(
+    "resolver",
+    [
+        _resolver_raising(RuntimeError("db down: secret-ish detail")),
+        _resolver_raising(ValueError("secret-ish detail")),
+        lambda key_id: "not a key: secret-ish detail",  # ConfigurationError when loaded
+        lambda key_id: 12345,
+    ],
+    ids=["runtime-error", "value-error", "bad-pem-text", "wrong-type"],
+)
+def test_a_failing_resolver_means_an_unknown_key_id_logged_once_without_detail(
+    resolver: Callable[[str], object], caplog: pytest.LogCaptureFixture
+) -> None:
+    scheme = HTTPMessageSignatures(required_components=("@method",))
+    verifier = Verifier(scheme, resolver, nonce_store=None)
+    caplog.set_level(logging.WARNING, logger="hookseal")
+    for _ in range(2):
+        with pytest.raises(SignatureMismatch) as info:
+            verifier.verify(BODY, crafted('"@method"'), method="POST", now=HMAC_NOW)
+        assert info.value.reason == "unknown_key_id"
+    resolver_lines = [r.getMessage() for r in caplog.records if "resolver" in r.getMessage()]
+    assert len(resolver_lines) == 1  # once per exception class
+    assert "secret-ish" not in caplog.text
+
+
+# -- keys given where they do not belong -------------------------------------------------------
+
+
+def test_scheme_key_entry_points_refuse_misuse() -> None:
+    scheme = HTTPMessageSignatures()
+    with pytest.raises(ConfigurationError, match="secrets=\\{keyid: key\\}"):
+        scheme.load_key(HMAC_KEY)
+    with pytest.raises(ConfigurationError, match="Signer"):
+        scheme.sign(HMAC_KEY, BODY, timestamp=HMAC_NOW, msg_id="m", url=None, method="POST")
+    signing = scheme.load_signing_key(("k1", HMAC_KEY))
+    assert repr(signing) == "_SigningKey('k1', '**********')"
+    assert HMAC_KEY.hex() not in repr(signing)
+
+
+def test_the_signer_refuses_a_public_key_object() -> None:
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    with pytest.raises(ConfigurationError, match="signing needs the private key"):
+        Signer(HTTPMessageSignatures(), ("k1", public))
+
+
+def test_an_rsa_key_shorter_than_2048_bits_is_refused() -> None:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    with pytest.raises(ConfigurationError, match="1024-bit RSA key; at least 2048"):
+        hmac_verifier(HTTPMessageSignatures(), {"k1": ("rsa-pss-sha512", weak)})

@@ -280,3 +280,16 @@ def test_key_objects_and_raw_bytes_are_accepted() -> None:
 def test_bad_private_keys_are_refused(secret: object) -> None:
     with pytest.raises(ConfigurationError):
         Signer(SCHEME, secret)
+
+
+def test_a_non_canonical_signature_s_plus_l_is_refused() -> None:
+    """S + L is the same signature to a lax verifier, and Discord's replay key is the signature."""
+    ed25519_order = 2**252 + 27742317777372353535851937790883648493  # RFC 8032, section 5.1
+    verifier = Verifier(SCHEME, RFC_PUBLIC, nonce_store=None)
+    raw = bytes.fromhex(DC1_SIG)
+    s = int.from_bytes(raw[32:], "little") + ed25519_order
+    assert s < 2**256
+    forged = (raw[:32] + s.to_bytes(32, "little")).hex()
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(DC1_BODY, {SIG: forged, TS: str(DC1_TS)}, now=DC1_TS)
+    assert verifier.verify(DC1_BODY, {SIG: DC1_SIG, TS: str(DC1_TS)}, now=DC1_TS).body == DC1_BODY

@@ -373,3 +373,14 @@ def test_allow_sha1_must_be_a_bool() -> None:
     with pytest.raises(ConfigurationError):
         GitHub(allow_sha1="yes")
     assert repr(GitHub(allow_sha1=True)) == "GitHub(allow_sha1=True)"
+
+
+@pytest.mark.parametrize("shape", ["dict", "lines"])
+def test_a_delivery_without_its_delivery_id_is_accepted_with_no_message_id(shape: str) -> None:
+    """The X-GitHub-Delivery header is not signed: without it, nothing identifies the message."""
+    headers = Signer(GitHub(), DOCS_SECRET).sign(DOCS_BODY, msg_id=DELIVERY)
+    del headers["X-GitHub-Delivery"]
+    given_headers = headers if shape == "dict" else Headers(list(headers.items()))
+    verified = verifier(DOCS_SECRET).verify(DOCS_BODY, given_headers)
+    assert verified.msg_id is None
+    assert verified.replay_key == make_replay_key("github", bytes.fromhex(DOCS_SIGNATURE[7:]))

@@ -12,7 +12,9 @@ The SDK (``hubspot.utils.signature.Signature``) is a differential oracle, both d
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import importlib
 import os
 import struct
@@ -111,6 +113,30 @@ def test_v3_window_in_milliseconds_both_ways() -> None:
         verifier.verify(BODY, headers, url=URL, now=now + 301)
     with pytest.raises(TimestampOutOfTolerance):
         verifier.verify(BODY, headers, url=URL, now=now - 301)
+
+
+@pytest.mark.parametrize(
+    ("millis", "now", "reason"),
+    [
+        (1_700_000_300_000, 1_700_000_000, None),
+        (1_700_000_300_001, 1_700_000_000, "timestamp_in_future"),
+        (1_699_999_700_700, 1_700_000_000.5, None),  # 299.8 s old
+        (1_699_999_700_200, 1_700_000_000.5, "timestamp_too_old"),  # 300.3 s old
+    ],
+)
+def test_v3_window_is_exact_in_milliseconds(millis: int, now: float, reason: str | None) -> None:
+    # The window is checked in the unit sent: rounding the milliseconds down to seconds first
+    # let up to 999 ms more into the future and refused genuine deliveries at its old edge.
+    line = b"POST" + URL.encode() + BODY + str(millis).encode()
+    mac = hmac.new(SECRET.encode(), line, hashlib.sha256).digest()
+    headers = {V3: base64.b64encode(mac).decode(), TS: str(millis)}
+    verifier = _v3(nonce_store=None)
+    if reason is None:
+        assert verifier.verify(BODY, headers, url=URL, now=now).timestamp == millis // 1000
+        return
+    with pytest.raises(TimestampOutOfTolerance) as caught:
+        verifier.verify(BODY, headers, url=URL, now=now)
+    assert caught.value.reason == reason
 
 
 def test_v3_digit_moved_between_body_and_timestamp_is_refused() -> None:

@@ -143,3 +143,24 @@ def test_any_body_raises_only_verification_errors(body: bytes) -> None:
     except VerificationError:
         return
     raise AssertionError("a random body verified")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The same member twice: parsers disagree on which one wins, so the body has no one
+        # reading. Refused before the MAC, as Amazon SNS bodies are (the same strict parser).
+        b'{"signature": %s, "event-data": {"event": "delivered"}, "event-data": {"event": "x"}}'
+        % json.dumps(_signature()).encode(),
+        b'{"signature": %s, "signature": %s}'
+        % (json.dumps(_signature(ts=NOW - 1)).encode(), json.dumps(_signature()).encode()),
+        b'{"signature": %s, "event-data": {"score": NaN}}' % json.dumps(_signature()).encode(),
+        b'{"signature": %s, "event-data": {"score": -Infinity}}'
+        % json.dumps(_signature()).encode(),
+    ],
+    ids=["duplicate-event-data", "duplicate-signature", "nan", "infinity"],
+)
+def test_ambiguous_json_is_refused_even_with_a_genuine_signature(body: bytes) -> None:
+    with pytest.raises(MalformedHeader) as caught:
+        _verifier(nonce_store=None).verify(body, {}, now=NOW)
+    assert caught.value.reason == "malformed_header"

@@ -95,6 +95,28 @@ def test_window_both_ways_in_milliseconds() -> None:
         verifier.verify(BODY, seconds, now=NOW)
 
 
+@pytest.mark.parametrize(
+    ("millis", "now", "reason"),
+    [
+        ((NOW + 300) * 1000, NOW, None),
+        ((NOW + 300) * 1000 + 1, NOW, "timestamp_in_future"),
+        ((NOW - 300) * 1000 + 700, NOW + 0.5, None),  # 299.8 s old
+        ((NOW - 300) * 1000 + 200, NOW + 0.5, "timestamp_too_old"),  # 300.3 s old
+    ],
+)
+def test_window_is_exact_in_milliseconds(millis: int, now: float, reason: str | None) -> None:
+    # The window is checked in the unit sent: rounding the milliseconds down to seconds first
+    # let up to 999 ms more into the future and refused genuine deliveries at its old edge.
+    header = {HEADER: f"{millis},{_mac(ts=str(millis))}"}
+    verifier = _verifier(nonce_store=None)
+    if reason is None:
+        assert verifier.verify(BODY, header, now=now).timestamp == millis // 1000
+        return
+    with pytest.raises(TimestampOutOfTolerance) as caught:
+        verifier.verify(BODY, header, now=now)
+    assert caught.value.reason == reason
+
+
 def test_exact_replay_is_refused() -> None:
     verifier = _verifier(nonce_store=MemoryNonceStore())
     verifier.verify(BODY, {HEADER: f"{MS},{_mac()}"}, now=NOW)

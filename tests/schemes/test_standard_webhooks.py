@@ -28,9 +28,8 @@ from hookseal import (
     Verifier,
 )
 from hookseal._keys import HMACKey
-from hookseal._limits import Limits
 from hookseal.schemes import StandardWebhooks
-from hookseal.schemes.base import make_replay_key
+from hookseal.schemes.base import Limits, make_replay_key
 
 # --- Published vectors -------------------------------------------------------------------
 # SW-1: standard-webhooks/standard-webhooks libraries/python/tests/test_webhooks.py
@@ -140,28 +139,30 @@ class TestPublishedVectors:
         assert base64.b64encode(public).decode() == "ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g="
 
 
+# A hypothesis test is a module-level function: a @given method of a class would run from two
+# instances (the fast and general params of conftest.py), which hypothesis refuses.
+@given(
+    body=st.binary(max_size=512),
+    msg_id=st.from_regex(r"msg_[A-Za-z0-9_-]{1,40}", fullmatch=True),
+)
+def test_ed25519_independent_signature_verifies(body: bytes, msg_id: str) -> None:
+    """v1a has no published vectors: check against cryptography computed in the test."""
+    private, whsk, whpk = _ed25519_pair()
+    ts = 1_700_000_000
+    independent = private.sign(f"{msg_id}.{ts}.".encode() + body)
+    sig = "v1a," + base64.b64encode(independent).decode()
+    # Ed25519 is deterministic: hookseal's Signer produces the same signature.
+    assert Signer(SCHEME, whsk).sign(body, timestamp=ts, msg_id=msg_id)["webhook-signature"] == sig
+    verifier = _verifier(whpk)
+    assert verifier.verify(body, _headers(msg_id, ts, sig), now=ts).msg_id == msg_id
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(body + b"x", _headers(msg_id, ts, sig), now=ts)
+    with pytest.raises(SignatureMismatch):
+        verifier.verify(body, _headers(msg_id, ts + 1, sig), now=ts)
+
+
 class TestEd25519:
     """v1a has no published vectors: check against cryptography computed in the test."""
-
-    @given(
-        body=st.binary(max_size=512),
-        msg_id=st.from_regex(r"msg_[A-Za-z0-9_-]{1,40}", fullmatch=True),
-    )
-    def test_independent_signature_verifies(self, body: bytes, msg_id: str) -> None:
-        private, whsk, whpk = _ed25519_pair()
-        ts = 1_700_000_000
-        independent = private.sign(f"{msg_id}.{ts}.".encode() + body)
-        sig = "v1a," + base64.b64encode(independent).decode()
-        # Ed25519 is deterministic: hookseal's Signer produces the same signature.
-        assert (
-            Signer(SCHEME, whsk).sign(body, timestamp=ts, msg_id=msg_id)["webhook-signature"] == sig
-        )
-        verifier = _verifier(whpk)
-        assert verifier.verify(body, _headers(msg_id, ts, sig), now=ts).msg_id == msg_id
-        with pytest.raises(SignatureMismatch):
-            verifier.verify(body + b"x", _headers(msg_id, ts, sig), now=ts)
-        with pytest.raises(SignatureMismatch):
-            verifier.verify(body, _headers(msg_id, ts + 1, sig), now=ts)
 
     def test_bad_v1a_signatures(self) -> None:
         private, _whsk, whpk = _ed25519_pair()
@@ -551,33 +552,6 @@ def test_errors_do_not_leak() -> None:
     ).decode()
     for secret_part in (wrong[6:], expected, VALID_B64, SW1_BODY.decode()):
         assert secret_part not in text
-
-
-hostile_text = st.lists(
-    st.sampled_from([*"v1a2,. =+/AQgE0\x00é-_", VALID_B64, SW1_ID, str(SW1_TS)]), max_size=12
-).map("".join)
-
-
-@given(sig=hostile_text, msg_id=hostile_text, ts=hostile_text)
-def test_fast_and_general_paths_agree(sig: str, msg_id: str, ts: str) -> None:
-    headers = {"webhook-signature": sig, "webhook-id": msg_id, "webhook-timestamp": ts}
-    keys = SCHEME.load_keys(SW1_SECRET)
-    limits = Limits()
-
-    def outcome(call: object) -> object:
-        try:
-            verified = call()  # type: ignore[operator]
-        except VerificationError as exc:
-            return type(exc), exc.reason
-        return verified.replay_key, verified.msg_id, verified.timestamp
-
-    fast = outcome(
-        lambda: Verifier(StandardWebhooks(), SW1_SECRET, nonce_store=None).verify(
-            SW1_BODY, headers, now=NOW
-        )
-    )
-    general = outcome(lambda: SCHEME._check_general(SW1_BODY, headers, keys, limits, NOW))
-    assert fast == general
 
 
 @given(body=st.binary(max_size=2048), raw=secrets_st, msg_id=msg_ids)

@@ -12,6 +12,7 @@ Vectors:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
@@ -216,7 +217,10 @@ def _short_id(value: object) -> str | None:
         ("", MissingHeader, "missing_header"),
         ("   ", MissingHeader, "missing_header"),
         (f"t={NOW},", MalformedHeader, "malformed_header"),
-        (f"t={NOW}", SignatureMismatch, "no_supported_signature"),
+        # No signature at all, and a space after a comma, are malformed, as for Stripe's own
+        # header (the same parser): only other versions make no_supported_signature.
+        (f"t={NOW}", MalformedHeader, "malformed_header"),
+        (f"t={NOW}, v1={_H}", MalformedHeader, "malformed_header"),
         (f"v1={_H}", MalformedHeader, "malformed_header"),
         (f"t={NOW},t={NOW},v1={_H}", MalformedHeader, "malformed_header"),
         (f"t={NOW},,v1={_H}", MalformedHeader, "malformed_header"),
@@ -387,3 +391,36 @@ def test_sanity_window_is_in_milliseconds() -> None:
     seconds = _mac("test", 1633519811, SAN1_BODY)  # a seconds timestamp is 1970 here
     with pytest.raises((TimestampOutOfTolerance, MalformedHeader)):
         verifier.verify(SAN1_BODY, {SANITY: f"t=1633519811,v1={seconds}"}, now=1633519811)
+
+
+def _sanity_header(secret: str, millis: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{millis}.".encode() + body, hashlib.sha256).digest()
+    return f"t={millis},v1=" + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("offset_ms", "reason"),
+    [(300_000, None), (300_001, "timestamp_in_future"), (-300_000, None)],
+)
+def test_sanity_window_is_exact_in_milliseconds(offset_ms: int, reason: str | None) -> None:
+    # 1 ms past now + max_future is refused: the window is checked in the unit sent, not
+    # after rounding the milliseconds down to seconds (which let up to 999 ms more through).
+    now = 1_700_000_000
+    value = _sanity_header("test", now * 1000 + offset_ms, SAN1_BODY)
+    verifier = _verifier(Sanity, "test", nonce_store=None)
+    if reason is None:
+        assert verifier.verify(SAN1_BODY, {SANITY: value}, now=now)
+        return
+    with pytest.raises(TimestampOutOfTolerance) as caught:
+        verifier.verify(SAN1_BODY, {SANITY: value}, now=now)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("cls", SCHEMES)
+def test_seconds_timestamps_have_at_most_twelve_digits(cls: type) -> None:
+    # As for Stripe, Paddle and every seconds timestamp: 13 digits is malformed, not "future".
+    raw = "1" * 13
+    value = f"t={raw},v1={_mac(SECRET, raw, BODY)}"
+    with pytest.raises(MalformedHeader) as caught:
+        _verifier(cls).verify(BODY, {HEADERS[cls]: value}, now=NOW)
+    assert caught.value.reason == "malformed_timestamp"

@@ -126,3 +126,12 @@ def test_missing_url_is_a_caller_bug_and_bad_config_is_refused() -> None:
     for bad in ("/callback", "ftp://example.com/", 42):
         with pytest.raises(ConfigurationError):
             Trello(callback_url=bad)  # type: ignore[arg-type]
+
+
+def test_non_ascii_request_url_is_refused_even_with_a_matching_signature() -> None:
+    # A URL has one spelling on the wire (non-ASCII percent-encoded): as for Square and
+    # HubSpot, a request URL that is not printable ASCII is a bad request, before any MAC.
+    url = URL + "/é"
+    with pytest.raises(MalformedHeader) as caught:
+        _verifier().verify(BODY, {HEADER: _sig(url=url)}, url=url)
+    assert caught.value.header == "url"

@@ -161,7 +161,8 @@ TOKENS = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_
 HOSTS = st.from_regex(r"[a-z][a-z0-9-]{0,12}(\.[a-z]{2,6}){1,2}", fullmatch=True)
 SEGMENTS = st.text(alphabet=string.ascii_letters + string.digits + "-._~", max_size=8)
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=16)
-# Names are never empty: a nameless form field ("=value") is refused (tests/security_fixes).
+# Names are never empty: a nameless form field ("=value") is refused (see
+# test_form_fields_without_a_name_are_refused).
 NAMES = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=16)
 PAIRS = st.lists(st.tuples(NAMES, TEXT), max_size=8)
 
@@ -723,3 +724,45 @@ def test_an_overlong_url_is_refused_before_its_spellings_are_built() -> None:
     with pytest.raises(MalformedHeader) as raised:
         verifier.verify(b"", {"X-Twilio-Signature": "AAAA"}, url=url, now=1_700_000_000)
     assert raised.value.reason == "malformed_header"
+
+
+# -- the body is bound by bodySHA256 whatever the Content-Type says ------------------------------
+# Twilio's algorithm (https://www.twilio.com/docs/usage/webhooks/webhooks-security): JSON bodies
+# carry bodySHA256 in the signed URL; form bodies have their parameters signed.
+
+
+def url_signature(url: str, params: str = "") -> str:
+    mac = hmac.new(TOKEN.encode(), (url + params).encode(), hashlib.sha1).digest()
+    return base64.b64encode(mac).decode()
+
+
+@pytest.mark.parametrize("forged", [b"", b"Status=completed", JSON_BODY])
+@pytest.mark.parametrize(
+    "content_type", [FORM, FORM + "; charset=utf-8", "Application/X-WWW-Form-Urlencoded"]
+)
+def test_a_form_content_type_cannot_skip_the_body_hash_of_a_signed_url(
+    forged: bytes, content_type: str
+) -> None:
+    """A URL signed with bodySHA256 binds the body even when the request claims a form."""
+    headers = {SIG: url_signature(URI_WITH_BODY), "Content-Type": content_type}
+    with pytest.raises(SignatureMismatch):
+        verifier(TOKEN).verify(forged, headers, url=URI_WITH_BODY)
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+def test_the_body_hash_is_checked_for_any_other_content_type(content_type: str | None) -> None:
+    headers = {SIG: url_signature(URI_WITH_BODY)}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    verifier(TOKEN).verify(JSON_BODY, headers, url=URI_WITH_BODY)
+    for forged in (b"", b"{}", JSON_BODY + b"\n"):
+        with pytest.raises(SignatureMismatch):
+            verifier(TOKEN).verify(forged, headers, url=URI_WITH_BODY)
+
+
+@pytest.mark.parametrize(("body", "signed"), [(b"=x", "x"), (b"a=1&=x", "xa1"), (b"=", "")])
+def test_form_fields_without_a_name_are_refused(body: bytes, signed: str) -> None:
+    url = "https://example.com/tw"
+    headers = {SIG: url_signature(url, signed), "Content-Type": FORM}
+    with pytest.raises(SignatureMismatch):
+        verifier(TOKEN).verify(body, headers, url=url)

@@ -284,3 +284,15 @@ def test_any_header_text_raises_only_verification_errors(value: str) -> None:
     except VerificationError:
         return
     raise AssertionError("a random header verified")
+
+
+def test_a_zero_padded_copy_of_a_genuine_timestamp_is_malformed() -> None:
+    """One spelling per number: 't=01700000000000' is refused before any MAC, not re-read."""
+    now = 1_700_000_000
+    genuine = Signer(WorkOS(), WO1_SECRET).sign(b"{}", timestamp=now)
+    assert _verifier().verify(b"{}", genuine, now=now).timestamp == now
+    padded = genuine[HEADER].replace(f"t={now}000,", f"t=0{now}000,")
+    assert padded != genuine[HEADER]
+    with pytest.raises(MalformedHeader) as caught:
+        _verifier().verify(b"{}", {HEADER: padded}, now=now)
+    assert caught.value.reason == "malformed_timestamp"

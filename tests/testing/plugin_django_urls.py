@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from hookseal import Verifier
-from hookseal.contrib.django import webhook_view
+from hookseal.contrib.django import verify_webhook
 from hookseal.schemes import Slack
 from hookseal.stores.memory import MemoryNonceStore
 
@@ -14,12 +14,12 @@ SECRET = "plugin-django-slack-signing-secret"
 VERIFIER = Verifier(Slack(), SECRET, nonce_store=MemoryNonceStore())
 
 
-@webhook_view(VERIFIER)
+@verify_webhook(VERIFIER)
 def slack_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(request.webhook.body)  # type: ignore[attr-defined]
 
 
-@webhook_view(VERIFIER)
+@verify_webhook(VERIFIER)
 async def slack_async_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(request.webhook.body)  # type: ignore[attr-defined]
 

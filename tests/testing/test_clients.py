@@ -105,7 +105,7 @@ def starlette_client():
     from starlette.routing import Route
     from starlette.testclient import TestClient
 
-    from hookseal.contrib.starlette import HookSealMiddleware
+    from hookseal.contrib.starlette import WebhookMiddleware
 
     async def stripe_hook(request: Request) -> Response:
         verified = request.state.webhook
@@ -114,7 +114,7 @@ def starlette_client():
 
     app = Starlette(routes=[Route("/hooks/stripe", stripe_hook, methods=["POST"])])
     verifier = Verifier(Stripe(), STRIPE_SECRET, nonce_store=MemoryNonceStore())
-    protected = HookSealMiddleware(app, {"/hooks/stripe": verifier})
+    protected = WebhookMiddleware(app, {"/hooks/stripe": verifier})
     with TestClient(protected) as client:
         yield client
 
@@ -202,3 +202,32 @@ def test_explicit_frozen_clock_without_the_fixture(hookseal_sign) -> None:
     verifier = Verifier(GitHub(), GITHUB_SECRET, nonce_store=None, clock=clock)
     delivery = hookseal_sign("github", GITHUB_SECRET, BODY)
     assert verifier.verify(delivery.body, delivery.headers).scheme == "github"
+
+
+def test_frozen_clock_repr_shows_the_time() -> None:
+    clock = FrozenClock(1_700_000_000)
+    clock.advance(1.5)
+    assert repr(clock) == "FrozenClock(now=1700000001.5)"
+
+
+def test_django_send_helpers_default_the_content_type_to_json() -> None:
+    """Without a Content-Type, Django requests go out as application/json (Django's own client)."""
+    import django
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    if not settings.configured:  # another test module may have configured Django already
+        settings.configure(SECRET_KEY="hookseal-plugin-tests-only", ALLOWED_HOSTS=["*"],
+                           INSTALLED_APPS=[], USE_TZ=True, LOGGING_CONFIG=None)  # fmt: skip
+        django.setup()
+
+    from hookseal.testing import sign_delivery
+
+    delivery = sign_delivery("github", GITHUB_SECRET, b"[1]", content_type=None)
+    assert delivery.extra_headers == {}
+    request = delivery.send_django(RequestFactory(), "/hook/")
+    assert request.content_type == "application/json"
+    assert request.body == b"[1]"
+    assert request.headers["X-Hub-Signature-256"] == delivery.headers["X-Hub-Signature-256"]
+    typed = sign_delivery("github", GITHUB_SECRET, b"a=1", content_type="text/plain")
+    assert typed.send_django(RequestFactory(), "/hook/").content_type == "text/plain"

@@ -35,3 +35,19 @@ def test_the_check_would_notice_an_optional_module():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert "json" in result.stdout.strip().split(",")
+
+
+def test_lazy_packages_list_their_exports_and_refuse_other_names() -> None:
+    import pytest
+
+    import hookseal.schemes
+    import hookseal.stores
+
+    assert dir(hookseal.schemes) == sorted(hookseal.schemes.__all__)
+    assert "HTTPMessageSignatures" in dir(hookseal.schemes)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = hookseal.schemes.Nope  # type: ignore[attr-defined]
+    assert dir(hookseal.stores) == sorted(hookseal.stores.__all__)
+    assert "SQLiteNonceStore" in dir(hookseal.stores)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = hookseal.stores.Nope  # type: ignore[attr-defined]

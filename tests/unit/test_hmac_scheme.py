@@ -11,12 +11,15 @@ import pytest
 
 from hookseal import (
     ConfigurationError,
+    MalformedHeader,
     SignatureMismatch,
     Signer,
     TimestampOutOfTolerance,
     Verifier,
 )
 from hookseal.schemes import HMACScheme
+from hookseal.testing import sign_delivery
+from stable_ids import stable_repr
 
 from ._support import BODY, NOW, SCHEME_OPTIONS, SECRET
 
@@ -276,7 +279,7 @@ def test_exactly_max_signatures_is_accepted(make_scheme, make_verifier, sign):
         {"template": "nothing signed"},
         {"timestamp_header": "X-Timestamp", "template": "{body}"},  # unsigned, not allowed
     ],
-    ids=repr,
+    ids=stable_repr,
 )
 def test_bad_scheme_configuration_is_refused_at_construction(options, make_scheme):
     with pytest.raises(ConfigurationError):
@@ -303,7 +306,7 @@ def test_bad_scheme_configuration_is_refused_at_construction(options, make_schem
         None,
         {"key-id": "secret"},  # mappings are only for schemes that name keys (RFC 9421)
     ],
-    ids=repr,
+    ids=stable_repr,
 )
 def test_bad_secrets_are_refused_at_construction(secret, make_scheme):
     scheme = make_scheme()
@@ -343,7 +346,7 @@ def test_configuration_error_is_a_value_error():
         {"allowlist": object()},
         {"on_event": "not callable"},
     ],
-    ids=repr,
+    ids=stable_repr,
 )
 def test_bad_verifier_options_are_refused_at_construction(options, make_scheme):
     with pytest.raises(ConfigurationError):
@@ -388,3 +391,75 @@ def test_a_secret_given_as_an_option_is_not_echoed(option):
         HMACScheme("X-Signature", **{option: secret})
     assert secret not in str(raised.value)
     assert secret not in repr(raised.value)
+
+
+# -- field boundaries in the template ------------------------------------------------------------
+# With "{id}{timestamp}{body}" the bytes "evt_100" + "1700000000" also read as "evt_1" +
+# "001700000000": the same signature, another id, another replay key.
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{id}{timestamp}{body}",
+        "{id}.{timestamp}{body}",
+        "{timestamp}{body}",
+        "{id}{body}",
+        "{id}x{timestamp}.{body}",
+        "{timestamp}.{id}9{body}",
+        "v1:{id}ab{timestamp}:{body}",
+    ],
+)
+def test_templates_with_movable_field_boundaries_are_refused(template):
+    with pytest.raises(ConfigurationError, match="ambiguous"):
+        HMACScheme(
+            "X-Sig",
+            timestamp_header="X-Ts" if "{timestamp}" in template else None,
+            id_header="X-Id" if "{id}" in template else None,
+            template=template,
+        )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{body}",
+        "{timestamp}.{body}",
+        "{id}.{timestamp}.{body}",
+        "v1:{id}:{timestamp}:{body}",
+        "{id}a.{timestamp}-{body}",
+    ],
+)
+def test_templates_with_separated_fields_sign_and_verify(template):
+    scheme = HMACScheme(
+        "X-Sig",
+        timestamp_header="X-Ts" if "{timestamp}" in template else None,
+        id_header="X-Id" if "{id}" in template else None,
+        template=template,
+    )
+    headers = Signer(scheme, SECRET).sign(BODY, timestamp=NOW, msg_id="evt_100")
+    assert Verifier(scheme, SECRET, nonce_store=None).verify(BODY, headers, now=NOW).body == BODY
+
+
+def test_a_zero_padded_timestamp_or_a_separator_in_the_id_is_malformed():
+    scheme = HMACScheme(
+        "X-Sig", timestamp_header="X-Ts", id_header="X-Id", template="{id}.{timestamp}.{body}"
+    )
+    verifier = Verifier(scheme, SECRET, nonce_store=None)
+    headers = Signer(scheme, SECRET).sign(BODY, timestamp=NOW, msg_id="evt")
+    with pytest.raises(MalformedHeader) as info:
+        verifier.verify(BODY, {**headers, "X-Ts": "0" + str(NOW)}, now=NOW)
+    assert info.value.reason == "malformed_timestamp"
+    with pytest.raises(MalformedHeader):
+        verifier.verify(BODY, {**headers, "X-Id": "evt.1"}, now=NOW)
+
+
+def test_an_id_header_outside_the_template_is_optional_but_still_checked():
+    scheme = HMACScheme("X-Sig", id_header="X-Id")
+    verifier = Verifier(scheme, SECRET, nonce_store=None)
+    delivery = sign_delivery(scheme, SECRET, b"{}", msg_id="id-1")
+    without_id = delivery.without("X-Id")
+    assert "X-Id" not in without_id.headers
+    assert verifier.verify(without_id.body, without_id.headers, now=NOW).msg_id is None
+    with pytest.raises(MalformedHeader):
+        verifier.verify(b"{}", {**without_id.headers, "X-Id": "bad id\x01"}, now=NOW)

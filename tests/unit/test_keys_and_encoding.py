@@ -131,10 +131,13 @@ def test_base64_decoder_refuses_junk(suffix):
         decode_base64(good + suffix, "h")
 
 
-TIMESTAMP = re.compile(r"[0-9]{1,12}")
+TIMESTAMP = re.compile(r"0|[1-9][0-9]{0,11}")  # one spelling per number: no leading zero
 
 
 @given(st.text(max_size=20))
+@example("00")
+@example("01")
+@example("0")
 def test_timestamp_parser_accepts_exactly_ascii_digits(text):
     if TIMESTAMP.fullmatch(text):
         assert parse_timestamp(text, "t") == int(text)
@@ -159,9 +162,42 @@ def test_timestamp_parser_accepts_exactly_ascii_digits(text):
         "inf",
         "1_000",
         "\u0661\u0662",
+        # Leading zeros: with "{id}{timestamp}" the bytes "evt_1" + "001700000000" would read
+        # as "evt_100" + "1700000000", another id with the same signature.
+        "00",
+        "01",
+        "01700000000",
+        "001700000000",
+        "0000000000",
     ],
 )
 def test_timestamp_parser_refuses(value):
     with pytest.raises(MalformedHeader) as info:
         parse_timestamp(value, "X-Timestamp")
     assert (info.value.reason, info.value.header) == ("malformed_timestamp", "X-Timestamp")
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1))
+def test_timestamp_parser_accepts_each_number_in_its_one_spelling(number):
+    assert parse_timestamp(str(number), "X-Ts") == number
+
+
+# Keys shorter than, equal to and longer than the block size (64 for SHA-256, 128 for
+# SHA-384/512): a longer key is hashed first, as RFC 2104 says.
+@given(
+    key=st.binary(min_size=1, max_size=200),
+    first=st.binary(max_size=3000),
+    second=st.binary(max_size=3000),
+)
+def test_hmac_key_prepared_states_are_not_consumed_between_calls(key, first, second):
+    prepared = HMACKey(key)
+    prepared.digest_parts(first, second)
+    assert prepared.digest_parts(second, first) == hmac.digest(key, second + first, "sha256")
+
+
+def test_hmac_key_hashes_a_utf8_megabyte_as_the_exact_bytes():
+    body = ("\N{GRINNING FACE}" * (1 << 18)).encode()
+    assert len(body) == 1 << 20
+    key = b"k" * 32
+    prefix = b"msg_1.1700000000."
+    assert HMACKey(key).digest_parts(prefix, body) == hmac.digest(key, prefix + body, "sha256")

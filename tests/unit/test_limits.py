@@ -93,3 +93,28 @@ def test_bounds_are_read_only() -> None:
 
 def test_body_limit_none_is_the_generic_default() -> None:
     assert Limits(max_body_bytes=None).max_body_bytes == 1024 * 1024
+
+
+def test_repr_shows_every_limit() -> None:
+    limits = Limits(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3)
+    assert repr(limits) == (
+        "Limits(tolerance=60, max_body_bytes=10, max_header_bytes=20, max_signatures=3, "
+        f"max_id_length={limits.max_id_length})"
+    )
+
+
+def test_a_verifiers_limits_cannot_be_changed_or_deleted() -> None:
+    """The verifier prepares its checks from its limits once: a change would reach some paths."""
+    from hookseal import Verifier
+    from hookseal.schemes import Stripe
+
+    verifier = Verifier(Stripe(), "whsec_stripe_secret", nonce_store=None)
+    with pytest.raises(AttributeError, match="read-only"):
+        verifier.limits.tolerance = 10  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="read-only"):
+        del verifier.limits.max_header_bytes  # type: ignore[misc]
+
+
+def test_a_tolerance_beyond_2_53_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="2\\*\\*53"):
+        Limits(tolerance=10**400)

@@ -29,6 +29,7 @@ from hookseal import (
 )
 from hookseal.schemes import HMACScheme
 from hookseal.stores.memory import MemoryNonceStore
+from stable_ids import stable_repr
 
 from ._support import BODY, NOW, SECRET
 
@@ -75,7 +76,7 @@ def test_now_defaults_to_the_system_clock(make_scheme, make_verifier, sign):
     assert verifier.verify(BODY, fresh).timestamp == int(fresh["X-Timestamp"])
 
 
-@pytest.mark.parametrize("body", ["text", None, 123, ["b"]], ids=repr)
+@pytest.mark.parametrize("body", ["text", None, 123, ["b"]], ids=stable_repr)
 def test_non_bytes_body_is_a_type_error(body, make_scheme, make_verifier, sign):
     scheme = make_scheme()
     with pytest.raises(TypeError, match="raw request bytes"):
@@ -641,6 +642,8 @@ async def test_cancelled_while_the_store_is_writing_leaves_no_record(make_scheme
     """One key, cancelled while its (slow) reservation is in flight after the write."""
 
     class WritesThenHangs(MemoryNonceStore):
+        reserve_blocks = True  # its areserve waits: averify must await it, not call reserve
+
         def __init__(self) -> None:
             super().__init__()
             self.reached = asyncio.Event()
@@ -713,3 +716,96 @@ def test_a_replay_record_lives_as_long_as_max_age_admits_the_delivery(make_schem
         verifier.verify(BODY, headers, now=NOW + 3600)
     with pytest.raises(ReplayedDelivery):
         verifier.verify(BODY, headers, now=NOW + 86_400)
+
+
+# -- store failures in averify, the clock option, the acceptance log line -----------------------
+
+
+class _SyncStoreThatFails:
+    def reserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        raise OSError("down")
+
+
+class _AsyncStoreThatFails:
+    async def areserve(self, key: bytes, expires_at: float, now: float) -> bool:
+        raise TimeoutError("slow")
+
+
+@pytest.mark.parametrize("store", [_SyncStoreThatFails(), _AsyncStoreThatFails()], ids=stable_repr)
+def test_averify_fails_closed_on_any_store_failure(make_scheme, sign, store):
+    scheme = make_scheme(**ID_TS)
+    verifier = Verifier(scheme, SECRET, nonce_store=store, on_event=lambda _event: None)
+    with pytest.raises(NonceStoreUnavailable) as info:
+        asyncio.run(verifier.averify(BODY, sign(scheme), now=NOW))
+    assert info.value.status_code == 503
+    assert "down" not in str(info.value)
+    assert "slow" not in str(info.value)
+
+
+def test_a_clock_that_is_not_callable_is_a_configuration_error(make_scheme):
+    with pytest.raises(ConfigurationError, match="clock"):
+        Verifier(make_scheme(), SECRET, clock=42)  # type: ignore[arg-type]
+
+
+def test_debug_turned_on_later_still_logs_acceptances(make_scheme, sign, caplog):
+    """The verifier reads the logger's own memo of isEnabledFor: it must not go stale."""
+    scheme = make_scheme(**ID_TS)
+    verifier = Verifier(scheme, SECRET, nonce_store=None)
+    logger = logging.getLogger("hookseal")
+    previous = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        with caplog.at_level(logging.INFO, logger="hookseal"):
+            verifier.verify(BODY, sign(scheme, msg_id="msg_a"), now=NOW)
+            assert logger._cache.get(logging.DEBUG) is False  # the memo says "off"
+            assert not [r for r in caplog.records if "accepted delivery" in r.getMessage()]
+        with caplog.at_level(logging.DEBUG, logger="hookseal"):
+            verifier.verify(BODY, sign(scheme, msg_id="msg_b"), now=NOW)
+        accepted = [r.getMessage() for r in caplog.records if "accepted delivery" in r.getMessage()]
+        assert len(accepted) == 1
+        assert "msg_id=msg_b" in accepted[0]
+    finally:
+        logger.setLevel(previous)
+
+
+class _PreparingScheme(HMACScheme):
+    """A scheme that must download something first (as AmazonSNS does): it records the call."""
+
+    def __init__(self) -> None:
+        super().__init__("X-Signature")
+        object.__setattr__(self, "prepared", [])
+
+    async def aprepare(self, body, headers, keys, limits, now) -> None:  # type: ignore[override]
+        self.prepared.append(len(body))
+
+
+@pytest.mark.asyncio
+async def test_averify_checks_size_and_address_before_aprepare() -> None:
+    """A refused peer or an oversized body starts no download (the sync path's order)."""
+    from hookseal import ForbiddenAddress, IPAllowlist, PayloadTooLarge
+
+    scheme = _PreparingScheme()
+    verifier = Verifier(
+        scheme,
+        [SECRET],
+        nonce_store=None,
+        max_body_bytes=64,
+        allowlist=IPAllowlist(["192.0.2.0/24"]),
+    )
+    with pytest.raises(ForbiddenAddress):
+        await verifier.averify(b"{}", {}, remote_addr="203.0.113.9", now=NOW)
+    with pytest.raises(PayloadTooLarge):
+        await verifier.averify(b"x" * 65, {}, remote_addr="192.0.2.1", now=NOW)
+    assert scheme.prepared == []
+    headers = Signer(scheme, SECRET).sign(b"{}", timestamp=int(NOW))
+    await verifier.averify(b"{}", headers, remote_addr="192.0.2.1", now=NOW)
+    assert scheme.prepared == [2]
+
+
+def test_copies_of_a_verifier_are_the_verifier(make_scheme) -> None:
+    """A deep-copied configuration (Litestar copies routers) keeps one replay store."""
+    import copy
+
+    verifier = Verifier(make_scheme(), [SECRET])
+    assert copy.copy(verifier) is verifier
+    assert copy.deepcopy({"hooks": verifier})["hooks"] is verifier

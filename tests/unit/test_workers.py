@@ -25,6 +25,7 @@ def _single_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["app.py"])
     monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     for name in ("gunicorn", "uwsgi", "mod_wsgi"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(_verifier, "_warned_default_store", False)
@@ -32,6 +33,12 @@ def _single_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_single_process_is_not_flagged() -> None:
     assert several_workers() is None
+
+
+def test_aws_lambda_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent invocations run in separate environments: the default store sees one."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "webhook-receiver")
+    assert several_workers() == "AWS Lambda (one process per execution environment)"
 
 
 @pytest.mark.parametrize(
@@ -160,3 +167,7 @@ def test_uvicorn_with_two_workers_logs_the_warning(tmp_path: Path) -> None:
             output, _ = server.communicate(timeout=60)
     text = output.decode(errors="replace")
     assert text.count("one of several workers") >= 1, text
+
+
+def test_the_default_store_says_it_is_per_process() -> None:
+    assert repr(_verifier.DEFAULT_STORE) == "<per-process MemoryNonceStore>"

@@ -22,7 +22,7 @@ _PUBLIC_URL = re.compile(r"https?://[^/?#@\s]+(/[^?#\s]*)?")
 
 def signs_url(verifier: Verifier) -> bool:
     """Whether ``verifier``'s scheme declares that its signature covers the request URL."""
-    return bool(getattr(verifier.scheme, "signs_url", False))
+    return verifier.scheme.signs_url
 
 
 def check_public_url(public_url: object, where: str = "public_url") -> str | None:

@@ -1,12 +1,13 @@
-"""Django integration: ``@webhook_view``, ``HookSealMiddleware`` and ``DjangoCacheNonceStore``.
+"""Django integration: ``@verify_webhook``, ``WebhookMiddleware`` and ``DjangoCacheNonceStore``.
 
-``@webhook_view(verifier)`` protects one view (sync or async, under WSGI or ASGI) and exempts
-that view alone from CSRF checks; ``HookSealMiddleware`` protects the views that
+``@verify_webhook(verifier)`` protects one view (sync or async, under WSGI or ASGI) and exempts
+that view alone from CSRF checks; ``WebhookMiddleware`` protects the views that
 ``settings.HOOKSEAL`` names (by URL name or by a path resolved to its view at startup), under
 every URL that routes to them. Either way the view runs only for a delivery that passed every
-check, finds the :class:`~hookseal.Verified` at ``request.webhook``, and can read the same
-bytes again from ``request.body``; a verified request is authenticated by its signature and
-is exempt from CSRF checks. Rejections get the generic text for their status.
+check, finds the :class:`~hookseal.Verified` at ``request.webhook`` (or with
+``get_webhook(request)``), and can read the same bytes again from ``request.body``; a verified
+request is authenticated by its signature and is exempt from CSRF checks. Rejections get the
+generic text for their status.
 
 What Django lets an adapter bound: the adapter reads at most ``max_body_bytes + 1`` bytes
 into memory, and refuses a ``Content-Length`` over the limit before reading any. What the
@@ -14,7 +15,7 @@ server did before Django runs is outside its reach: under ASGI, Django's handler
 spooled the whole body (to memory up to ``FILE_UPLOAD_MAX_MEMORY_SIZE``, then to a temporary
 file), and some WSGI servers (waitress) buffer it too; limit the upload in front of Django
 (the server's or proxy's body limit, or wrap the ASGI application in
-:class:`hookseal.contrib.starlette.HookSealMiddleware`). Under WSGI, Django reads only
+:class:`hookseal.contrib.starlette.WebhookMiddleware`). Under WSGI, Django reads only
 ``Content-Length`` bytes, so a chunked body without one arrives empty and is refused.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -49,6 +51,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .._delivery import Delivery, Verified
 from .._errors import ConfigurationError, VerificationError
+from .._handshake import HandshakeReply
 from .._headers import Headers
 from .._verifier import Verifier
 from ..stores.django import DjangoCacheNonceStore
@@ -66,9 +69,10 @@ from ._common import (
     run_on_reject,
     status_for,
 )
+from ._handshakes import ahandshake_reply, handshake_reply, unsigned_handshake_reply
 from ._origin import check_public_url, exact_hosts, signs_url
 
-__all__ = ["DjangoCacheNonceStore", "HookSealMiddleware", "webhook_view"]
+__all__ = ["DjangoCacheNonceStore", "WebhookMiddleware", "get_webhook", "verify_webhook"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,7 +84,7 @@ def _headers(request: HttpRequest) -> Headers:
     """Header lines as received: raw ASGI lines (repeats kept), else Django's WSGI headers."""
     scope = getattr(request, "scope", None)
     if isinstance(scope, Mapping) and scope.get("headers") is not None:
-        return Headers(scope["headers"])
+        return Headers.from_asgi(scope["headers"])
     return Headers(list(request.headers.items()))
 
 
@@ -106,8 +110,8 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
 _NO_ORIGIN = (
     "{where} uses a scheme that signs the request URL ({scheme}), and without a trusted origin "
     "the URL would be rebuilt from the request's Host header, the client's claim. Set "
-    "public_url='https://your.public.host' on @webhook_view (settings.HOOKSEAL_PUBLIC_URL for "
-    "HookSealMiddleware): the base URL the sender is configured with; or list only exact host "
+    "public_url='https://your.public.host' on @verify_webhook (settings.HOOKSEAL_PUBLIC_URL for "
+    "WebhookMiddleware): the base URL the sender is configured with; or list only exact host "
     "names in settings.ALLOWED_HOSTS (no '*', no '.example.com' patterns)."
 )
 
@@ -152,10 +156,27 @@ def _accepted(request: HttpRequest, verified: Verified) -> None:
 
     CSRF protection must not refuse it after the replay record was made (the sender's retry
     would then be refused as a replay and the delivery lost): ``_dont_enforce_csrf_checks``
-    is the flag ``CsrfViewMiddleware`` and ``@csrf_protect`` read for exactly this.
+    is the flag ``CsrfViewMiddleware`` and ``@csrf_protect`` read for exactly this (Django's
+    test client sets it too); Django has no public per-request exemption.
     """
     request.webhook = verified
     request._dont_enforce_csrf_checks = True
+
+
+def get_webhook(request: HttpRequest) -> Verified:
+    """The :class:`~hookseal.Verified` delivery of ``request`` (``request.webhook``).
+
+    Raises:
+        LookupError: the request was not verified by hookseal (its view is not protected).
+    """
+    verified = getattr(request, "webhook", None)
+    if not isinstance(verified, Verified):
+        raise LookupError(
+            "This request was not verified by hookseal: its view is not protected. Decorate "
+            "the view with @verify_webhook(verifier), or name it in settings.HOOKSEAL with "
+            "hookseal.contrib.django.WebhookMiddleware in settings.MIDDLEWARE."
+        )
+    return verified
 
 
 def _rejection(
@@ -169,6 +190,28 @@ def _rejection(
     )
 
 
+def _response(reply: HandshakeReply) -> HttpResponse:
+    """The Django response for a handshake reply."""
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.all_headers():
+        if name.lower() != "content-type":
+            response[name] = value
+    return response
+
+
+def _unsigned_handshake(request: HttpRequest, verifier: Verifier) -> HttpResponse | None:
+    """The response to an unsigned handshake request (``GET ?challenge=``), or None."""
+    query = request.META.get("QUERY_STRING") or ""
+    method = request.method or "GET"
+    try:
+        headers = _headers(request)
+    except VerificationError:
+        return None  # unusable header lines: verification refuses them and says why
+    remote_addr = request.META.get("REMOTE_ADDR") or None
+    reply = unsigned_handshake_reply(verifier, method, str(query), headers, remote_addr)
+    return None if reply is None else _response(reply)
+
+
 def verify_request(
     request: HttpRequest,
     verifier: Verifier,
@@ -176,15 +219,24 @@ def verify_request(
     on_reject: RejectHook | None = None,
     public_url: str | None = None,
 ) -> HttpResponse | None:
-    """Verify ``request``: set ``request.webhook`` and return None, or return the rejection.
+    """Verify ``request``: set ``request.webhook`` and return None, or return the response.
+
+    The response is the rejection, or the reply to a subscription handshake (answered
+    without calling the view; see docs/handshakes.md).
 
     Raises:
         ConfigurationError: the scheme signs the URL and there is no trusted origin.
     """
+    answer = _unsigned_handshake(request, verifier)
+    if answer is not None:
+        return answer
     try:
         verified = verifier.verify_delivery(_prepare(request, verifier, public_url))
     except VerificationError as error:
         return _rejection(request, error, replay_status, on_reject)
+    reply = handshake_reply(verifier, verified)
+    if reply is not None:
+        return _response(reply)
     _accepted(request, verified)
     return None
 
@@ -197,18 +249,24 @@ async def averify_request(
     public_url: str | None = None,
 ) -> HttpResponse | None:
     """The asynchronous form of :func:`verify_request` (awaits the async nonce store)."""
+    answer = _unsigned_handshake(request, verifier)
+    if answer is not None:
+        return answer
     try:
         delivery = _prepare(request, verifier, public_url)
         verified = await verifier.averify_delivery(delivery)
     except VerificationError as error:
         return _rejection(request, error, replay_status, on_reject)
+    reply = await ahandshake_reply(verifier, verified)
+    if reply is not None:
+        return _response(reply)
     _accepted(request, verified)
     return None
 
 
 # -- the view decorator ---------------------------------------------------------------------
 
-#: Set on every ``@webhook_view`` wrapper (the verifier), so that the middleware can refuse a
+#: Set on every ``@verify_webhook`` wrapper (the verifier), so that the middleware can refuse a
 #: configuration that would verify the same delivery twice (the second check sees a replay).
 _VIEW_MARK = "_hookseal_verifier"
 
@@ -249,7 +307,7 @@ async def _arelease_if_failed(
         await verifier.arelease(verified)
 
 
-def webhook_view(
+def verify_webhook(
     verifier: Verifier,
     *,
     replay_status: int = 409,
@@ -291,7 +349,7 @@ def webhook_view(
     release = check_release_on_error(release_on_error)
     base_url = check_public_url(public_url)
     if signs_url(checked) and base_url is None and _settings_loaded():
-        _check_origin(checked, None, "The verifier given to @webhook_view")
+        _check_origin(checked, None, "The verifier given to @verify_webhook")
 
     def decorator(view: F) -> F:
         if iscoroutinefunction(view):
@@ -331,7 +389,7 @@ def webhook_view(
 
             wrapped = wrapper
         wrapped.csrf_exempt = True  # what django's csrf_exempt sets, for this view only
-        setattr(wrapped, _VIEW_MARK, checked)  # HookSealMiddleware refuses to verify it again
+        setattr(wrapped, _VIEW_MARK, checked)  # WebhookMiddleware refuses to verify it again
         return wrapped  # type: ignore[no-any-return]
 
     return decorator
@@ -442,7 +500,7 @@ def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object,
         for view in _views_for(key, where):
             if getattr(view, _VIEW_MARK, None) is not None:
                 raise ConfigurationError(
-                    f"{where} names a view already decorated with @webhook_view: each "
+                    f"{where} names a view already decorated with @verify_webhook: each "
                     "delivery would be verified twice and the second check would refuse it "
                     "as a replay. Remove the key or the decorator."
                 )
@@ -452,7 +510,7 @@ def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object,
                 raise ConfigurationError(
                     f"{where} and settings.HOOKSEAL[{keys[id(identity)]!r}] name the same view "
                     "with different verifiers. Give each sender its own view (or use "
-                    "@webhook_view)."
+                    "@verify_webhook)."
                 )
             views[id(identity)] = (identity, verifier)
             keys[id(identity)] = key
@@ -460,7 +518,7 @@ def _protected_views(targets: Mapping[str, Verifier]) -> dict[int, tuple[object,
 
 
 def _check_order(middleware: type) -> None:
-    """Refuse a MIDDLEWARE list where CsrfViewMiddleware comes before HookSealMiddleware."""
+    """Refuse a MIDDLEWARE list where CsrfViewMiddleware comes before WebhookMiddleware."""
     entries = list(getattr(settings, "MIDDLEWARE", None) or ())
     loaded: list[object] = []
     for entry in entries:
@@ -477,14 +535,14 @@ def _check_order(middleware: type) -> None:
         if isinstance(cls, type) and issubclass(cls, CsrfViewMiddleware):
             raise ConfigurationError(
                 f"settings.MIDDLEWARE lists {entry!r} before "
-                "'hookseal.contrib.django.HookSealMiddleware': CSRF checks would run before "
-                "the signature check and refuse genuine deliveries. List HookSealMiddleware "
+                "'hookseal.contrib.django.WebhookMiddleware': CSRF checks would run before "
+                "the signature check and refuse genuine deliveries. List WebhookMiddleware "
                 "before CsrfViewMiddleware; verified deliveries are then exempt from CSRF "
                 "checks, every other request is still checked."
             )
 
 
-class HookSealMiddleware:
+class WebhookMiddleware:
     """Verify deliveries to the views named in ``settings.HOOKSEAL`` before they run.
 
     The protected thing is the view, not one spelling of its URL: the middleware decides in
@@ -515,7 +573,7 @@ class HookSealMiddleware:
 
     Raises:
         ConfigurationError: when Django loads the middleware, for any configuration mistake:
-            a key that resolves to no view, a view also decorated with ``@webhook_view``, one
+            a key that resolves to no view, a view also decorated with ``@verify_webhook``, one
             view with two verifiers, ``CsrfViewMiddleware`` listed first, a URL-signing scheme
             without a trusted origin.
     """
@@ -540,7 +598,7 @@ class HookSealMiddleware:
         targets = _targets_from_settings()
         for key, verifier in targets.items():
             _check_origin(verifier, self.public_url, f"settings.HOOKSEAL[{key!r}]")
-        _check_order(HookSealMiddleware)
+        _check_order(WebhookMiddleware)
         self._routes: Mapping[str, Verifier] = MappingProxyType(targets)
         self._views = _protected_views(targets)
         self._async = iscoroutinefunction(get_response)
@@ -619,3 +677,28 @@ class HookSealMiddleware:
         if verifier is not None:
             await _arelease_if_failed(verifier, request.webhook, response, None)
         return response
+
+
+#: Names this module exported before 0.2, mapped to their replacements (removed in 0.3).
+_DEPRECATED: dict[str, tuple[str, Any]] = {
+    "webhook_view": ("use @verify_webhook(verifier) (the same decorator)", verify_webhook),
+    "HookSealMiddleware": (
+        "use WebhookMiddleware (the same class): list "
+        "'hookseal.contrib.django.WebhookMiddleware' in settings.MIDDLEWARE",
+        WebhookMiddleware,
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Serve a deprecated name, with a ``DeprecationWarning`` saying what replaces it."""
+    entry = _DEPRECATED.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    instead, value = entry
+    warnings.warn(
+        f"hookseal.contrib.django.{name} is deprecated and will be removed in 0.3: {instead}.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return value

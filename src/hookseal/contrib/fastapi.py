@@ -1,14 +1,15 @@
-"""FastAPI integration: ``Depends(verified_webhook(verifier))`` returns the ``Verified``.
+"""FastAPI integration: ``Depends(verify_webhook(verifier))`` returns the ``Verified``.
 
 The dependency reads the body up to the verifier's limit (``Content-Length`` first, then
 chunk by chunk, stopping as soon as the limit is passed), verifies it with
 :meth:`~hookseal.Verifier.averify_delivery`, and leaves the bytes cached on the request so the
-endpoint can still ``await request.body()``. A rejection raises :class:`WebhookRejected`, an
-``HTTPException`` whose detail is the generic text for its status.
+endpoint can still ``await request.body()``; the delivery is also stored as
+``request.state.webhook``, which ``get_webhook(request)`` returns. A rejection raises
+:class:`WebhookRejected`, an ``HTTPException`` whose detail is the generic text for its status.
 
 Declare no body parameter (``payload: Model``) on a protected endpoint: FastAPI would read
 the whole body before any dependency runs. Parse ``webhook.json()`` instead, or put
-:class:`hookseal.contrib.starlette.HookSealMiddleware` in front, which bounds the body before
+:class:`hookseal.contrib.starlette.WebhookMiddleware` in front, which bounds the body before
 FastAPI sees it (the dependency then returns the middleware's result without verifying twice).
 ``Form(...)`` parameters (Twilio) need the middleware: FastAPI parses a form before any
 dependency runs and keeps no raw bytes, so the dependency alone cannot verify them; it then
@@ -26,7 +27,9 @@ cannot see a 5xx the endpoint returns; put the middleware in front for that (see
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 try:
     from fastapi import HTTPException, Request
@@ -40,6 +43,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from .._delivery import Verified
 from .._errors import ConfigurationError, ReplayedDelivery, VerificationError
 from .._verifier import Verifier
+from ._asgi import (
+    STATE_KEY,
+    VERIFIED_BY,
+    ClientDisconnected,
+    Message,
+    Receive,
+    check_url_origin,
+    get_webhook,
+    verify_scope,
+)
 from ._common import (
     RejectHook,
     check_on_reject,
@@ -50,17 +63,9 @@ from ._common import (
     run_on_reject,
     status_for,
 )
-from .starlette import (
-    VERIFIED_BY,
-    ClientDisconnected,
-    Message,
-    Receive,
-    check_public_url,
-    check_url_origin,
-    verify_scope,
-)
+from ._origin import check_public_url
 
-__all__ = ["WebhookRejected", "verified_webhook"]
+__all__ = ["WebhookRejected", "get_webhook", "verify_webhook"]
 
 
 class WebhookRejected(HTTPException):
@@ -77,16 +82,21 @@ class WebhookRejected(HTTPException):
 
 
 _CONSUMED = (
-    "hookseal: the body of {path} was read before verified_webhook() ran (FastAPI parses "
+    "hookseal: the body of {path} was read before verify_webhook() ran (FastAPI parses "
     "Form(...) parameters before any dependency, and keeps no raw bytes). Put "
-    "HookSealMiddleware(app, routes={{'{path}': verifier}}, public_url=...) in front for this "
+    "WebhookMiddleware(app, routes={{'{path}': verifier}}, public_url=...) in front for this "
     "path: it verifies the raw body and replays it, so the form still parses and this "
     "dependency returns the middleware's Verified."
 )
 
 
 def _stream_receive(request: Request) -> Receive:
-    """An ASGI ``receive`` over ``request.stream()``, which also serves an already-cached body."""
+    """An ASGI ``receive`` over ``request.stream()``, which also serves an already-cached body.
+
+    Raises ConfigurationError when the stream was consumed without being cached (FastAPI
+    parsed a ``Form(...)`` parameter first): there is nothing left to verify, so the request
+    is refused (a 500), never accepted.
+    """
     chunks = request.stream().__aiter__()
 
     async def receive() -> Message:
@@ -96,12 +106,14 @@ def _stream_receive(request: Request) -> Receive:
             return {"type": "http.request", "body": b"", "more_body": False}
         except ClientDisconnect:
             return {"type": "http.disconnect"}
+        except RuntimeError:  # Starlette: "Stream consumed" (read, and no body cached)
+            raise ConfigurationError(_CONSUMED.format(path=request.url.path)) from None
         return {"type": "http.request", "body": chunk, "more_body": True}
 
     return receive
 
 
-def verified_webhook(
+def verify_webhook(
     verifier: Verifier,
     *,
     replay_status: int = 409,
@@ -118,13 +130,17 @@ def verified_webhook(
             failures are logged and ignored.
         public_url: the public base URL the sender addresses, from which the signed URL is
             rebuilt; required when the scheme signs the URL (Twilio, RFC 9421). See
-            :func:`hookseal.contrib.starlette.request_url`.
+            the path and query are the request target as received.
         release_on_error: when the endpoint raises (anything but an ``HTTPException`` below
             500, which is the endpoint's own verdict), release the delivery's replay record
             (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. On
             by default, bounded per delivery by the verifier's ``max_releases``. A dependency
-            cannot see a 5xx the endpoint *returns*; put ``HookSealMiddleware`` in front to
+            cannot see a 5xx the endpoint *returns*; put ``WebhookMiddleware`` in front to
             release on those too.
+
+    Returns:
+        The dependency: ``Depends(verify_webhook(verifier))`` gives the endpoint the
+        :class:`~hookseal.Verified` delivery (also at ``request.state.webhook``).
 
     Raises:
         ConfigurationError: for any configuration mistake, when called (including a
@@ -134,13 +150,13 @@ def verified_webhook(
     status = check_replay_status(replay_status)
     hook = check_on_reject(on_reject)
     base_url = check_public_url(public_url)
-    check_url_origin(checked, base_url, "verified_webhook()")
+    check_url_origin(checked, base_url, "verify_webhook()")
     release = check_release_on_error(release_on_error)
 
     async def dependency(request: Request) -> AsyncIterator[Verified]:
         verified, ours = await _verify(request)
         if not (release and ours):
-            # Nothing to release, or HookSealMiddleware verified it and decides itself.
+            # Nothing to release, or WebhookMiddleware verified it and decides itself.
             yield verified
             return
         try:
@@ -156,14 +172,10 @@ def verified_webhook(
 
     async def _verify(request: Request) -> tuple[Verified, bool]:
         state = request.scope.get("state") or {}
-        already = state.get("webhook")
+        already = state.get(STATE_KEY)
         verified_by = state.get(VERIFIED_BY)
         if isinstance(already, Verified) and verified_by is checked:
-            return already, False  # verified by HookSealMiddleware with this very verifier
-        if not hasattr(request, "_body") and getattr(request, "_stream_consumed", False):
-            # FastAPI read the body for a Form(...) parameter before this dependency ran and
-            # kept no raw bytes: there is nothing left to verify. Refuse (a 500), never accept.
-            raise ConfigurationError(_CONSUMED.format(path=request.url.path))
+            return already, False  # verified by WebhookMiddleware with this very verifier
         try:
             verified, body = await verify_scope(
                 request.scope, _stream_receive(request), checked, base_url
@@ -174,16 +186,27 @@ def verified_webhook(
             theirs = _recorded_by_middleware(error, already, verified_by, checked)
             if theirs is not None:
                 # This verifier authenticated the request (a replay is only detected after
-                # the signature checks) and found the record HookSealMiddleware made for this
+                # the signature checks) and found the record WebhookMiddleware made for this
                 # very request in the same store: the middleware's verdict stands.
-                request._body = theirs.body  # the bytes the middleware verified and replayed
+                _cache_body(request, theirs.body)  # the bytes the middleware verified
                 return theirs, False
             run_on_reject(hook, request, error)
             raise WebhookRejected(error, status_for(error, status)) from error
-        request._body = body  # Starlette's body cache: request.body() returns these bytes
+        _cache_body(request, body)
+        request.state.webhook = verified
+        setattr(request.state, VERIFIED_BY, checked)
         return verified, True
 
     return dependency
+
+
+def _cache_body(request: Request, body: bytes) -> None:
+    """Leave ``body`` where ``await request.body()`` finds it (the stream is consumed).
+
+    ``Request._body`` is Starlette's body cache, the one ``Request.body()`` itself fills and
+    ``Request.stream()`` serves from: Starlette offers no public setter for it.
+    """
+    request._body = body
 
 
 def _recorded_by_middleware(
@@ -192,11 +215,12 @@ def _recorded_by_middleware(
     """The middleware's ``Verified`` if ``error`` is the dependency finding its record, else None.
 
     Returned only when ``error`` is a :class:`~hookseal.ReplayedDelivery` (raised after every
-    authentication check passed), ``HookSealMiddleware`` accepted this very request (a
+    authentication check passed), ``WebhookMiddleware`` accepted this very request (a
     ``Verified`` and its verifier in ``scope["state"]``) and recorded it (it has replay keys),
     and that verifier records deliveries in the same nonce store object with the same scheme
     (class and name, from which the replay keys are derived). A record in another store, or
-    made by another scheme, is an earlier delivery: the replay is refused.
+    made by another scheme, is an earlier delivery: the replay is refused. (The class check
+    compares the two verifiers' schemes with each other; it names no particular scheme.)
     """
     if not isinstance(error, ReplayedDelivery) or not isinstance(already, Verified):
         return None
@@ -210,3 +234,16 @@ def _recorded_by_middleware(
     ):
         return already
     return None
+
+
+def __getattr__(name: str) -> Any:
+    """Serve ``verified_webhook``, the deprecated name of :func:`verify_webhook`."""
+    if name == "verified_webhook":
+        warnings.warn(
+            "hookseal.contrib.fastapi.verified_webhook is deprecated and will be removed in "
+            "0.3: use verify_webhook (the same function), as Depends(verify_webhook(verifier)).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return verify_webhook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

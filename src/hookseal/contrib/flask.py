@@ -1,10 +1,10 @@
 """Flask integration: the ``@verify_webhook(verifier)`` decorator and the ``HookSeal`` extension.
 
 The decorated view runs only for a delivery that passed every check; it finds the
-:class:`~hookseal.Verified` at ``flask.g.webhook`` and can read the same bytes again with
-``request.get_data()``. A rejection raises :class:`WebhookRejected`, an ``HTTPException``
-rendered as the generic text for its status; catch it with ``@app.errorhandler`` to change
-the response.
+:class:`~hookseal.Verified` at ``flask.g.webhook`` (or with ``get_webhook()``) and can read
+the same bytes again with ``request.get_data()``. A rejection raises :class:`WebhookRejected`,
+an ``HTTPException`` rendered as the generic text for its status; catch it with
+``@app.errorhandler`` to change the response.
 
 The decorator goes *below* ``@app.route``/``@app.post``: the route decorator registers the
 function it is given. Placed above, it would wrap a function Flask never calls; importing
@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .._delivery import Delivery, Verified
 from .._errors import ConfigurationError, VerificationError
+from .._handshake import HandshakeReply
 from .._headers import Headers
 from .._verifier import Verifier
 from ._common import (
@@ -49,9 +50,10 @@ from ._common import (
     run_on_reject,
     status_for,
 )
+from ._handshakes import handshake_reply, unsigned_handshake_reply
 from ._origin import check_public_url, exact_hosts, signs_url
 
-__all__ = ["HookSeal", "WebhookRejected", "verify_webhook"]
+__all__ = ["HookSeal", "WebhookRejected", "get_webhook", "verify_webhook"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CHUNK = 64 * 1024
@@ -77,6 +79,25 @@ class WebhookRejected(HTTPException):
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         """Plain text."""
         return [("Content-Type", "text/plain; charset=utf-8")]
+
+
+def get_webhook() -> Verified:
+    """The :class:`~hookseal.Verified` delivery of the current request (``flask.g.webhook``).
+
+    Raises:
+        LookupError: the current request was not verified by hookseal (its view is not
+            protected).
+        RuntimeError: called outside a request (Flask's "working outside of application
+            context").
+    """
+    verified = g.get("webhook")
+    if not isinstance(verified, Verified):
+        raise LookupError(
+            "This request was not verified by hookseal: its view is not protected. Put "
+            "@verify_webhook(verifier) (or @hookseal.protect(name)) directly below the view's "
+            "@app.route/@app.post decorator."
+        )
+    return verified
 
 
 def _peer_address() -> str | None:
@@ -203,6 +224,26 @@ def _verify(
 _Settings = tuple[Verifier, int, "RejectHook | None", bool, "str | None"]
 
 
+def _response(reply: HandshakeReply) -> Response:
+    """The Flask response for a handshake reply."""
+    return Response(reply.body, status=reply.status, headers=reply.all_headers())
+
+
+def _unsigned_handshake(verifier: Verifier) -> Response | None:
+    """The response to an unsigned handshake request (``GET ?challenge=``), or None."""
+    headers = Headers(list(request.headers.items()))
+    reply = unsigned_handshake_reply(
+        verifier, request.method, request.query_string, headers, _peer_address()
+    )
+    return None if reply is None else _response(reply)
+
+
+def _handshake(verifier: Verifier, verified: Verified) -> Response | None:
+    """The response to a verified handshake, sent instead of calling the view, or None."""
+    reply = handshake_reply(verifier, verified)
+    return None if reply is None else _response(reply)
+
+
 def _release_on_failure(verifier: Verifier, verified: Verified) -> None:
     """Release the record if the response this request ends with is a 5xx.
 
@@ -265,7 +306,13 @@ def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             verifier, status, hook, release, public_url = get_settings()
+            answer = _unsigned_handshake(verifier)
+            if answer is not None:
+                return answer
             verified = _verify(verifier, status, hook, public_url)
+            answer = _handshake(verifier, verified)
+            if answer is not None:
+                return answer
             if release:
                 _release_on_failure(verifier, verified)
             return await view(*args, **kwargs)
@@ -276,7 +323,13 @@ def _decorate(view: F, get_settings: Callable[[], _Settings]) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         verifier, status, hook, release, public_url = get_settings()
+        answer = _unsigned_handshake(verifier)
+        if answer is not None:
+            return answer
         verified = _verify(verifier, status, hook, public_url)
+        answer = _handshake(verifier, verified)
+        if answer is not None:
+            return answer
         if release:
             _release_on_failure(verifier, verified)
         return view(*args, **kwargs)
@@ -317,6 +370,12 @@ def verify_webhook(
             of them each request is refused with ``ConfigurationError`` (a 500).
 
     Works on sync and ``async def`` views (Flask's async support needs ``flask[async]``).
+
+    Subscription handshakes (docs/handshakes.md) are answered without calling the view: an
+    unsigned one the scheme authenticates (Meta's ``GET`` with ``hub.verify_token``, Okta,
+    Dropbox) before verification, a signed one (Slack's ``url_verification``, Discord's PING,
+    Zoom, Twitch, an opted-in SNS confirmation) after it. Route the ``GET`` to the view too
+    (``methods=["GET", "POST"]``) for providers whose handshake is a ``GET``.
     """
     checked = check_verifier(verifier)
     status = check_replay_status(replay_status)

@@ -1,6 +1,6 @@
-"""Starlette (and any ASGI app): ``HookSealMiddleware``, a pure ASGI middleware.
+"""Starlette (and any ASGI app): ``WebhookMiddleware``, a pure ASGI middleware.
 
-``app.add_middleware(HookSealMiddleware, routes={"/hooks/github": verifier})`` protects the
+``app.add_middleware(WebhookMiddleware, routes={"/hooks/github": verifier})`` protects the
 listed paths, matched the way Starlette's router matches them (``scope["path"]`` without the
 ``root_path`` prefix, so mounted sub-apps and ``--root-path`` deployments are covered) and in
 every spelling that can route to the same endpoint (trailing or repeated slashes,
@@ -10,7 +10,13 @@ to one of them the middleware reads the body up to the limit
 with :meth:`~hookseal.Verifier.averify_delivery` (the nonce store is awaited, never blocking
 the event loop), and only then calls the app, replaying the same bytes through a wrapped
 ``receive`` so the handler can still ``await request.body()``. The
-:class:`~hookseal.Verified` is put in ``scope["state"]["webhook"]``, i.e. ``request.state.webhook``.
+:class:`~hookseal.Verified` is put in ``scope["state"]["webhook"]``, i.e. ``request.state.webhook``;
+``get_webhook(request)`` returns it (or raises ``LookupError`` on an unprotected route).
+
+Subscription handshakes (docs/handshakes.md) are answered by the middleware without calling
+the app: an unsigned one the scheme authenticates (Meta's ``GET`` with ``hub.verify_token``,
+Okta, Dropbox) before verification, a signed one (Slack's ``url_verification``, Discord's
+PING, Zoom, Twitch, an opted-in SNS confirmation) after it.
 
 Routes with path parameters: a key may be a Starlette path template
 (``"/hooks/{tenant:int}"``), matched exactly as Starlette's router matches it; a literal key
@@ -26,582 +32,47 @@ the wrapped application routes with Starlette), so it can also wrap another ASGI
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
-from types import MappingProxyType
+import warnings
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote
 
-from .._delivery import Verified
-from .._errors import ConfigurationError, MalformedHeader, VerificationError
+from .._errors import VerificationError
 from .._headers import Headers
 from .._verifier import Verifier
-from ..schemes.github import GitHub
-from ..schemes.slack import Slack
-from ..schemes.standard_webhooks import StandardWebhooks
-from ..schemes.stripe import Stripe
-from ..stores.memory import MemoryNonceStore
+from . import _asgi
+from ._asgi import (
+    STATE_KEY,
+    ASGIApp,
+    ClientDisconnected,
+    Receive,
+    RouteTable,
+    Scope,
+    Send,
+    get_webhook,
+    peer_address,
+    replaying_receive,
+    run_then_release,
+    send_reply,
+    send_text,
+    verify_scope,
+)
+from ._asgi import VERIFIED_BY as _VERIFIED_BY
 from ._common import (
     RejectHook,
     check_on_reject,
     check_release_on_error,
     check_replay_status,
-    check_verifier,
-    declared_length,
     generic_body,
-    handler_failed,
-    payload_too_large,
-    record_early_rejection,
     run_on_reject,
     status_for,
 )
+from ._handshakes import ahandshake_reply, unsigned_handshake_reply
+from ._origin import check_public_url
 
-__all__ = [
-    "VERIFIED_BY",
-    "HookSealMiddleware",
-    "read_body",
-    "request_url",
-    "route_path",
-    "scope_headers",
-]
+__all__ = ["WebhookMiddleware", "get_webhook"]
 
-#: The ``scope["state"]`` key holding the verifier that produced ``state["webhook"]``.
-VERIFIED_BY = "hookseal.verifier"
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# Schemes (exactly these classes, not subclasses) that read headers only through read_header:
-# for them a plain dict of header lines with no repeated name is as good as ``Headers``.
-_PLAIN_HEADERS: frozenset[type] = frozenset({GitHub, Slack, StandardWebhooks, Stripe})
-_new_headers = Headers.__new__
-# Header names as ``Headers`` spells them (Latin-1 text, lower case), per raw name: the same
-# few names arrive on every request. Bounded in count and length (names are attacker-chosen).
-_NAME_TEXT: dict[bytes, str] = {}
-_NAME_TEXT_MAX = 256
-_NAME_TEXT_LONGEST = 64
-
-
-def _name_text(name: bytes) -> str:
-    """``name`` decoded as Latin-1 and lower-cased, remembered for exact ``bytes`` names."""
-    text = name.decode("latin-1").lower()
-    if type(name) is bytes and len(name) <= _NAME_TEXT_LONGEST and len(_NAME_TEXT) < _NAME_TEXT_MAX:
-        _NAME_TEXT[name] = text
-    return text
-
-
-class ClientDisconnected(Exception):
-    """The client went away before the whole body arrived (nothing is answered)."""
-
-
-def check_public_url(public_url: object) -> str | None:
-    """Validate ``public_url``: an ``http(s)://host[/prefix]`` base without query or fragment."""
-    if public_url is None:
-        return None
-    if (
-        not isinstance(public_url, str)
-        or not public_url.isascii()
-        or _PUBLIC_URL.fullmatch(public_url) is None
-    ):
-        raise ConfigurationError(
-            "public_url must be the public base URL the sender addresses, such as "
-            "'https://hooks.example.com' (optionally with a path prefix), without query."
-        )
-    return public_url.rstrip("/")
-
-
-_PUBLIC_URL = re.compile(r"https?://[^/?#@\s]+(/[^?#\s]*)?")
-
-
-def signs_url(verifier: Verifier) -> bool:
-    """Whether ``verifier``'s scheme declares that its signature covers the request URL."""
-    return bool(getattr(verifier.scheme, "signs_url", False))
-
-
-def check_url_origin(verifier: Verifier, public_url: str | None, where: str) -> None:
-    """Refuse a URL-signing scheme without a trusted origin (``public_url``).
-
-    A ``Host`` header is the client's claim: a URL rebuilt from it would let a delivery
-    captured from another deployment (same account token, same path) be accepted here.
-    """
-    if public_url is None and signs_url(verifier):
-        raise ConfigurationError(
-            f"{where} uses a scheme that signs the request URL ({verifier.scheme.name}): pass "
-            "public_url='https://your.public.host' (the base URL the sender is configured "
-            "with), so the signed URL is rebuilt from configuration, not from the request's "
-            "Host header."
-        )
-
-
-def request_url(scope: Scope, public_url: str | None = None) -> str:
-    """The URL the sender addressed, for schemes that sign it (Twilio, RFC 9421).
-
-    The path is the request target exactly as received (``raw_path``; else ``root_path +
-    path``, percent-encoded), plus the query string. The scheme and host come from
-    ``public_url`` when set; otherwise from the scope's scheme and the ``Host`` header (or the
-    server address). Forwarding headers are never read here. The adapters call this only with
-    ``public_url`` for schemes that sign the URL: a ``Host`` header is the client's claim.
-
-    Raises:
-        MalformedHeader: without ``public_url``, when the request has no ``Host`` header and
-            the server reported no address (no absolute URL can be built).
-    """
-    raw_path = scope.get("raw_path")
-    if raw_path:
-        path = bytes(raw_path).decode("latin-1")
-    else:
-        path = quote(scope.get("root_path", "") + scope.get("path", "/"), safe="/%:@!$&'()*+,;=")
-    query = scope.get("query_string") or b""
-    if query:
-        path = f"{path}?{bytes(query).decode('latin-1')}"
-    if public_url is not None:
-        return public_url + path
-    scheme = scope.get("scheme") or "http"
-    host = None
-    for name, value in scope.get("headers") or ():
-        if bytes(name).lower() == b"host":
-            host = bytes(value).decode("latin-1")
-            break
-    if not host:
-        server = scope.get("server")
-        if not server:
-            raise MalformedHeader(
-                "The request has no Host header and the server reported no address, so the "
-                "signed URL cannot be rebuilt; configure public_url.",
-                header="Host",
-            )
-        address, port = server[0], server[1]
-        if ":" in address:
-            address = f"[{address}]"
-        default = 443 if scheme in ("https", "wss") else 80
-        host = address if port in (None, default) else f"{address}:{port}"
-    return f"{scheme}://{host}{path}"
-
-
-def route_path(scope: Scope) -> str:
-    """``scope["path"]`` without the ``root_path`` prefix: the path Starlette routes on.
-
-    The same rule as ``starlette._utils.get_route_path`` (Starlette 0.35 and later): servers
-    started with ``--root-path`` and ``Mount`` keep the prefix in ``path``, and the router
-    strips it. Older Starlette gave mounted apps a ``path`` without the prefix; this returns
-    such a path unchanged, as the newer rule does.
-    """
-    path: str = scope["path"]
-    root = scope.get("root_path")
-    if not root or not isinstance(root, str) or not path.startswith(root):
-        return path
-    if path == root:
-        return ""
-    if path[len(root)] == "/":
-        return path[len(root) :]
-    return path
-
-
-def _spelling(path: str) -> str:
-    """One spelling for every path that can route to the same endpoint.
-
-    Percent-escapes decoded (servers decode ``path`` once; an inner app that decodes again
-    must not reach a protected endpoint unverified), repeated slashes collapsed and trailing
-    slashes and newlines dropped (``redirect_slashes``, a route declared with the other
-    spelling, and Starlette's route patterns, which end in ``$`` and so also match a path
-    ending in one newline: ``/hooks/github%0A`` routes to ``/hooks/github``).
-    """
-    if "%" in path:
-        path = unquote(path)
-    if "//" in path:
-        path = _SLASHES.sub("/", path)
-    if len(path) > 1 and path[-1] in "/\n":
-        path = path.rstrip("/\n")
-    return path or "/"
-
-
-_SLASHES = re.compile("/{2,}")
-
-# -- path templates and convertors (Starlette is imported only when a template key is used
-# or when the wrapped application turns out to route with Starlette) -----------------------
-
-#: How many ``.app`` / ``.router`` links are followed from the wrapped application to find
-#: Starlette's router (middleware stacks are a handful deep).
-_ROUTER_SEARCH_DEPTH = 64
-#: How deep ``Mount`` routes are followed when resolving a path through the router.
-_MOUNT_DEPTH = 16
-
-
-def _template_spelling(template: str) -> str:
-    """:func:`_spelling` for a path template: repeated slashes collapsed, no trailing slash.
-
-    Percent-escapes are left alone: they are part of the template's literal text.
-    """
-    if "//" in template:
-        template = _SLASHES.sub("/", template)
-    if len(template) > 1 and template.endswith("/"):
-        template = template[:-1]
-    return template or "/"
-
-
-def _compile_template(template: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The regular expressions Starlette routes ``template`` with: as given, and its spelling.
-
-    Raises ConfigurationError when Starlette is not installed or refuses the template (an
-    unknown convertor, a repeated parameter name).
-    """
-    try:
-        from starlette.routing import compile_path
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"routes[{template!r}] is a path template: templates are compiled with "
-            "Starlette's router (pip install starlette), or list literal paths instead."
-        ) from exc
-    try:
-        exact = compile_path(template)[0]
-        spelled = compile_path(_template_spelling(template))[0]
-    except (AssertionError, ValueError, re.error) as exc:
-        raise ConfigurationError(
-            f"routes[{template!r}] is not a path template Starlette can route ({exc}): use "
-            "the template exactly as the route declares it, e.g. '/hooks/{{tenant:int}}'."
-        ) from exc
-    return exact, spelled
-
-
-def find_router(app: object) -> Any:
-    """Starlette's ``Router`` that ``app`` routes with, or None when there is none to be found.
-
-    Follows ``.router`` (a Starlette or FastAPI application) and ``.app`` (middleware,
-    including the stack Starlette builds) from ``app``, a bounded number of links.
-    """
-    try:
-        from starlette.routing import Router
-    except ImportError:  # pragma: no cover - only without Starlette: plain ASGI apps
-        return None
-    current: object = app
-    for _ in range(_ROUTER_SEARCH_DEPTH):
-        if isinstance(current, Router):
-            return current
-        router = getattr(current, "router", None)
-        if isinstance(router, Router):
-            return router
-        current = getattr(current, "app", None)
-        if current is None:
-            return None
-    return None
-
-
-def _plain_convertor(convertor: object) -> bool:
-    """Whether a convertor gives back the matched text itself (``str``, ``path``)."""
-    from starlette.convertors import PathConvertor, StringConvertor
-
-    return type(convertor) in (StringConvertor, PathConvertor)
-
-
-def _converted(convertors: dict[str, Any], texts: dict[str, str]) -> dict[str, Any] | None:
-    """Each matched text through its convertor, or None if one fails.
-
-    Starlette fails the request when a convertor raises: such a path reaches no endpoint.
-    """
-    try:
-        return {name: convertors[name].convert(text) for name, text in texts.items()}
-    except Exception:
-        return None
-
-
-def _typed_path_params(route: object) -> list[str]:
-    """The path parameters a FastAPI route validates into another type than ``str``.
-
-    FastAPI converts them with pydantic after routing (``tenant: int`` accepts ``01``,
-    ``+1``, ``1.0``, `` 1``, ``1_0``...): such spellings cannot be enumerated here.
-    """
-    params = getattr(getattr(route, "dependant", None), "path_params", None) or ()
-    typed = []
-    for field in params:
-        annotation = getattr(getattr(field, "field_info", None), "annotation", str)
-        if annotation is not str and annotation is not Any:
-            typed.append(str(getattr(field, "name", "?")))
-    return typed
-
-
-def _resolutions(
-    routes: Any, path: str, depth: int = 0, *, key: str | None = None
-) -> Iterator[tuple[tuple[int, ...], list[tuple[str, Any]], bool]]:
-    """Every ``(route chain, converted parameters, converted)`` that ``path`` can route to.
-
-    Mirrors ``Route.matches`` and ``Mount.matches`` (the route's ``path_regex``, each value
-    passed through its convertor, a mount's remaining path resolved in its routes), but
-    yields every matching route, not only the first: a request is protected when *any* of
-    them is a protected endpoint with the same parameter values. ``converted`` says whether
-    some convertor on the chain maps several spellings to one value (anything but ``str`` and
-    ``path``). Routes that cannot be introspected (``Host``, custom route classes) are skipped.
-
-    With ``key`` (resolving a literal routes key), a FastAPI route whose path parameters are
-    validated into other types raises ConfigurationError (see :func:`_typed_path_params`).
-    """
-    if depth > _MOUNT_DEPTH:
-        return
-    for route in routes:
-        regex = getattr(route, "path_regex", None)
-        convertors = getattr(route, "param_convertors", None)
-        if not isinstance(regex, re.Pattern) or not isinstance(convertors, dict):
-            continue
-        match = regex.match(path)
-        if match is None:
-            continue
-        values = _converted(convertors, match.groupdict())
-        if values is None:
-            continue
-        typed = _typed_path_params(route) if key is not None else None
-        if typed:
-            declared = getattr(route, "path", "?")
-            raise ConfigurationError(
-                f"HookSealMiddleware routes[{key!r}] is a literal path to the FastAPI route "
-                f"{declared!r}, whose path parameters ({', '.join(typed)}) are validated into "
-                "other types, so other spellings (a leading zero, a sign, whitespace) reach "
-                f"the same endpoint with the same value. Key the template {declared!r} "
-                "instead, or verify in the endpoint with Depends(verified_webhook(...))."
-            )
-        converted = any(not _plain_convertor(convertors[name]) for name in values if name != "path")
-        sub_routes = getattr(route, "routes", None) if "path" in values else None
-        if sub_routes is not None and hasattr(route, "app"):  # a Mount
-            rest = "/" + str(values.pop("path"))
-            params = sorted(values.items())
-            for chain, inner, inner_converted in _resolutions(sub_routes, rest, depth + 1, key=key):
-                yield (id(route), *chain), params + inner, converted or inner_converted
-            continue
-        yield (id(route),), sorted(values.items()), converted
-
-
-async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:
-    """Read the request body from ``receive``, never more than ``limit`` plus one message.
-
-    Raises PayloadTooLarge (``Content-Length`` over the limit, or the body passing it while
-    being read), MalformedHeader (a repeated or non-numeric ``Content-Length``) or
-    :class:`ClientDisconnected`.
-    """
-    return await _read_body(receive, headers.one("content-length"), limit)
-
-
-async def _read_body(receive: Receive, content_length: str | None, limit: int) -> bytes:
-    """:func:`read_body`, given the single ``Content-Length`` value (or None)."""
-    declared = declared_length(content_length)
-    if declared is not None and declared > limit:
-        raise payload_too_large(declared, limit)
-    message = await receive()
-    if message.get("type") == "http.request" and not message.get("more_body", False):
-        # The common case: the whole body in one message.
-        chunk = message.get("body") or b""
-        if len(chunk) > limit:
-            raise payload_too_large(None, limit)
-        return chunk if type(chunk) is bytes else bytes(chunk)
-    return await _read_rest(receive, message, limit)
-
-
-async def _read_rest(receive: Receive, message: Message, limit: int) -> bytes:
-    """The rest of :func:`read_body`, from its first message on.
-
-    The chunks go into one ``bytearray`` that never holds more than ``limit`` bytes, whatever
-    the chunking (a list of one ``bytes`` per message costs some 40 times the body for 1-byte
-    chunks); the result is one ``bytes``, replayed to the application as one message.
-    """
-    buffer = bytearray()
-    while True:
-        kind = message.get("type")
-        if kind == "http.disconnect":
-            raise ClientDisconnected
-        if kind == "http.request":
-            chunk = message.get("body") or b""
-            if len(buffer) + len(chunk) > limit:
-                raise payload_too_large(None, limit)
-            buffer += chunk
-            if not message.get("more_body", False):
-                return bytes(buffer)
-        message = await receive()
-
-
-def replaying_receive(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that first hands out ``body`` in one message, then defers to ``receive``."""
-    pending = True
-
-    async def wrapped() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return wrapped
-
-
-async def send_text(send: Send, status: int, text: str) -> None:
-    """Answer with a short plain-text response, closing the connection (unread body)."""
-    payload = f"{text}\n".encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode("ascii")),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload, "more_body": False})
-
-
-def peer_address(scope: Scope) -> str | None:
-    """The peer address the server reports for the connection (``scope["client"]``)."""
-    client = scope.get("client")
-    if not client:
-        return None
-    return str(client[0])
-
-
-async def verify_scope(
-    scope: Scope,
-    receive: Receive,
-    verifier: Verifier,
-    public_url: str | None,
-) -> tuple[Verified, bytes]:
-    """Read, bound and verify the body of the request in ``scope``.
-
-    Every rejection, including those made before the verifier sees the body (a repeated or
-    malformed ``Content-Length``, an oversized body, unusable header lines, no URL to rebuild),
-    is recorded as exactly one audit event. Raises VerificationError (already recorded) or
-    ClientDisconnected.
-    """
-    raw = scope.get("headers") or ()
-    client = scope.get("client")  # as peer_address(scope)
-    remote_addr = str(client[0]) if client else None
-    method = str(scope.get("method", "POST"))
-    headers: Mapping[str, str] | None = None
-    url: str | None = None
-    try:
-        if signs_url(verifier):
-            if public_url is None:  # the constructors refuse this; never fall back to Host
-                raise ConfigurationError("a URL-signing scheme needs public_url")
-            url = request_url(scope, public_url)
-        elif type(verifier.scheme) in _PLAIN_HEADERS and verifier.allowlist is None:
-            headers = _unrepeated_headers(raw)
-        if headers is None:
-            lines = scope_headers(raw)
-            headers = lines
-            content_length = lines.one("content-length")
-        else:
-            content_length = headers.get("content-length")
-        # _read_body, with its common case (the whole body in one message) inline.
-        limit = verifier.limits.max_body_bytes
-        declared = declared_length(content_length)
-        if declared is not None and declared > limit:
-            raise payload_too_large(declared, limit)
-        message = await receive()
-        if message.get("type") == "http.request" and not message.get("more_body", False):
-            body = message.get("body") or b""
-            if len(body) > limit:
-                raise payload_too_large(None, limit)
-            if type(body) is not bytes:
-                body = bytes(body)
-        else:
-            body = await _read_rest(receive, message, limit)
-    except VerificationError as error:
-        if headers is None:
-            seen = Headers()
-        elif isinstance(headers, Headers):
-            seen = headers
-        else:
-            seen = Headers(headers)
-        record_early_rejection(
-            verifier, error, seen, method=method, url=url, remote_addr=remote_addr
-        )
-        raise
-    # What averify_delivery(Delivery(...)) does, without building the Delivery. With no
-    # store, or the in-memory one (whose areserve only calls reserve), averify and verify do
-    # exactly the same work: skip the coroutine.
-    store = verifier.nonce_store
-    if store is None or type(store) is MemoryNonceStore:
-        verified = verifier.verify(body, headers, url=url, method=method, remote_addr=remote_addr)
-    else:
-        verified = await verifier.averify(
-            body, headers, url=url, method=method, remote_addr=remote_addr
-        )
-    return verified, body
-
-
-def _unrepeated_headers(raw: Any) -> dict[str, str] | None:
-    """The ASGI header list as a plain dict, or None if a name repeats or a line is unusual.
-
-    Values are decoded as Latin-1, as ``Headers`` decodes ``bytes`` (a ``bytearray`` value
-    decodes the same; a ``str`` value or name, or a line that is not a pair, gives None).
-    """
-    if type(raw) is not list:
-        return None
-    known = _NAME_TEXT.get
-    try:
-        plain = {known(name) or _name_text(name): value.decode("latin-1") for name, value in raw}
-    except (AttributeError, TypeError, ValueError):
-        return None
-    if len(plain) != len(raw):
-        return None
-    return plain
-
-
-def scope_headers(raw: Any) -> Headers:
-    """``Headers(raw)`` for the ASGI header list, built without its per-line generality.
-
-    Anything but a list of ``bytes`` pairs without repeated names (a repeated line, ``str``
-    lines, lines that are not pairs) is handed to ``Headers`` itself, so it is kept, refused or
-    decoded exactly as ``Headers`` does.
-    """
-    if type(raw) is not list:
-        return Headers(raw)
-    known = _NAME_TEXT.get
-    try:
-        store = {known(name) or _name_text(name): [value.decode("latin-1")] for name, value in raw}
-    except (AttributeError, TypeError, ValueError):  # not pairs of bytes
-        return Headers(raw)
-    if len(store) != len(raw):
-        return Headers(raw)  # a name sent twice: Headers keeps every line, to refuse it
-    headers: Headers = _new_headers(Headers)
-    headers._lines = store
-    return headers
-
-
-async def _run_then_release(
-    app: ASGIApp,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    verifier: Verifier,
-    verified: Verified,
-) -> None:
-    """Run ``app`` for ``verified``, releasing its replay record if ``app`` fails.
-
-    A failure is a 5xx answer (released before it is passed on, so the sender's retry finds
-    the record gone), or an exception or cancellation before any answer, or no answer at all.
-    An exception after a non-5xx answer started (a background task failing after a 200)
-    releases nothing: the sender saw success and will not retry.
-    """
-    started = False
-
-    async def watching_send(message: Message) -> None:
-        nonlocal started
-        if message.get("type") == "http.response.start" and not started:
-            started = True
-            if handler_failed(message.get("status")):
-                await verifier.arelease(verified)
-        await send(message)
-
-    try:
-        await app(scope, receive, watching_send)
-    except BaseException:  # cancellation too: the sender got no answer and will retry
-        if not started:
-            await verifier.arelease(verified)
-        raise
-    if not started:
-        await verifier.arelease(verified)
-
-
-class HookSealMiddleware:
+class WebhookMiddleware:
     """Verify deliveries to the listed paths before the application sees them.
 
     Paths are matched as Starlette's router matches them: on ``scope["path"]`` without the
@@ -623,7 +94,7 @@ class HookSealMiddleware:
             failures are logged and ignored.
         public_url: the public base URL the sender addresses (``"https://hooks.example.com"``),
             from which the signed URL is rebuilt; required when a route's scheme signs the
-            URL (Twilio, RFC 9421). See :func:`request_url`.
+            URL (Twilio, RFC 9421); the path and query are the request target as received.
         release_on_error: when the application answers 5xx, or raises or answers nothing
             before answering, release the delivery's replay record
             (:meth:`~hookseal.Verifier.arelease`) so that the sender's retry is accepted. On
@@ -647,45 +118,17 @@ class HookSealMiddleware:
         public_url: str | None = None,
         release_on_error: bool = True,
     ) -> None:
-        if not isinstance(routes, Mapping) or not routes:
-            raise ConfigurationError("routes must map request paths to hookseal.Verifier objects.")
-        checked: dict[str, Verifier] = {}
-        spelled: dict[str, Verifier] = {}
-        templates: list[tuple[re.Pattern[str], re.Pattern[str], Verifier]] = []
-        base_url = check_public_url(public_url)
-        for path, verifier in routes.items():
-            if not isinstance(path, str) or not path.startswith("/"):
-                raise ConfigurationError(f"routes keys must be paths starting with '/': {path!r}.")
-            checked[path] = check_verifier(verifier, f"routes[{path!r}]")
-            check_url_origin(verifier, base_url, f"routes[{path!r}]")
-            if "{" in path:
-                exact, spelled_regex = _compile_template(path)
-                templates.append((exact, spelled_regex, verifier))
-                continue
-            key = _spelling(path)
-            if spelled.setdefault(key, verifier) is not verifier:
-                raise ConfigurationError(
-                    f"routes[{path!r}] and another key are spellings of the same path ({key!r}) "
-                    "mapped to different verifiers: keep one of them."
-                )
         self.app = app
-        self._routes = MappingProxyType(checked)
-        self._spelled = spelled
-        self._templates = tuple(templates)
-        # Literal keys that reach a route through a convertor mapping several spellings to one
-        # value (int, float, uuid, custom): (route chain, parameter values, verifier). Found
-        # in the application's router on first use (see _routed_keys); None until then.
-        self._routed: list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]] | None = None
-        self._routed_routes: tuple[Any, ...] = ()
+        self._public_url = check_public_url(public_url)
+        self._table = RouteTable(routes, self._public_url)
         self.replay_status = check_replay_status(replay_status)
         self.on_reject = check_on_reject(on_reject)
-        self._public_url = base_url
         self.release_on_error = check_release_on_error(release_on_error)
 
     @property
     def routes(self) -> Mapping[str, Verifier]:
         """The protected paths and their verifiers, as given (read-only)."""
-        return self._routes
+        return self._table.routes
 
     @property
     def public_url(self) -> str | None:
@@ -695,84 +138,38 @@ class HookSealMiddleware:
     def verifier_for(self, scope: Scope) -> Verifier | None:
         """The verifier protecting the request in ``scope``, or None if it is not protected.
 
-        Tried in order: the path Starlette routes on (:func:`route_path`), then the full
-        ``scope["path"]``, each as is and then in its canonical spelling (see the class):
-        first against the literal keys, then against the path templates, then through the
-        application's router (a literal key reached through an ``int``, ``float``, ``uuid``
-        or custom convertor protects every spelling of the same parameter values).
+        Tried in order: the path Starlette routes on (``scope["path"]`` without
+        ``root_path``), then the full ``scope["path"]``, each as is and then in its canonical
+        spelling (see the class): first against the literal keys, then against the path
+        templates, then through the application's router (a literal key reached through an
+        ``int``, ``float``, ``uuid`` or custom convertor protects every spelling of the same
+        parameter values).
         """
-        routed = self._routed
-        if routed is None:
-            routed = self._find_routed_keys()
-        spelled = self._spelled
-        path: str = scope["path"]
-        if scope.get("root_path"):
-            candidates: tuple[str, ...] = (route_path(scope), path)
-        else:
-            candidates = (path,)
-        for candidate in candidates:
-            verifier = spelled.get(candidate)
-            if verifier is None:
-                verifier = spelled.get(_spelling(candidate))
-            if verifier is not None:
-                return verifier
-        for exact, spelled_regex, verifier in self._templates:
-            for candidate in candidates:
-                if exact.match(candidate) or spelled_regex.match(_spelling(candidate)):
-                    return verifier
-        if routed:
-            for candidate in candidates:
-                for variant in {candidate, _spelling(candidate)}:
-                    for chain, params, _ in _resolutions(self._routed_routes, variant):
-                        for key_chain, key_params, verifier in routed:
-                            if chain == key_chain and params == key_params:
-                                return verifier
-        return None
-
-    def _find_routed_keys(
-        self,
-    ) -> list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]]:
-        """Resolve each literal key through the application's router, once.
-
-        A literal key such as ``"/hooks/1"`` that routes to ``Route("/hooks/{tenant:int}")``
-        is remembered with its parameter values (``tenant=1``): every other path routing to
-        the same route with the same values (``/hooks/01``, ``/hooks/%30%31``) is then
-        verified with that key's verifier. Without a Starlette router (another ASGI
-        framework) only the literal spellings are known.
-
-        Raises:
-            ConfigurationError: a literal key routes to a FastAPI endpoint whose path
-                parameters are validated into another type (``tenant: int``): pydantic
-                accepts spellings that cannot be enumerated, so the template must be keyed.
-                Raised again for every request until the configuration is fixed.
-        """
-        routed: list[tuple[tuple[int, ...], list[tuple[str, Any]], Verifier]] = []
-        router = find_router(self.app)
-        routes = tuple(getattr(router, "routes", None) or ()) if router is not None else ()
-        by_id = {id(route): route for route in routes}
-        top: set[int] = set()
-        for key, verifier in self._routes.items():
-            if "{" in key:
-                continue
-            for variant in {key, _spelling(key)}:
-                for chain, params, converted in _resolutions(routes, variant, key=key):
-                    if converted:
-                        routed.append((chain, params, verifier))
-                        top.add(chain[0])
-        self._routed_routes = tuple(by_id[route_id] for route_id in top)
-        self._routed = routed
-        return routed
+        return self._table.verifier_for(scope, self.app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Verify requests to protected paths; pass everything else through untouched."""
         if scope["type"] != "http":
-            if scope["type"] == "lifespan" and self._routed is None:
-                self._find_routed_keys()  # at startup, when the server runs the lifespan
+            if scope["type"] == "lifespan" and not self._table.resolved:
+                self._table.resolve_keys(self.app)  # at startup, when the server runs the lifespan
             await self.app(scope, receive, send)
             return
         verifier = self.verifier_for(scope)
         if verifier is None:
             await self.app(scope, receive, send)
+            return
+        try:
+            unsigned = unsigned_handshake_reply(
+                verifier,
+                str(scope.get("method", "GET")),
+                bytes(scope.get("query_string") or b""),
+                Headers.from_asgi(scope.get("headers") or []),
+                peer_address(scope),
+            )
+        except VerificationError:
+            unsigned = None  # unusable header lines: verification refuses them and says why
+        if unsigned is not None:
+            await send_reply(send, unsigned)
             return
         try:
             verified, body = await verify_scope(scope, receive, verifier, self._public_url)
@@ -782,22 +179,53 @@ class HookSealMiddleware:
             run_on_reject(self.on_reject, scope, error)
             await send_text(send, status_for(error, self.replay_status), generic_body(error))
             return
+        reply = await ahandshake_reply(verifier, verified)
+        if reply is not None:
+            await send_reply(send, reply)
+            return
         state = scope.get("state")
         scope = dict(scope)
-        # Which verifier produced the verdict (VERIFIED_BY): a FastAPI dependency built with
+        # Which verifier produced the verdict (_VERIFIED_BY): a FastAPI dependency built with
         # another verifier must not take this verdict as its own.
         scope["state"] = (
-            {**state, "webhook": verified, VERIFIED_BY: verifier}
+            {**state, STATE_KEY: verified, _VERIFIED_BY: verifier}
             if state
-            else {"webhook": verified, VERIFIED_BY: verifier}
+            else {STATE_KEY: verified, _VERIFIED_BY: verifier}
         )
-        if not self.release_on_error or getattr(verified, "_reservation", None) is None:
+        if not self.release_on_error or not verified.recorded:
             # Nothing recorded (no nonce store, or nothing per delivery): nothing to release.
             await self.app(scope, replaying_receive(body, receive), send)
             return
-        await _run_then_release(
+        await run_then_release(
             self.app, scope, replaying_receive(body, receive), send, verifier, verified
         )
 
     def __repr__(self) -> str:
-        return f"HookSealMiddleware(routes={sorted(self._routes)!r})"
+        return f"WebhookMiddleware(routes={sorted(self._table.routes)!r})"
+
+
+_INTERNAL = "it is an internal detail of the middleware, no longer part of the public API"
+
+#: Names this module exported before 0.2: (what to use instead, the object). Removed in 0.3.
+_DEPRECATED: dict[str, tuple[str, Any]] = {
+    "HookSealMiddleware": ("use WebhookMiddleware (the same class)", WebhookMiddleware),
+    "VERIFIED_BY": (_INTERNAL, _VERIFIED_BY),
+    "read_body": (_INTERNAL, _asgi.read_body),
+    "request_url": (_INTERNAL, _asgi.request_url),
+    "route_path": (_INTERNAL, _asgi.route_path),
+    "scope_headers": ("use hookseal.Headers.from_asgi", Headers.from_asgi),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Serve a deprecated name, with a ``DeprecationWarning`` saying what replaces it."""
+    entry = _DEPRECATED.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    instead, value = entry
+    warnings.warn(
+        f"hookseal.contrib.starlette.{name} is deprecated and will be removed in 0.3: {instead}.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return value

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .checkout import CheckoutCom as CheckoutCom
     from .coinbase_commerce import CoinbaseCommerce as CoinbaseCommerce
     from .discord import Discord as Discord
+    from .docusign import DocuSignConnect as DocuSignConnect
     from .dropbox import Dropbox as Dropbox
     from .gcp_pubsub import GooglePubSub as GooglePubSub
     from .gitea import Gitea as Gitea
@@ -34,8 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .intuit import QuickBooks as QuickBooks
     from .lemon_squeezy import LemonSqueezy as LemonSqueezy
     from .line import Line as Line
+    from .linear import Linear as Linear
     from .mailgun import Mailgun as Mailgun
     from .meta import Meta as Meta
+    from .microsoft_graph import MicrosoftGraph as MicrosoftGraph
     from .paddle import Paddle as Paddle
     from .pagerduty import PagerDuty as PagerDuty
     from .paystack import Paystack as Paystack
@@ -82,6 +85,7 @@ __all__ = [
     "CheckoutCom",
     "CoinbaseCommerce",
     "Discord",
+    "DocuSignConnect",
     "Dropbox",
     "Flutterwave",
     "GitHub",
@@ -97,8 +101,10 @@ __all__ = [
     "Jira",
     "LemonSqueezy",
     "Line",
+    "Linear",
     "Mailgun",
     "Meta",
+    "MicrosoftGraph",
     "MicrosoftTeams",
     "Mux",
     "OktaEventHook",

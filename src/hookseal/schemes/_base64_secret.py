@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import binascii
-
-from .._errors import ConfigurationError
+from .._encoding import decode_base64
+from .._errors import ConfigurationError, MalformedHeader
 from .._keys import secret_bytes
 
 __all__ = ["decoded_base64_secret"]
@@ -20,11 +19,10 @@ def decoded_base64_secret(secret: object, what: str) -> bytes:
         return secret_bytes(secret, what)
     text = secret_bytes(secret, what).decode("utf-8")
     try:
-        raw = binascii.a2b_base64(text)
-        canonical = text.isascii() and binascii.b2a_base64(raw, newline=False).decode() == text
-    except (binascii.Error, ValueError):
-        canonical = False
-    if not canonical or not raw:
+        raw = decode_base64(text, what)  # the strict decoder signatures go through
+    except MalformedHeader:
+        raw = b""  # raised below, outside this handler: no exception chain to show
+    if not raw:
         raise ConfigurationError(
             f"The {what} must be the base64 text the provider shows (standard alphabet, with "
             "padding, nothing before or after it). Pass bytes to give the decoded key itself."

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from typing_extensions import override
+
 from .._errors import MalformedHeader
+from .._keys import HMACKey
 from .._limits import Limits
+from ._base64_secret import decoded_base64_secret
 from .generic_hmac import HMACScheme
 
 __all__ = ["BodyHMACPreset"]
@@ -38,6 +42,11 @@ class BodyHMACPreset(HMACScheme):
     signature_algorithm: ClassVar[str] = "sha256"
     #: The header holding the provider's (unsigned) delivery id, exposed as ``msg_id``.
     delivery_id_header: ClassVar[str | None] = None
+    #: How the provider shows the secret: ``"text"``, used as its UTF-8 bytes, or
+    #: ``"base64"``, decoded strictly (``bytes`` are then taken as the decoded key itself).
+    key_encoding: ClassVar[str] = "text"
+    #: What the provider calls the secret, named in configuration errors.
+    key_label: ClassVar[str] = "secret"
 
     def __init__(self) -> None:
         super().__init__(
@@ -49,6 +58,17 @@ class BodyHMACPreset(HMACScheme):
             # SHA-1 only where a subclass names it: the provider offers nothing stronger.
             allow_sha1=self.signature_algorithm == "sha1",
         )
+
+    @override
+    def load_key(self, secret: object) -> HMACKey:
+        """An HMAC key from the secret as the provider shows it (see ``key_encoding``)."""
+        if self.key_encoding == "base64":
+            return HMACKey(
+                decoded_base64_secret(secret, self.key_label),
+                self.algorithm,
+                allow_sha1=self.allow_sha1,
+            )
+        return super().load_key(secret)
 
     def _parse(self, value: str, header: str, limits: Limits) -> list[bytes]:
         if "," in value or " " in value:

@@ -12,10 +12,6 @@ replayed ping only makes the receiver list payloads it would list anyway.
 
 from __future__ import annotations
 
-from typing_extensions import override
-
-from .._keys import HMACKey
-from ._base64_secret import decoded_base64_secret
 from ._body_hmac import BodyHMACPreset
 
 __all__ = ["Airtable"]
@@ -33,8 +29,5 @@ class Airtable(BodyHMACPreset):
     name = "airtable"
     signature_header = "X-Airtable-Content-MAC"
     signature_prefix = "hmac-sha256="
-
-    @override
-    def load_key(self, secret: object) -> HMACKey:
-        """An HMAC-SHA256 key from the base64 ``macSecretBase64`` (or raw key bytes)."""
-        return HMACKey(decoded_base64_secret(secret, "Airtable macSecretBase64"), "sha256")
+    key_encoding = "base64"
+    key_label = "Airtable macSecretBase64"

@@ -23,7 +23,9 @@ import json
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
+
+from typing_extensions import override
 
 from .._encoding import decode_base64, encode_base64
 from .._errors import (
@@ -40,7 +42,7 @@ from ..published_keys import (
     running_on_event_loop,
     shared_published_keys,
 )
-from .base import HeaderName, Limits, Scheme, Verified, check_message_id
+from .base import HandshakeReply, HeaderName, Limits, Scheme, Verified, check_message_id
 
 __all__ = ["AmazonSNS", "SNSSigningKey", "SigningCertificate", "sign_message"]
 
@@ -288,6 +290,9 @@ class AmazonSNS(Scheme):
     #: SNS messages are at most 256 KiB; escaped into the JSON envelope a message can grow
     #: (``\\u00XX`` for control characters), so 2 MiB leaves headroom.
     default_max_body_bytes = 2 * 1024 * 1024
+    #: Whether :meth:`handshake_reply` does I/O (it visits the SubscribeURL): async adapters
+    #: then call it in a worker thread, never on the event loop.
+    handshake_blocks: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -313,6 +318,7 @@ class AmazonSNS(Scheme):
         self.confirm_subscriptions = confirm_subscriptions
         self.replay_scope = replay_scope
 
+    @override
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """The topic ARNs this endpoint accepts (one ARN or a list)."""
         items = [secrets] if isinstance(secrets, str) else secrets
@@ -333,10 +339,12 @@ class AmazonSNS(Scheme):
                 )
         return arns
 
+    @override
     def load_key(self, secret: object) -> Any:
         """One topic ARN (see :meth:`load_keys`)."""
         return self.load_keys([secret])[0]
 
+    @override
     def load_signing_key(self, secret: object) -> SNSSigningKey:
         """An :class:`SNSSigningKey`, or a ``(private_key, certificate_url)`` pair."""
         if isinstance(secret, SNSSigningKey):
@@ -421,6 +429,7 @@ class AmazonSNS(Scheme):
         signature = decode_base64(value, "Signature")
         return fields, index, timestamp, signature, _HASHES[version]
 
+    @override
     def check(
         self,
         body: bytes,
@@ -464,6 +473,7 @@ class AmazonSNS(Scheme):
             return keys.get_in_background(url, CERTIFICATE_RULE, load_certificate)
         return keys.get(url, CERTIFICATE_RULE, load_certificate)
 
+    @override
     async def aprepare(
         self,
         body: bytes,
@@ -542,8 +552,53 @@ class AmazonSNS(Scheme):
 
         await asyncio.to_thread(self.confirm_subscription, verified)
 
+    def _is_confirmation(self, verified: Verified) -> bool:
+        """Whether to confirm ``verified`` (opted in, and a SubscriptionConfirmation)."""
+        if not self.confirm_subscriptions or verified.scheme != _NAME:
+            return False
+        if b"SubscriptionConfirmation" not in verified.body:
+            return False  # a notification: not parsed a second time
+        try:
+            return parse_message(verified.body).get("Type") == "SubscriptionConfirmation"
+        except VerificationError:
+            return False
+
+    @override
+    def handshake_reply(self, verified: Verified, keys: Sequence[Any]) -> HandshakeReply | None:
+        """Confirm a verified ``SubscriptionConfirmation``, with ``confirm_subscriptions=True``.
+
+        The reply is 200 with an empty body once :meth:`confirm_subscription` visited the
+        ``SubscribeURL``; 503 when that request failed (the adapters then release the replay
+        record, so SNS's retry is confirmed); 400 when the ``SubscribeURL`` is not an SNS
+        confirmation link for the message's own topic (never visited). None for every other
+        message, and for every message without the opt-in: the handler then receives the
+        confirmation (call :meth:`confirm_subscription` there, or confirm it in the console).
+
+        This visits a URL: on an event loop, call :meth:`ahandshake_reply` instead.
+        """
+        if not self._is_confirmation(verified):
+            return None
+        try:
+            self.confirm_subscription(verified)
+        except ValueError:
+            return HandshakeReply(status=400)
+        except KeyUnavailable:
+            return HandshakeReply(status=503)
+        return HandshakeReply()
+
+    async def ahandshake_reply(
+        self, verified: Verified, keys: Sequence[Any]
+    ) -> HandshakeReply | None:
+        """:meth:`handshake_reply` for async code: the confirmation runs in a worker thread."""
+        if not self._is_confirmation(verified):
+            return None
+        import asyncio
+
+        return await asyncio.to_thread(self.handshake_reply, verified, keys)
+
     # -- signing (tests) -----------------------------------------------------------------
 
+    @override
     def sign(
         self,
         key: Any,

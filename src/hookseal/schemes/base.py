@@ -85,6 +85,9 @@ class Scheme(abc.ABC):
     #: provider's page in the docs cites the source of its value. Adapters read the limit in
     #: force from ``verifier.limits.max_body_bytes``, never from here.
     default_max_body_bytes: ClassVar[int | None] = None
+    #: Whether :meth:`handshake_reply` does I/O (Amazon SNS visits the confirmation URL):
+    #: ``Verifier.ahandshake_reply`` then runs it in a worker thread, off the event loop.
+    handshake_blocks: ClassVar[bool] = False
 
     def freeze(self) -> None:
         """Make this scheme's options read-only (a :class:`~hookseal.Verifier` does it).

@@ -8,19 +8,27 @@ Discord sends ``X-Signature-Ed25519`` (the 64-byte signature as hex) and
 ``X-Signature-Timestamp`` (Unix seconds); the signed message is the timestamp text followed
 directly by the raw body, with no separator. The key is the application's public key, shown
 as 64 hex digits on the developer portal.
+
+Discord checks the endpoint with a PING interaction (``"type": 1``), signed like every other
+interaction, to be answered with a PONG, ``{"type": 1}`` as JSON (Receiving an Interaction).
+It also sends requests with invalid signatures, which must be refused (they are, with 401).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from typing_extensions import override
 
 from .._delivery import Verified
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import ConfigurationError, SignatureMismatch
 from .._headers import HeaderName
 from .._limits import Limits
-from .base import Scheme, make_replay_key, require_header
+from ._handshakes import json_reply
+from .base import HandshakeReply, Scheme, make_replay_key, require_header
 
 __all__ = ["Discord"]
 
@@ -30,6 +38,9 @@ _NAME = "discord"
 _KEY_SIZE = 32
 _SIGNATURE_SIZE = 64
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_PING = 1
+# A PING carries a few ids and a token: a larger body is an interaction with content.
+_MAX_PING_BYTES = 16 * 1024
 
 
 def _key_bytes(secret: object, what: str) -> bytes:
@@ -72,6 +83,7 @@ class Discord(Scheme):
     default_max_body_bytes = 1024 * 1024
     signs_timestamp = True
 
+    @override
     def load_key(self, secret: object) -> Any:
         """The application's public key."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -88,6 +100,7 @@ class Discord(Scheme):
             )
         return Ed25519PublicKey.from_public_bytes(_key_bytes(secret, "public key"))
 
+    @override
     def load_signing_key(self, secret: object) -> Any:
         """A private key for signing: a 32-byte seed (hex or raw) or an Ed25519PrivateKey."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -96,6 +109,7 @@ class Discord(Scheme):
             return secret
         return Ed25519PrivateKey.from_private_bytes(_key_bytes(secret, "private key"))
 
+    @override
     def check(
         self,
         body: bytes,
@@ -142,6 +156,25 @@ class Discord(Scheme):
             header=header,
         )
 
+    @override
+    def handshake_reply(self, verified: Verified, keys: Sequence[Any]) -> HandshakeReply | None:
+        """Answer a verified PING interaction with a PONG (``{"type": 1}``); None otherwise."""
+        body = verified.body
+        if len(body) > _MAX_PING_BYTES:
+            return None
+        try:
+            fields = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(fields, dict):
+            return None
+        kind = fields.get("type")
+        # ``type(kind) is int``: JSON ``true`` would compare equal to 1.
+        if type(kind) is not int or kind != _PING:
+            return None
+        return json_reply({"type": _PING})
+
+    @override
     def sign(
         self,
         key: Any,

@@ -102,6 +102,8 @@ class GitHub(Scheme):
         match = prepared_matcher([key.sha256 for key in keys])
         max_id = min(limits.max_id_length, max_header)
 
+        name = self.name  # the instance's, exactly as check reports it
+
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             msg_id: object
@@ -149,7 +151,7 @@ class GitHub(Scheme):
             matched = match(b"", body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return Verified(body, None, msg_id, matched[0], _NAME, matched[1])
+            return Verified(body, None, msg_id, matched[0], name, matched[1])
 
         return fast_check
 

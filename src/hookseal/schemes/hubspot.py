@@ -22,12 +22,15 @@ from typing import Any
 
 from typing_extensions import override
 
-from .._encoding import decode_base64, decode_hex, encode_base64, parse_timestamp
+from .._encoding import decode_base64, decode_hex, encode_base64
 from .._errors import MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, Secret, secret_bytes
 from .._limits import Limits
-from .base import Scheme, Verified, hmac_matches, require_header
+from ._mac_length import check_mac_length
+from ._signed_url import check_request_url, match_url_hmac, url_mismatch
+from ._timestamp import checked_timestamp
+from .base import Scheme, Verified, require_header
 
 __all__ = ["HubSpot", "HubSpotV2"]
 
@@ -35,36 +38,22 @@ _V3 = HeaderName("X-HubSpot-Signature-v3")
 _TIMESTAMP = HeaderName("X-HubSpot-Request-Timestamp")
 _V2 = HeaderName("X-HubSpot-Signature")
 _VERSION = HeaderName("X-HubSpot-Signature-Version")
+_URL = "the URL HubSpot requested"
 _SHA256_SIZE = 32
-#: The longest request URL accepted (longer is refused before any MAC).
-MAX_URL_LENGTH = 8192
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _compare = hmac.compare_digest
 
 
 def _request_line(url: str | None, method: str | None) -> bytes:
     """``method + URI`` as HubSpot signs them; caller bugs raise, hostile values are refused."""
-    if url is None:
-        raise TypeError(
-            "HubSpot signs the request URL: pass url=... (the full URL HubSpot requested, "
-            "scheme and host included). The framework adapters pass it for you."
-        )
-    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
-        raise ValueError("url must be the absolute http(s) URL HubSpot requested.")
+    signed = check_request_url(url, _URL)
     verb = "POST" if method is None else method
-    if (
-        len(url) > MAX_URL_LENGTH
-        or not url.isascii()
-        or not url.isprintable()
-        or " " in url
-        or verb not in _METHODS
-    ):
+    if verb not in _METHODS:
         raise MalformedHeader(
-            "The request URL or method cannot be one HubSpot signed (printable ASCII URL of "
-            f"at most {MAX_URL_LENGTH} characters; GET, POST, PUT, PATCH or DELETE).",
+            "The request method cannot be one HubSpot signs (GET, POST, PUT, PATCH or DELETE).",
             header="url",
         )
-    return (verb + url).encode("ascii")
+    return (verb + signed).encode("ascii")
 
 
 class HubSpot(Scheme):
@@ -101,25 +90,17 @@ class HubSpot(Scheme):
         header = _V3.name
         presented = decode_base64(require_header(headers, _V3, limits), header)
         raw_ts = require_header(headers, _TIMESTAMP, limits, "timestamp")
-        millis = parse_timestamp(raw_ts, _TIMESTAMP.name, max_digits=15)
-        timestamp = millis // 1000
-        limits.check_window(timestamp, now, _TIMESTAMP.name)
-        if len(presented) != _SHA256_SIZE:
-            raise SignatureMismatch(
-                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-SHA256 is "
-                f"{_SHA256_SIZE}.",
-                header=header,
-            )
+        timestamp = checked_timestamp(raw_ts, _TIMESTAMP.name, limits, now, per_second=1000)
+        check_mac_length(presented, "sha256", header)
         # The body sits between the URI and the timestamp.
-        found = hmac_matches(keys, (presented,), request_line, body + raw_ts.encode("ascii"))
-        if found is None:
-            raise SignatureMismatch(
-                f"The {header!r} signature does not match the method, URL, body and timestamp "
-                "with any configured client secret. Check the secret and that the URL is "
-                "exactly the one HubSpot requested (scheme, host, path and query).",
-                header=header,
-            )
-        index, macs = found
+        index, macs = match_url_hmac(
+            keys,
+            presented,
+            request_line,
+            body + raw_ts.encode("ascii"),
+            header,
+            "the method, URL, body and timestamp",
+        )
         return Verified(
             body,
             timestamp=timestamp,
@@ -211,11 +192,7 @@ class HubSpotV2(Scheme):
             if index < 0 and _compare(digest, presented):
                 index = position
         if index < 0:
-            raise SignatureMismatch(
-                f"The {header!r} signature does not match the method, URL and body with any "
-                "configured client secret.",
-                header=header,
-            )
+            raise url_mismatch(header, "the method, URL and body")
         return Verified(
             body,
             timestamp=None,

@@ -14,22 +14,24 @@ delivery was lost) within the window; treat ``event-data`` as a notification to 
 through Mailgun's Events API when it triggers anything valuable.
 
 The body is parsed as JSON before the signature can be checked (the signature lives in it); the
-parse is linear in the body, bounded by the body limit, and any failure is a
-``MalformedHeader`` (400, naming the ``signature`` field), never an exception of the parser.
+parse is strict (:func:`~hookseal.schemes._json_body.strict_json_object`: a repeated member
+name or a ``NaN`` is refused), linear in the body, bounded by the body limit, and any failure is
+a ``MalformedHeader`` (400, naming the ``signature`` field), never an exception of the parser.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from typing_extensions import override
 
-from .._encoding import decode_hex, parse_timestamp
+from .._encoding import decode_hex
 from .._errors import MalformedHeader
 from .._limits import Limits
+from ._json_body import strict_json_object
+from ._timestamp import checked_timestamp
 from .base import Scheme, Verified, match_hmac
 
 __all__ = ["Mailgun"]
@@ -72,8 +74,7 @@ class Mailgun(Scheme):
     ) -> Verified:
         """Read the signature object from the body, check the window, then the signature."""
         raw_ts, token, presented = self._read(body, limits)
-        timestamp = parse_timestamp(raw_ts, "signature.timestamp")
-        limits.check_window(timestamp, now, "signature.timestamp")
+        timestamp = checked_timestamp(raw_ts, "signature.timestamp", limits, now)
         index, macs = match_hmac(
             keys, (presented,), raw_ts.encode("ascii"), token.encode("ascii"), _FIELD
         )
@@ -88,11 +89,12 @@ class Mailgun(Scheme):
 
     @staticmethod
     def _read(body: bytes, limits: Limits) -> tuple[str, str, bytes]:
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            raise _malformed("it is not JSON") from None
-        signature = document.get(_FIELD) if isinstance(document, dict) else None
+        document = strict_json_object(body)
+        if document is None:
+            raise _malformed(
+                "it is not a JSON object (or it repeats a member name, or holds NaN or Infinity)"
+            )
+        signature = document.get(_FIELD)
         if not isinstance(signature, dict):
             raise _malformed("it has no 'signature' object")
         raw_ts = signature.get("timestamp")

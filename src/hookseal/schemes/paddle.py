@@ -16,16 +16,22 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import parse_timestamp
 from .._headers import HeaderName
 from .._limits import Limits
-from ._keyed_header import parse_keyed_signatures
-from .base import Scheme, match_hmac, require_header
+from ._keyed_header import KeyedHeaderFormat
+from .base import Scheme
 
 __all__ = ["Paddle"]
 
 _HEADER = HeaderName("Paddle-Signature")
 _NAME = "paddle"
+_FORMAT = KeyedHeaderFormat(
+    separator=";",
+    timestamp_key="ts",
+    signature_key="h1",
+    example="ts=1700000000;h1=<hex>",
+    joiner=":",
+)
 
 
 class Paddle(Scheme):
@@ -61,20 +67,7 @@ class Paddle(Scheme):
         method: str | None,
     ) -> Verified:
         """Parse and bound the header, check the timestamp window, then the HMACs."""
-        header = _HEADER.name
-        value = require_header(headers, _HEADER, limits)
-        raw_ts, presented = parse_keyed_signatures(
-            value,
-            header,
-            limits,
-            separator=";",
-            timestamp_key="ts",
-            signature_key="h1",
-            example="ts=1700000000;h1=<hex>",
-        )
-        timestamp = parse_timestamp(raw_ts, header)
-        limits.check_window(timestamp, now, header)
-        index, macs = match_hmac(keys, presented, f"{raw_ts}:".encode("ascii"), body, header)
+        timestamp, index, macs = _FORMAT.check(_HEADER, body, headers, keys, limits, now)
         return Verified(
             body,
             timestamp=timestamp,
@@ -96,5 +89,5 @@ class Paddle(Scheme):
         method: str,
     ) -> dict[str, str]:
         """The ``Paddle-Signature`` header (``ts=...;h1=...``)."""
-        mac = key.digest_parts(f"{timestamp}:".encode("ascii"), body)
+        mac = key.digest_parts(_FORMAT.signed_prefix(str(timestamp)), body)
         return {_HEADER.name: f"ts={timestamp};h1={mac.hex()}"}

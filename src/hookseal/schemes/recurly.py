@@ -15,9 +15,10 @@ from typing import Any
 
 from typing_extensions import override
 
-from .._encoding import decode_hex, parse_timestamp
+from .._encoding import decode_hex
 from .._errors import MalformedHeader
 from .._limits import Limits
+from ._timestamp import checked_timestamp
 from .base import HeaderName, Scheme, Verified, match_hmac, require_header, split_signatures
 
 __all__ = ["Recurly"]
@@ -58,9 +59,7 @@ class Recurly(Scheme):
             )
         entries = split_signatures(rest, header, limits, separator=",")
         presented = [decode_hex(entry, header) for entry in entries]
-        millis = parse_timestamp(raw_ts, header, max_digits=15)
-        timestamp = millis // 1000
-        limits.check_window(timestamp, now, header)
+        timestamp = checked_timestamp(raw_ts, header, limits, now, per_second=1000)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
         return Verified(
             body,

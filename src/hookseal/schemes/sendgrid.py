@@ -25,10 +25,11 @@ from typing import Any
 
 from typing_extensions import override
 
-from .._encoding import decode_base64, encode_base64, parse_timestamp
+from .._encoding import decode_base64, encode_base64
 from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
 from .._limits import Limits
+from ._timestamp import checked_timestamp
 from .base import Scheme, Verified, require_header
 
 __all__ = ["SendGrid"]
@@ -142,8 +143,7 @@ class SendGrid(Scheme):
         header = _SIGNATURE.name
         signature = decode_base64(require_header(headers, _SIGNATURE, limits), header)
         raw_ts = require_header(headers, _TIMESTAMP, limits, "timestamp")
-        timestamp = parse_timestamp(raw_ts, _TIMESTAMP.name)
-        limits.check_window(timestamp, now, _TIMESTAMP.name)
+        timestamp = checked_timestamp(raw_ts, _TIMESTAMP.name, limits, now)
         if not _MIN_DER <= len(signature) <= _MAX_DER:
             raise SignatureMismatch(
                 f"The {header!r} signature is {len(signature)} bytes long; a DER ECDSA P-256 "

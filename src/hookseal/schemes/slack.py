@@ -1,6 +1,10 @@
 """Slack: ``X-Slack-Signature: v0=<hex>``, HMAC-SHA256 over ``v0:timestamp:body``.
 
 Docs: https://docs.slack.dev/authentication/verifying-requests-from-slack/
+
+Slack checks an Events API Request URL with a ``url_verification`` event, signed like every
+other request: ``{"type": "url_verification", "challenge": ...}``, answered 200 with the
+challenge as plain text (https://api.slack.com/events/url_verification).
 """
 
 from __future__ import annotations
@@ -9,15 +13,20 @@ import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._delivery import Verified
 from .._encoding import decode_hex, parse_timestamp
 from .._errors import MalformedHeader
 from .._headers import HeaderName, Headers
 from .._keys import prepared_matcher
 from .._limits import Limits
+from ._handshakes import verified_json_object
 from .base import (
     FastCheck,
+    HandshakeReply,
     Scheme,
+    echo_challenge,
     match_hmac,
     require_header,
 )
@@ -50,6 +59,7 @@ class Slack(Scheme):
         self._signature = HeaderName(_SIGNATURE)
         self._timestamp = HeaderName(_TIMESTAMP)
 
+    @override
     def prepare_fast_check(self, keys: Sequence[Any], limits: Limits) -> FastCheck | None:
         """The common request's check: one ``v0=<64 hex>``, a timestamp inside the window.
 
@@ -64,6 +74,8 @@ class Slack(Scheme):
         sig_lower, sig_name = self._signature.lower, self._signature.name
         ts_lower, ts_name = self._timestamp.lower, self._timestamp.name
         in_window = limits.in_window
+
+        name = self.name  # the instance's, exactly as check reports it
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
@@ -102,10 +114,11 @@ class Slack(Scheme):
             matched = match(f"v0:{raw_ts}:".encode(), body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return Verified(body, timestamp, None, matched[0], _NAME, matched[1])
+            return Verified(body, timestamp, None, matched[0], name, matched[1])
 
         return fast_check
 
+    @override
     def check(
         self,
         body: bytes,
@@ -131,9 +144,22 @@ class Slack(Scheme):
         index, mac = match_hmac(
             keys, (presented,), f"{_VERSION}:{raw_ts}:".encode("ascii"), body, header
         )
-        # replay_key == make_replay_key(_NAME, mac), derived only if a nonce store asks.
-        return Verified(body, timestamp, None, index, _NAME, mac)
+        # replay_key == make_replay_key(self.name, mac), derived only if a nonce store asks.
+        return Verified(body, timestamp, None, index, self.name, mac)
 
+    @override
+    def handshake_reply(self, verified: Verified, keys: Sequence[Any]) -> HandshakeReply | None:
+        """Answer a verified ``url_verification`` event with its challenge, as plain text.
+
+        None for every other request, and for a challenge that is not a plausible token.
+        """
+        fields = verified_json_object(verified.body, b"url_verification")
+        if fields is None or fields.get("type") != "url_verification":
+            return None
+        challenge = fields.get("challenge")
+        return echo_challenge(challenge) if isinstance(challenge, str) else None
+
+    @override
     def sign(
         self,
         key: Any,

@@ -13,41 +13,24 @@ replays are refused only for as long as the nonce store remembers them
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from typing_extensions import override
 
 from .._encoding import decode_base64, encode_base64
-from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
-from .base import Scheme, Verified, match_hmac, require_header
+from ._mac_length import check_mac_length
+from ._signed_url import check_configured_url, match_url_hmac, signed_url
+from .base import Scheme, Verified, require_header
 
 __all__ = ["Square"]
 
 _SIGNATURE = HeaderName("x-square-hmacsha256-signature")
-_ABSOLUTE_URL = re.compile(r"(?i:https?)://[^/?#\s]+[^\s]*")
-#: The longest notification URL accepted (Square's own limit on the URL is far shorter).
-MAX_URL_LENGTH = 8192
-_HMAC_SHA256_SIZE = 32
-
-
-def _check_url(url: object, what: str) -> str:
-    if not isinstance(url, str):
-        raise TypeError(
-            f"Square signs the notification URL: pass {what} (the URL registered for the "
-            "webhook subscription, scheme and host included). The framework adapters pass "
-            "the request URL for you; or give Square(notification_url=...)."
-        )
-    if len(url) > MAX_URL_LENGTH or not url.isascii() or not _ABSOLUTE_URL.fullmatch(url):
-        raise ValueError(
-            f"{what} must be the absolute http(s) URL registered with Square (e.g. "
-            "'https://example.com/square/webhooks'), printable ASCII without spaces."
-        )
-    return url
+_URL = "the notification URL registered with Square"
+_OPTION = "Square(notification_url=...)"
 
 
 class Square(Scheme):
@@ -67,12 +50,7 @@ class Square(Scheme):
     signs_timestamp = False
 
     def __init__(self, *, notification_url: str | None = None) -> None:
-        if notification_url is not None:
-            try:
-                _check_url(notification_url, "notification_url")
-            except (TypeError, ValueError) as error:
-                raise ConfigurationError(str(error)) from None
-        self.notification_url = notification_url
+        self.notification_url = check_configured_url(notification_url, _OPTION, _URL)
 
     @override
     def load_key(self, secret: object) -> HMACKey:
@@ -80,19 +58,7 @@ class Square(Scheme):
         return HMACKey(secret_bytes(secret, "Square signature key"))
 
     def _url(self, url: str | None) -> bytes:
-        if self.notification_url is not None:
-            return self.notification_url.encode("ascii")
-        if isinstance(url, str) and (
-            len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() or " " in url
-        ):
-            # The request's own URL (its path and query are the client's): refused as a bad
-            # request, before any MAC.
-            raise MalformedHeader(
-                f"The request URL is not printable ASCII of at most {MAX_URL_LENGTH} "
-                "characters, so it cannot be the notification URL registered with Square.",
-                header="url",
-            )
-        return _check_url(url, "url=...").encode("ascii")
+        return signed_url(self.notification_url, url, _URL, _OPTION)
 
     @override
     def check(
@@ -109,13 +75,10 @@ class Square(Scheme):
         signed_url = self._url(url)
         header = _SIGNATURE.name
         presented = decode_base64(require_header(headers, _SIGNATURE, limits), header)
-        if len(presented) != _HMAC_SHA256_SIZE:
-            raise SignatureMismatch(
-                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-SHA256 is "
-                f"{_HMAC_SHA256_SIZE}.",
-                header=header,
-            )
-        index, macs = match_hmac(keys, (presented,), signed_url, body, header)
+        check_mac_length(presented, "sha256", header)
+        index, macs = match_url_hmac(
+            keys, presented, signed_url, body, header, "the notification URL and the body"
+        )
         return Verified(
             body,
             timestamp=None,

@@ -238,6 +238,8 @@ class StandardWebhooks(Scheme):
         # leading zero (0 is left to the general path).
         prefix_accepted = re.compile(r"[!-\-/-~]+\.[1-9][0-9]{0,11}\.").fullmatch
 
+        name = self.name  # the instance's, exactly as check reports it
+
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             raw_id: object
@@ -295,7 +297,7 @@ class StandardWebhooks(Scheme):
                 mac = outer.digest()
                 if single:
                     if hmac.compare_digest(b"v1," + _b2a_base64(mac, newline=False), presented):
-                        return Verified(body, timestamp, raw_id, index, _NAME, mac)
+                        return Verified(body, timestamp, raw_id, index, name, mac)
                     return None
                 # A rotation: every key's MAC is the replay material (as the general check).
                 macs.append(mac)
@@ -305,7 +307,7 @@ class StandardWebhooks(Scheme):
                     found = index
             if found < 0:
                 return None  # the general check decides (and says why)
-            return Verified(body, timestamp, raw_id, found, _NAME, tuple(macs))
+            return Verified(body, timestamp, raw_id, found, name, tuple(macs))
 
         return fast_check
 
@@ -393,7 +395,7 @@ class StandardWebhooks(Scheme):
             timestamp=timestamp,
             msg_id=raw_id,
             key_index=index,
-            scheme=_NAME,
+            scheme=self.name,
             replay_material=material,
         )
 

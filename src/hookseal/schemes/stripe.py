@@ -77,6 +77,8 @@ class Stripe(Scheme):
         header_name = self._header.name
         in_window = limits.in_window
 
+        name = self.name  # the instance's, exactly as check reports it
+
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
             value: object
             if type(headers) is Headers:
@@ -109,7 +111,7 @@ class Stripe(Scheme):
             matched = match((raw_ts + ".").encode(), body, presented)
             if matched is None:
                 return None  # the general check decides (and says why)
-            return Verified(body, timestamp, None, matched[0], _NAME, matched[1])
+            return Verified(body, timestamp, None, matched[0], name, matched[1])
 
         return fast_check
 
@@ -139,7 +141,7 @@ class Stripe(Scheme):
         timestamp = parse_timestamp(raw_ts, header)
         limits.check_window(timestamp, now, header)
         index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
-        return Verified(body, timestamp, None, index, _NAME, macs)
+        return Verified(body, timestamp, None, index, self.name, macs)
 
     @override
     def sign(

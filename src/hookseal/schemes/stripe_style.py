@@ -23,11 +23,12 @@ from typing import Any, ClassVar
 
 from typing_extensions import override
 
-from .._encoding import decode_hex, parse_timestamp
-from .._errors import MalformedHeader, SignatureMismatch
+from .._encoding import decode_hex
+from .._errors import MalformedHeader
 from .._headers import HeaderName
 from .._limits import Limits
-from .base import Scheme, Verified, match_hmac, require_header
+from ._keyed_header import KeyedHeaderFormat
+from .base import Scheme, Verified
 
 __all__ = ["Calendly", "Mux", "Persona", "Sanity"]
 
@@ -53,9 +54,11 @@ class _TimestampedV1(Scheme):
 
     Subclasses set ``name``, ``header`` and, for senders that repeat the whole ``t=...,v1=...``
     group once per active secret, ``group_separator``. The secret is used as its UTF-8 bytes,
-    exactly as the dashboard shows it. Entries other than ``t`` and ``v1`` (a future ``v2``)
-    are ignored, as the providers' own samples do; a header with no ``v1`` entry is refused
-    with the reason ``no_supported_signature``.
+    exactly as the dashboard shows it. The header is parsed as Stripe's is (see
+    :func:`~hookseal.schemes._keyed_header.parse_keyed_signatures`): entries other than ``t``
+    and ``v1`` (a future ``v2``) are ignored, as the providers' own samples do, and a header
+    holding only those is refused with the reason ``no_supported_signature``; a header with
+    no signature at all, an empty entry or a space is malformed.
     """
 
     name: ClassVar[str] = "timestamped-v1"
@@ -73,6 +76,16 @@ class _TimestampedV1(Scheme):
 
     def __init__(self) -> None:
         self._header = HeaderName(self.header)
+        self._format = KeyedHeaderFormat(
+            separator=",",
+            timestamp_key="t",
+            signature_key="v1",
+            example="t=1700000000,v1=<signature>",
+            per_second=self.timestamp_unit,
+            space_after_separator=self.comma_space,
+            group_separator=self.group_separator,
+            decode=decode_hex if self.signature_encoding == "hex" else _decode_base64url,
+        )
 
     @override
     def check(
@@ -86,14 +99,7 @@ class _TimestampedV1(Scheme):
         method: str | None,
     ) -> Verified:
         """Parse the header, check the timestamp window, then every ``v1`` signature."""
-        header = self._header.name
-        value = require_header(headers, self._header, limits)
-        if self.comma_space:
-            value = value.replace(", ", ",")
-        raw_ts, presented = self._parse(value, header, limits)
-        timestamp = parse_timestamp(raw_ts, header, max_digits=15) // self.timestamp_unit
-        limits.check_window(timestamp, now, header)
-        index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        timestamp, index, macs = self._format.check(self._header, body, headers, keys, limits, now)
         return Verified(
             body,
             timestamp=timestamp,
@@ -102,66 +108,6 @@ class _TimestampedV1(Scheme):
             scheme=self.name,
             replay_material=macs,
         )
-
-    def _parse(self, value: str, header: str, limits: Limits) -> tuple[str, list[bytes]]:
-        """The timestamp text and the decoded ``v1`` signatures, every count bounded first."""
-        separator = self.group_separator
-        entries_total = value.count(",") + (value.count(separator) if separator else 0)
-        if entries_total > limits.max_signatures:
-            raise MalformedHeader(
-                f"The {header!r} header carries more than {limits.max_signatures} signatures "
-                "(max_signatures).",
-                reason="too_many_signatures",
-                header=header,
-            )
-        groups = value.split(separator) if separator else [value]
-        raw_ts: str | None = None
-        presented: list[bytes] = []
-        for group in groups:
-            group_ts: str | None = None
-            for entry in group.split(","):
-                key, _sep, item = entry.partition("=")
-                if not key or not item:
-                    raise MalformedHeader(
-                        f"Each entry of the {header!r} header must be 'name=value' (e.g. "
-                        "'t=1700000000,v1=<hex>'), with no spaces or empty entries.",
-                        header=header,
-                    )
-                if key == "t":
-                    if group_ts is not None:
-                        raise MalformedHeader(
-                            f"The {header!r} header holds more than one 't=' timestamp.",
-                            header=header,
-                        )
-                    group_ts = item
-                elif key == "v1":
-                    presented.append(self._decode(item, header))
-            if group_ts is None:
-                raise MalformedHeader(
-                    f"The {header!r} header has no 't=' timestamp.", header=header
-                )
-            if raw_ts is None:
-                raw_ts = group_ts
-            elif group_ts != raw_ts:
-                # One delivery has one timestamp: groups that disagree leave it undefined.
-                raise MalformedHeader(
-                    f"The signature groups of the {header!r} header carry different timestamps.",
-                    header=header,
-                )
-        assert raw_ts is not None  # at least one group, each with a timestamp
-        if not presented:
-            raise SignatureMismatch(
-                f"The {header!r} header holds no v1 signature (only other versions, which this "
-                "verifier does not accept).",
-                reason="no_supported_signature",
-                header=header,
-            )
-        return raw_ts, presented
-
-    def _decode(self, value: str, header: str) -> bytes:
-        if self.signature_encoding == "hex":
-            return decode_hex(value, header)
-        return _decode_base64url(value, header)
 
     @override
     def sign(
@@ -176,7 +122,7 @@ class _TimestampedV1(Scheme):
     ) -> dict[str, str]:
         """The header the sender would send: ``t=<timestamp>,v1=<hex>``."""
         raw_ts = str(timestamp * self.timestamp_unit)
-        mac = key.digest_parts(f"{raw_ts}.".encode("ascii"), body)
+        mac = key.digest_parts(self._format.signed_prefix(raw_ts), body)
         if self.signature_encoding == "hex":
             encoded = mac.hex()
         else:

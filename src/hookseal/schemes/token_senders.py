@@ -20,16 +20,23 @@ Docs:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import encode_base64
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, VerificationError
+from .._headers import HeaderName, read_header
 from .._keys import Secret, secret_bytes
+from ._handshakes import json_reply, plausible_token
+from .base import HandshakeReply, HandshakeRequest, Limits
 from .shared_token import SharedToken
 
 __all__ = ["BasicAuth", "Flutterwave", "OktaEventHook", "Telegram"]
 
 _TELEGRAM_TOKEN = re.compile(rb"[A-Za-z0-9_-]{1,256}")
+_OKTA_CHALLENGE = HeaderName("X-Okta-Verification-Challenge")
 
 
 class Telegram(SharedToken):
@@ -54,10 +61,12 @@ class Telegram(SharedToken):
             )
         return token
 
+    @override
     def load_key(self, secret: object) -> Any:
         """The ``secret_token``, checked against Telegram's alphabet."""
         return super().load_key(self._checked(secret))
 
+    @override
     def load_signing_key(self, secret: object) -> Secret:
         """The ``secret_token`` itself, for a Signer (tests)."""
         return super().load_signing_key(self._checked(secret))
@@ -75,13 +84,37 @@ class OktaEventHook(SharedToken):
 
     The secret is the *Authentication secret* exactly as configured, compared with the whole
     header value. Okta verifies the endpoint once with a GET carrying
-    ``X-Okta-Verification-Challenge``, to be answered with ``{"verification": <value>}``.
+    ``X-Okta-Verification-Challenge``, to be answered with ``{"verification": <value>}``:
+    :meth:`unsigned_handshake_reply` answers it when the GET carries a configured secret.
     """
 
     name = "okta"
 
     def __init__(self, header: str = "Authorization") -> None:
         super().__init__(header)
+
+    @override
+    def unsigned_handshake_reply(
+        self, request: HandshakeRequest, keys: Sequence[Any], limits: Limits
+    ) -> HandshakeReply | None:
+        """Answer Okta's one-time verification: ``{"verification": <the challenge>}`` as JSON.
+
+        Only for a ``GET`` whose authentication header holds a configured secret (the same
+        constant-time check as a delivery) and whose ``X-Okta-Verification-Challenge`` is sent
+        once and is a plausible token; anything else gets None and is then refused (or
+        accepted) like a delivery.
+        """
+        if request.method != "GET":
+            return None
+        try:
+            challenge = read_header(request.headers, _OKTA_CHALLENGE, limits.max_header_bytes)
+            if challenge is None:
+                return None
+            self.check(b"", request.headers, keys, limits, 0.0, None, request.method)
+        except VerificationError:
+            return None
+        token = plausible_token(challenge)
+        return None if token is None else json_reply({"verification": token})
 
     def __repr__(self) -> str:
         return f"OktaEventHook(header={self.header.name!r})"
@@ -128,10 +161,12 @@ class BasicAuth(SharedToken):
             )
         return encode_base64(raw)
 
+    @override
     def load_key(self, secret: object) -> Any:
         """The credential, kept as a keyed digest of its base64 form."""
         return super().load_key(self._encoded(secret))
 
+    @override
     def load_signing_key(self, secret: object) -> Secret:
         """The base64 credential, for a Signer (tests)."""
         return super().load_signing_key(self._encoded(secret))

@@ -14,37 +14,25 @@ refused only while the nonce store remembers them (``Verifier(replay_retention=.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from typing_extensions import override
 
 from .._encoding import decode_base64, encode_base64
-from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
-from .base import HeaderName, Scheme, Verified, hmac_matches, hmac_mismatch, require_header
+from ._mac_length import check_mac_length
+from ._signed_url import check_configured_url, match_url_hmac, signed_url
+from .base import HeaderName, Scheme, Verified, require_header
 
 __all__ = ["Trello"]
 
 _SIGNATURE = HeaderName("X-Trello-Webhook")
-_ABSOLUTE_URL = re.compile(r"(?i:https?)://[^/?#\s]+\S*")
-#: The longest callback URL accepted.
-MAX_URL_LENGTH = 8192
-_SHA1_SIZE = 20
-
-
-def _checked_url(url: object, what: str) -> str:
-    if not isinstance(url, str):
-        raise TypeError(
-            f"Trello signs the callback URL: pass {what} (the callbackURL the webhook was "
-            "created with). The framework adapters pass the request URL for you; or give "
-            "Trello(callback_url=...)."
-        )
-    if not _ABSOLUTE_URL.fullmatch(url):
-        raise ValueError(f"{what} must be the absolute http(s) callbackURL given to Trello.")
-    return url
+_URL = "the callbackURL the Trello webhook was created with"
+_OPTION = "Trello(callback_url=...)"
+#: HMAC-SHA1: the only algorithm Trello offers.
+_ALGORITHM = "sha1"
 
 
 class Trello(Scheme):
@@ -53,7 +41,8 @@ class Trello(Scheme):
     Args:
         callback_url: the ``callbackURL`` the webhook was created with. When given, it is what
             is verified, whatever URL the request arrived on; when omitted, the request URL is
-            used (the adapters build it from a trusted ``public_url``).
+            used (the adapters build it from a trusted ``public_url``). Either must be an
+            absolute http(s) URL in printable ASCII (non-ASCII characters percent-encoded).
 
     The secret is the application's OAuth secret, as text.
     """
@@ -63,32 +52,17 @@ class Trello(Scheme):
     signs_timestamp = False
 
     def __init__(self, *, callback_url: str | None = None) -> None:
-        if callback_url is not None:
-            try:
-                _checked_url(callback_url, "callback_url")
-            except (TypeError, ValueError) as error:
-                raise ConfigurationError(str(error)) from None
-            if len(callback_url) > MAX_URL_LENGTH:
-                raise ConfigurationError(f"callback_url is longer than {MAX_URL_LENGTH}.")
-        self.callback_url = callback_url
+        self.callback_url = check_configured_url(callback_url, _OPTION, _URL)
 
     @override
     def load_key(self, secret: object) -> HMACKey:
         """The application secret as its UTF-8 bytes (HMAC-SHA1: Trello's only algorithm)."""
-        return HMACKey(secret_bytes(secret, "Trello application secret"), "sha1", allow_sha1=True)
+        return HMACKey(
+            secret_bytes(secret, "Trello application secret"), _ALGORITHM, allow_sha1=True
+        )
 
     def _url(self, url: str | None) -> bytes:
-        if self.callback_url is not None:
-            return self.callback_url.encode("utf-8")
-        if isinstance(url, str) and (
-            len(url) > MAX_URL_LENGTH or not url.isprintable() or " " in url
-        ):
-            raise MalformedHeader(
-                f"The request URL is not printable text of at most {MAX_URL_LENGTH} "
-                "characters, so it cannot be the callbackURL registered with Trello.",
-                header="url",
-            )
-        return _checked_url(url, "url=...").encode("utf-8")
+        return signed_url(self.callback_url, url, _URL, _OPTION)
 
     @override
     def check(
@@ -105,17 +79,11 @@ class Trello(Scheme):
         callback = self._url(url)
         header = _SIGNATURE.name
         presented = decode_base64(require_header(headers, _SIGNATURE, limits), header)
-        if len(presented) != _SHA1_SIZE:
-            raise SignatureMismatch(
-                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-SHA1 is "
-                f"{_SHA1_SIZE}.",
-                header=header,
-            )
+        check_mac_length(presented, _ALGORITHM, header)
         # The URL follows the body: the MAC covers body + callback URL.
-        found = hmac_matches(keys, (presented,), b"", body + callback)
-        if found is None:
-            raise hmac_mismatch(header)
-        index, macs = found
+        index, macs = match_url_hmac(
+            keys, presented, b"", body + callback, header, "the body and the callback URL"
+        )
         return Verified(
             body,
             timestamp=None,

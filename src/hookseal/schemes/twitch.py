@@ -13,7 +13,8 @@ gives a valid timestamp, and the id may not contain ``:`` (every timestamp does)
 
 The first request of a subscription is a ``webhook_callback_verification``
 (``Twitch-Eventsub-Message-Type``), signed like every other message, whose JSON body holds a
-``challenge`` to be answered as plain text with status 200.
+``challenge`` to be answered as plain text with status 200; :meth:`Twitch.handshake_reply`
+builds that answer and every adapter sends it.
 """
 
 from __future__ import annotations
@@ -23,13 +24,24 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing_extensions import override
+
 from .._encoding import decode_hex
 from .._errors import ConfigurationError, MalformedHeader
 from .._headers import HeaderName
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
+from ._handshakes import verified_json_object
 from ._rfc3339 import parse_rfc3339
-from .base import Scheme, Verified, check_message_id, match_hmac, require_header
+from .base import (
+    HandshakeReply,
+    Scheme,
+    Verified,
+    check_message_id,
+    echo_challenge,
+    match_hmac,
+    require_header,
+)
 
 __all__ = ["Twitch"]
 
@@ -53,6 +65,7 @@ class Twitch(Scheme):
     signs_timestamp = True
     id_header = _ID
 
+    @override
     def load_key(self, secret: object) -> HMACKey:
         """The subscription secret as its bytes (10 to 100 ASCII characters)."""
         raw = secret_bytes(secret, "Twitch subscription secret")
@@ -63,6 +76,7 @@ class Twitch(Scheme):
             )
         return HMACKey(raw)
 
+    @override
     def check(
         self,
         body: bytes,
@@ -98,6 +112,22 @@ class Twitch(Scheme):
             replay_material=macs,
         )
 
+    @override
+    def handshake_reply(self, verified: Verified, keys: Sequence[Any]) -> HandshakeReply | None:
+        """Answer a verified ``webhook_callback_verification`` with its challenge, as plain text.
+
+        The message is recognised by its signed body (a top-level ``challenge`` beside the
+        ``subscription``, and no ``event``), not by the ``Twitch-Eventsub-Message-Type``
+        header, which the signature does not cover. None for notifications, revocations and
+        challenges that are not plausible tokens.
+        """
+        fields = verified_json_object(verified.body, b'"challenge"')
+        if fields is None or "event" in fields or not isinstance(fields.get("subscription"), dict):
+            return None
+        challenge = fields.get("challenge")
+        return echo_challenge(challenge) if isinstance(challenge, str) else None
+
+    @override
     def sign(
         self,
         key: Any,
@@ -117,6 +147,7 @@ class Twitch(Scheme):
             _SIGNATURE.name: _PREFIX + mac.hex(),
         }
 
+    @override
     def new_message_id(self) -> str:
         """A random UUID, the form of Twitch's message ids."""
         return str(uuid.uuid4())

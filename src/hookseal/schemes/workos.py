@@ -17,18 +17,24 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import parse_timestamp
 from .._headers import HeaderName
 from .._limits import Limits
-from ._keyed_header import parse_keyed_signatures
-from .base import Scheme, match_hmac, require_header
+from ._keyed_header import KeyedHeaderFormat
+from .base import Scheme
 
 __all__ = ["WorkOS"]
 
 _HEADER = HeaderName("WorkOS-Signature")
 _NAME = "workos"
-#: Milliseconds since the epoch take 13 digits until the year 2286; allow a little more.
-_MAX_MS_DIGITS = 15
+_FORMAT = KeyedHeaderFormat(
+    separator=",",
+    timestamp_key="t",
+    signature_key="v1",
+    example="t=1700000000000, v1=<hex>",
+    per_second=1000,
+    # WorkOS separates entries with ", ": one space after a comma is allowed.
+    space_after_separator=True,
+)
 
 
 class WorkOS(Scheme):
@@ -63,25 +69,10 @@ class WorkOS(Scheme):
         method: str | None,
     ) -> Verified:
         """Parse and bound the header, check the millisecond window, then the HMACs."""
-        header = _HEADER.name
-        value = require_header(headers, _HEADER, limits)
-        # WorkOS separates entries with ", ": one space after a comma is allowed.
-        raw_ts, presented = parse_keyed_signatures(
-            value,
-            header,
-            limits,
-            separator=",",
-            timestamp_key="t",
-            signature_key="v1",
-            example="t=1700000000000, v1=<hex>",
-            space_after_separator=True,
-        )
-        timestamp_ms = parse_timestamp(raw_ts, header, _MAX_MS_DIGITS)
-        limits.check_window(timestamp_ms, now, header, per_second=1000)
-        index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        timestamp, index, macs = _FORMAT.check(_HEADER, body, headers, keys, limits, now)
         return Verified(
             body,
-            timestamp=timestamp_ms // 1000,
+            timestamp=timestamp,
             msg_id=None,
             key_index=index,
             scheme=_NAME,
@@ -101,5 +92,5 @@ class WorkOS(Scheme):
     ) -> dict[str, str]:
         """The ``WorkOS-Signature`` header; ``timestamp`` is Unix seconds (sent as ms)."""
         raw_ts = str(timestamp * 1000)
-        mac = key.digest_parts(f"{raw_ts}.".encode("ascii"), body)
+        mac = key.digest_parts(_FORMAT.signed_prefix(raw_ts), body)
         return {_HEADER.name: f"t={raw_ts}, v1={mac.hex()}"}

@@ -21,9 +21,10 @@ from typing import Any
 from typing_extensions import override
 
 from .._encoding import decode_base64, encode_base64, parse_timestamp
-from .._errors import ConfigurationError, SignatureMismatch
+from .._errors import ConfigurationError
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
+from ._mac_length import check_mac_length
 from ._rfc3339 import parse_rfc3339
 from .base import HeaderName, Scheme, Verified, match_hmac, require_header
 
@@ -33,7 +34,6 @@ _SIGNATURE = HeaderName("X-Zendesk-Webhook-Signature")
 _TIMESTAMP = HeaderName("X-Zendesk-Webhook-Signature-Timestamp")
 #: The secret Zendesk uses for test deliveries from Admin Center (published in its docs).
 TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="  # noqa: S105 - published test value
-_SHA256_SIZE = 32
 
 
 class Zendesk(Scheme):
@@ -93,12 +93,7 @@ class Zendesk(Scheme):
             else parse_rfc3339(raw_ts, _TIMESTAMP.name)
         )
         limits.check_window(timestamp, now, _TIMESTAMP.name)
-        if len(presented) != _SHA256_SIZE:
-            raise SignatureMismatch(
-                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-SHA256 is "
-                f"{_SHA256_SIZE}.",
-                header=header,
-            )
+        check_mac_length(presented, "sha256", header)
         index, macs = match_hmac(keys, (presented,), raw_ts.encode("ascii"), body, header)
         return Verified(
             body,

@@ -6,6 +6,7 @@ import heapq
 import logging
 import math
 import threading
+from typing import ClassVar
 
 from .._errors import ConfigurationError, NonceStoreUnavailable
 
@@ -35,6 +36,10 @@ class MemoryNonceStore:
             each on CPython 3.11, measured with tracemalloc by benchmarks/bench_nonce.py).
         granularity: the width in seconds of the expiry buckets.
     """
+
+    #: Its ``reserve`` never waits on I/O (a dict under a lock), so async code may call it
+    #: directly: ``Verifier.averify`` then takes the synchronous path, with no coroutine.
+    reserve_blocks: ClassVar[bool] = False
 
     def __init__(self, max_entries: int = 100_000, *, granularity: int = 10) -> None:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
