@@ -69,8 +69,13 @@ def _escaped(body: bytes) -> bytes | None:
     accept a signature over the body with every backslash not before ``/`` doubled and every
     character outside printable ASCII written as a JSON ``\uXXXX`` escape (``\n``, ``\r``,
     ``\t`` for those three): Box signs some deliveries in that form. None when the body is not
-    UTF-8 or escaping changes nothing. Linear in the body.
+    UTF-8, holds a backslash (see below) or escaping changes nothing. Linear in the body.
     """
+    if b"\\" in body:
+        # A body holding a backslash can be the escaped form of another body (a JSON
+        # ``\\n`` is the escape of ``\n``): the genuine signature would verify a body with
+        # different JSON. Only a backslash-free body has one escaped form and no other.
+        return None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -130,6 +130,24 @@ class HubSpot(Scheme):
         return "HubSpot()"
 
 
+def _v2_matches(
+    keys: Sequence[Any], presented: bytes, signed: bytes
+) -> tuple[int, list[bytes]] | None:
+    """(index of the newest matching key, every key's digest), or None when none matches.
+
+    Returns instead of raising, as :func:`~hookseal.schemes.base.hmac_matches` does, so that a
+    rejection's traceback holds no expected digest.
+    """
+    index = -1
+    digests: list[bytes] = []
+    for position in range(len(keys) - 1, -1, -1):
+        digest = hashlib.sha256(keys[position].value + signed).digest()
+        digests.append(digest)
+        if index < 0 and _compare(digest, presented):
+            index = position
+    return None if index < 0 else (index, digests)
+
+
 class HubSpotV2(Scheme):
     """HubSpot's legacy v2 signature: hex SHA-256 of ``secret + method + URI + body``.
 
@@ -184,15 +202,12 @@ class HubSpotV2(Scheme):
                 "NUL byte, the mark of a length-extension forgery).",
                 header=header,
             )
-        index = -1
-        digests: list[bytes] = []
-        for position in range(len(keys) - 1, -1, -1):
-            digest = hashlib.sha256(keys[position].value + request_line + body).digest()
-            digests.append(digest)
-            if index < 0 and _compare(digest, presented):
-                index = position
-        if index < 0:
+        found = _v2_matches(keys, presented, request_line + body)
+        if found is None:
+            # Raised here, after _v2_matches returned: no frame of this traceback holds the
+            # expected digests (each verifies the body for a key the sender did not use).
             raise url_mismatch(header, "the method, URL and body")
+        index, digests = found
         return Verified(
             body,
             timestamp=None,
