@@ -421,3 +421,29 @@ def test_a_secret_that_does_not_load_in_any_form_is_a_configuration_error() -> N
     diagnosis = explain_function("standard-webhooks", ["whsec_"], b"{}", {}, now=NOW)
     assert diagnosis.reason == "configuration_error"
     assert diagnosis.causes == []
+
+
+def test_catalog_providers_get_the_same_diagnoses() -> None:
+    """explain's diagnoses are generic: they reach every provider in the registry."""
+    from hookseal.schemes import Meta, Square, Zoom
+
+    compact = b'{"object":"whatsapp_business_account","entry":[]}'
+    headers = Signer(Meta(), "meta-app-secret").sign(compact)
+    spaced = json.dumps(json.loads(compact)).encode()
+    out = explain("meta", "meta-app-secret", spaced, headers)
+    assert "the body was re-serialised" in out
+
+    signed_url = "https://example.com/square/hooks"
+    headers = Signer(Square(), "square-signature-key").sign(compact, url=signed_url)
+    out = explain(
+        "square", "square-signature-key", compact, headers, url="http://example.com/square/hooks"
+    )
+    assert "the URL differs from the one the sender signed" in out
+
+    headers = Signer(Zoom(), "zoom-secret-token").sign(compact, timestamp=NOW)
+    out = explain("zoom", "zoom-secret-token", compact, headers, now=NOW + 3600)
+    assert "the timestamp is off by 3600 s" in out
+
+    headers = Signer(Meta(), "meta-app-secret").sign(compact)
+    out = explain("stripe", "meta-app-secret", compact, headers)
+    assert "another provider's scheme (github, meta)" in out
