@@ -95,24 +95,19 @@ def _url_problem(url: str, rule: URLRule, allow_hosts: Iterable[tuple[str, int]]
 
 def _parse(url: object, rule: URLRule, allow_hosts: frozenset[tuple[str, int]]) -> _Target | str:
     """The download target for ``url``, or a short description of why it is refused."""
-    if not isinstance(url, str) or not url or len(url) > _MAX_URL_LENGTH:
-        return "it is not a URL of at most 2048 characters"
-    if not url.isascii() or not url.isprintable() or any(c in url for c in " \\"):
-        return "it contains characters a URL must not contain"
+    problem = _text_problem(url)
+    if problem is not None:
+        return problem
+    assert isinstance(url, str)  # _text_problem refuses anything else
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError:
         return "it is not a well-formed URL"
-    if parts.scheme != "https" or not url.startswith("https://"):
-        return "it does not use https"
-    if "@" in parts.netloc or parts.username is not None:
-        return "it carries user information"
+    problem = _form_problem(url, parts, rule)
+    if problem is not None:
+        return problem
     host = parts.hostname or ""
-    if parts.fragment or "#" in url:
-        return "it has a fragment"
-    if (parts.query or "?" in url) and not rule.query:
-        return "it has a query string"
     if port is not None:
         if (host, port) in allow_hosts:
             return _Target(host, port, _request_path(parts), test_origin=True)
@@ -124,6 +119,28 @@ def _parse(url: object, rule: URLRule, allow_hosts: frozenset[tuple[str, int]]) 
     if rule.path.fullmatch(parts.path) is None:
         return "its path is not one the sender publishes keys at"
     return _Target(host, 443, _request_path(parts), test_origin=False)
+
+
+def _text_problem(url: object) -> str | None:
+    """Why ``url`` is not even URL text (too long, not printable ASCII), or None."""
+    if not isinstance(url, str) or not url or len(url) > _MAX_URL_LENGTH:
+        return "it is not a URL of at most 2048 characters"
+    if not url.isascii() or not url.isprintable() or any(c in url for c in " \\"):
+        return "it contains characters a URL must not contain"
+    return None
+
+
+def _form_problem(url: str, parts: urllib.parse.SplitResult, rule: URLRule) -> str | None:
+    """Why ``url`` is not an https URL of the allowed form (no user, fragment, query), or None."""
+    if parts.scheme != "https" or not url.startswith("https://"):
+        return "it does not use https"
+    if "@" in parts.netloc or parts.username is not None:
+        return "it carries user information"
+    if parts.fragment or "#" in url:
+        return "it has a fragment"
+    if (parts.query or "?" in url) and not rule.query:
+        return "it has a query string"
+    return None
 
 
 def _request_path(parts: urllib.parse.SplitResult) -> str:
