@@ -105,6 +105,53 @@ def _load_jwks(raw: bytes) -> dict[str, Any]:
     return load_jwks(raw)
 
 
+def _check_notification(item: object, limits: Limits) -> None:
+    """One notification's shape: ids bounded and printable, a clientState of bounded text."""
+    if not isinstance(item, dict):
+        raise _malformed("has an entry in 'value' that is not an object")
+    subscription = item.get("subscriptionId")
+    if not isinstance(subscription, str) or not subscription:
+        raise _malformed("has a notification without a subscriptionId")
+    check_message_id(subscription, "subscriptionId", limits, "\n")
+    notification_id = item.get("id")
+    if notification_id is not None:
+        if not isinstance(notification_id, str) or not notification_id:
+            raise _malformed("has a notification whose id is not text")
+        check_message_id(notification_id, "id", limits, "\n")
+    state = item.get("clientState")
+    if state is None or state == "":
+        raise MissingHeader(
+            "A notification carries no clientState. Create the subscription with a "
+            "clientState and configure it as this verifier's secret.",
+            header="clientState",
+        )
+    if not isinstance(state, str) or len(state) > MAX_CLIENT_STATE:
+        raise _malformed(
+            f"has a clientState that is not text of at most {MAX_CLIENT_STATE} characters",
+            reason="malformed_header",
+            field="clientState",
+        )
+
+
+def _check_tokens(tokens: object, limits: Limits) -> None:
+    """The validation tokens: a bounded, non-empty array of compact JWTs of bounded length."""
+    if not isinstance(tokens, list) or not tokens:
+        raise _malformed("has a validationTokens member that is not a non-empty array")
+    limits.check_signatures(len(tokens), _TOKENS)
+    for token in tokens:
+        if (
+            not isinstance(token, str)
+            or len(token) > limits.max_header_bytes
+            or _TOKEN.fullmatch(token) is None
+        ):
+            raise _malformed(
+                "has a validation token that is not a compact JWT of at most "
+                "max_header_bytes characters",
+                reason="malformed_header",
+                field=_TOKENS,
+            )
+
+
 def _malformed(
     problem: str, reason: Reason = "malformed_body", field: str = _VALUE
 ) -> MalformedHeader:
@@ -346,30 +393,7 @@ class MicrosoftGraph(Scheme):
                 reason="too_many_signatures",
             )
         for item in items:
-            if not isinstance(item, dict):
-                raise _malformed("has an entry in 'value' that is not an object")
-            subscription = item.get("subscriptionId")
-            if not isinstance(subscription, str) or not subscription:
-                raise _malformed("has a notification without a subscriptionId")
-            check_message_id(subscription, "subscriptionId", limits, "\n")
-            notification_id = item.get("id")
-            if notification_id is not None:
-                if not isinstance(notification_id, str) or not notification_id:
-                    raise _malformed("has a notification whose id is not text")
-                check_message_id(notification_id, "id", limits, "\n")
-            state = item.get("clientState")
-            if state is None or state == "":
-                raise MissingHeader(
-                    "A notification carries no clientState. Create the subscription with a "
-                    "clientState and configure it as this verifier's secret.",
-                    header="clientState",
-                )
-            if not isinstance(state, str) or len(state) > MAX_CLIENT_STATE:
-                raise _malformed(
-                    f"has a clientState that is not text of at most {MAX_CLIENT_STATE} characters",
-                    reason="malformed_header",
-                    field="clientState",
-                )
+            _check_notification(item, limits)
         if self.app_ids is None:
             return items, None
         tokens = document.get(_TOKENS)
@@ -380,21 +404,7 @@ class MicrosoftGraph(Scheme):
                 "notifications.",
                 header=_TOKENS,
             )
-        if not isinstance(tokens, list) or not tokens:
-            raise _malformed("has a validationTokens member that is not a non-empty array")
-        limits.check_signatures(len(tokens), _TOKENS)
-        for token in tokens:
-            if (
-                not isinstance(token, str)
-                or len(token) > limits.max_header_bytes
-                or _TOKEN.fullmatch(token) is None
-            ):
-                raise _malformed(
-                    "has a validation token that is not a compact JWT of at most "
-                    "max_header_bytes characters",
-                    reason="malformed_header",
-                    field=_TOKENS,
-                )
+        _check_tokens(tokens, limits)
         return items, tokens
 
     def _kid(self, token: str) -> str:
