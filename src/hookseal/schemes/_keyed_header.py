@@ -59,31 +59,18 @@ def parse_keyed_signatures(
     presented: list[bytes] = []
     others = 0
     for group in groups:
-        group_ts: str | None = None
-        for position, part in enumerate(group.split(separator)):
-            entry = part[1:] if space_after_separator and position and part[:1] == " " else part
-            name, sep, item = entry.partition("=")
-            if not sep or not name or not item or " " in entry:
-                raise MalformedHeader(
-                    f"Each entry of the {header!r} header must be 'name=value' (e.g. {example!r}).",
-                    header=header,
-                )
-            if name == timestamp_key:
-                if group_ts is not None:
-                    raise MalformedHeader(
-                        f"The {header!r} header holds more than one {timestamp_key!r} entry.",
-                        header=header,
-                    )
-                group_ts = item
-            elif name == signature_key:
-                presented.append(decode(item, header))
-            else:
-                others += 1
-        if group_ts is None:
-            raise MalformedHeader(
-                f"The {header!r} header has no {timestamp_key!r} entry (the signed timestamp).",
-                header=header,
-            )
+        group_ts, group_others = _parse_group(
+            group,
+            header,
+            presented,
+            separator=separator,
+            timestamp_key=timestamp_key,
+            signature_key=signature_key,
+            example=example,
+            space_after_separator=space_after_separator,
+            decode=decode,
+        )
+        others += group_others
         if raw_ts is None:
             raw_ts = group_ts
         elif group_ts != raw_ts:
@@ -104,6 +91,51 @@ def parse_keyed_signatures(
             header=header,
         )
     return raw_ts, presented
+
+
+def _parse_group(
+    group: str,
+    header: str,
+    presented: list[bytes],
+    *,
+    separator: str,
+    timestamp_key: str,
+    signature_key: str,
+    example: str,
+    space_after_separator: bool,
+    decode: Callable[[str, str], bytes],
+) -> tuple[str, int]:
+    """One ``timestamp, signatures`` group: its timestamp and how many other entries it holds.
+
+    The decoded signatures are appended to ``presented``.
+    """
+    group_ts: str | None = None
+    others = 0
+    for position, part in enumerate(group.split(separator)):
+        entry = part[1:] if space_after_separator and position and part[:1] == " " else part
+        name, sep, item = entry.partition("=")
+        if not sep or not name or not item or " " in entry:
+            raise MalformedHeader(
+                f"Each entry of the {header!r} header must be 'name=value' (e.g. {example!r}).",
+                header=header,
+            )
+        if name == timestamp_key:
+            if group_ts is not None:
+                raise MalformedHeader(
+                    f"The {header!r} header holds more than one {timestamp_key!r} entry.",
+                    header=header,
+                )
+            group_ts = item
+        elif name == signature_key:
+            presented.append(decode(item, header))
+        else:
+            others += 1
+    if group_ts is None:
+        raise MalformedHeader(
+            f"The {header!r} header has no {timestamp_key!r} entry (the signed timestamp).",
+            header=header,
+        )
+    return group_ts, others
 
 
 @dataclass(frozen=True)
