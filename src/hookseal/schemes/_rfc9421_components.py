@@ -145,45 +145,53 @@ def parse_component(item: object, header: str) -> Component:
     if not isinstance(params, dict):  # pragma: no cover - http-sf always gives a dict
         raise _malformed(f"A covered component in {header!r} has malformed parameters.", header)
     if name.startswith("@"):
-        if name not in DERIVED_COMPONENTS:
-            raise _malformed(
-                f"{header!r} covers the derived component {name!r}, which a request signature "
-                "cannot use or this verifier does not support.",
-                header,
-            )
-        allowed = {"name"} if name == "@query-param" else set()
-        unknown = set(params) - allowed
-        if unknown:
-            raise _malformed(
-                f"{header!r} gives the component {name!r} unsupported parameter(s) "
-                f"{sorted(unknown)} (request signatures support no 'req' or 'tr').",
-                header,
-            )
-        if name == "@query-param" and type(params.get("name")) is not str:
-            raise _malformed(
-                f"{header!r} covers '@query-param' without a string 'name' parameter.", header
-            )
+        _check_derived(name, params, header)
     else:
-        if not _FIELD_NAME.fullmatch(name):
-            raise _malformed(
-                f"{header!r} covers a field name that is not a lower-case token.", header
-            )
-        unknown = set(params) - _FIELD_PARAMS
-        if unknown:
-            raise _malformed(
-                f"{header!r} gives the field {name!r} unsupported parameter(s) "
-                f"{sorted(unknown)} (supported: sf, key, bs).",
-                header,
-            )
-        for flag in ("sf", "bs"):
-            if flag in params and params[flag] is not True:
-                raise _malformed(f"The {flag!r} parameter must be a bare flag.", header)
-        if "key" in params and type(params["key"]) is not str:
-            raise _malformed("The 'key' parameter must be a string.", header)
-        if "bs" in params and ("sf" in params or "key" in params):
-            raise _malformed("The 'bs' parameter cannot be combined with 'sf' or 'key'.", header)
+        _check_field(name, params, header)
     identifier = serialize((name, params), "covered component identifier", header)
     return Component(name, dict(params), identifier)
+
+
+def _check_derived(name: str, params: dict[str, Any], header: str) -> None:
+    """A derived component (``@method``...): supported, with only the parameters it takes."""
+    if name not in DERIVED_COMPONENTS:
+        raise _malformed(
+            f"{header!r} covers the derived component {name!r}, which a request signature "
+            "cannot use or this verifier does not support.",
+            header,
+        )
+    allowed = {"name"} if name == "@query-param" else set()
+    unknown = set(params) - allowed
+    if unknown:
+        raise _malformed(
+            f"{header!r} gives the component {name!r} unsupported parameter(s) "
+            f"{sorted(unknown)} (request signatures support no 'req' or 'tr').",
+            header,
+        )
+    if name == "@query-param" and type(params.get("name")) is not str:
+        raise _malformed(
+            f"{header!r} covers '@query-param' without a string 'name' parameter.", header
+        )
+
+
+def _check_field(name: str, params: dict[str, Any], header: str) -> None:
+    """A covered field: a lower-case token with only the sf, key and bs parameters."""
+    if not _FIELD_NAME.fullmatch(name):
+        raise _malformed(f"{header!r} covers a field name that is not a lower-case token.", header)
+    unknown = set(params) - _FIELD_PARAMS
+    if unknown:
+        raise _malformed(
+            f"{header!r} gives the field {name!r} unsupported parameter(s) "
+            f"{sorted(unknown)} (supported: sf, key, bs).",
+            header,
+        )
+    for flag in ("sf", "bs"):
+        if flag in params and params[flag] is not True:
+            raise _malformed(f"The {flag!r} parameter must be a bare flag.", header)
+    if "key" in params and type(params["key"]) is not str:
+        raise _malformed("The 'key' parameter must be a string.", header)
+    if "bs" in params and ("sf" in params or "key" in params):
+        raise _malformed("The 'bs' parameter cannot be combined with 'sf' or 'key'.", header)
 
 
 def parse_component_spec(spec: object) -> Component:
