@@ -42,6 +42,7 @@ from ..published_keys import (
     running_on_event_loop,
     shared_published_keys,
 )
+from ._json_body import strict_json_object
 from .base import HandshakeReply, HeaderName, Limits, Scheme, Verified, check_message_id
 
 __all__ = ["AmazonSNS", "SNSSigningKey", "SigningCertificate", "sign_message"]
@@ -230,17 +231,6 @@ def sign_message(
     return json.dumps(fields, indent=2).encode("utf-8")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member")
-    return result
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError("non-standard JSON constant")
-
-
 _NOT_A_MESSAGE = (
     "The body is not an SNS message: a JSON object without duplicate members. Check that the "
     "subscription does not use raw message delivery (hookseal verifies the signed JSON "
@@ -254,11 +244,8 @@ def parse_message(body: bytes, problem: str = _NOT_A_MESSAGE) -> dict[str, Any]:
     Strict JSON (no duplicate member, no NaN), a top-level object; linear in the body and
     bounded by the verifier's body limit; nesting too deep for the parser is refused too.
     """
-    try:
-        fields = json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        fields = None
-    if not isinstance(fields, dict):
+    fields = strict_json_object(body)
+    if fields is None:
         raise MalformedHeader(problem, reason="malformed_body")
     return fields
 
