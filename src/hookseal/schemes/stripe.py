@@ -16,21 +16,20 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import parse_timestamp
 from .._headers import HeaderName, Headers
 from .._keys import prepared_matcher
 from .._limits import Limits
-from ._keyed_header import parse_keyed_signatures
+from ._keyed_header import KeyedHeaderFormat
 from .base import (
     FastCheck,
     Scheme,
-    match_hmac,
-    require_header,
 )
 
 __all__ = ["Stripe"]
 
 _NAME = "stripe"
+#: ``Stripe-Signature: t=<seconds>,v1=<hex>[,v1=<hex>...]`` over ``<t>.<body>``.
+_FORMAT = KeyedHeaderFormat(",", "t", "v1", "t=1700000000,v1=<hex>")
 _HEADER = "Stripe-Signature"
 # The tail of the common header: ',v1=' and 64 hex digits of HMAC-SHA256.
 _FAST_TAIL = 68
@@ -127,20 +126,7 @@ class Stripe(Scheme):
         method: str | None,
     ) -> Verified:
         """Parse the header, check the timestamp window, then the ``v1`` signatures."""
-        header = self._header.name
-        value = require_header(headers, self._header, limits)
-        raw_ts, presented = parse_keyed_signatures(
-            value,
-            header,
-            limits,
-            separator=",",
-            timestamp_key="t",
-            signature_key="v1",
-            example="t=1700000000,v1=<hex>",
-        )
-        timestamp = parse_timestamp(raw_ts, header)
-        limits.check_window(timestamp, now, header)
-        index, macs = match_hmac(keys, presented, f"{raw_ts}.".encode("ascii"), body, header)
+        timestamp, index, macs = _FORMAT.check(self._header, body, headers, keys, limits, now)
         return Verified(body, timestamp, None, index, self.name, macs)
 
     @override
