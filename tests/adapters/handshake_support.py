@@ -1,4 +1,4 @@
-"""The handshake cases every adapter is driven with (tests/adapters/test_handshakes.py).
+"""The handshake cases every adapter is driven with (tests/adapters/test_adapter_handshakes.py).
 
 One verifier per provider, each mounted at ``/hooks/<provider>``; each case builds a fresh
 request (signed now, with the real clock) and says what the adapter must answer. The handler
@@ -7,15 +7,25 @@ of every route records its calls in ``CALLS``: a handshake must never reach it.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from hookseal import Signer, Verifier
+from hookseal.published_keys import PublishedKeys
 from hookseal.schemes import Discord, Dropbox, GitHub, OktaEventHook, Slack, Twitch, Zoom
+from hookseal.schemes.aws_sns import AmazonSNS, SNSSigningKey, sign_message
 from hookseal.schemes.meta import Meta
 from hookseal.stores.memory import MemoryNonceStore
 
@@ -36,6 +46,48 @@ JSON = "application/json"
 
 CALLS: list[str] = []
 
+# Amazon SNS: a test key and self-signed certificate, served from memory (never the network;
+# tests/published_keys covers the downloads themselves).
+SNS_TOPIC = "arn:aws:sns:us-east-1:123456789012:orders"
+SNS_CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
+SNS_CONFIRM_URL = (
+    "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"
+    f"&TopicArn={SNS_TOPIC}&Token=t0ken"
+)
+_SNS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_SNS_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+_SNS_NOW = datetime.datetime.now(datetime.timezone.utc)
+SNS_PEM = (
+    x509.CertificateBuilder()
+    .subject_name(_SNS_NAME)
+    .issuer_name(_SNS_NAME)
+    .public_key(_SNS_KEY.public_key())
+    .serial_number(1)
+    .not_valid_before(_SNS_NOW - datetime.timedelta(days=1))
+    .not_valid_after(_SNS_NOW + datetime.timedelta(days=30))
+    .sign(_SNS_KEY, hashes.SHA256())
+    .public_bytes(serialization.Encoding.PEM)
+)
+#: The subscription confirmations visited (the SubscribeURL of each confirmed message).
+SNS_CONFIRMED: list[str] = []
+
+
+class MemoryKeys(PublishedKeys):
+    """The test certificate from memory; a confirmation visit is recorded, not sent."""
+
+    def get(self, url: str, rule: Any, parse: Any, **options: Any) -> Any:
+        return parse(SNS_PEM)
+
+    def get_in_background(self, url: str, rule: Any, parse: Any, **options: Any) -> Any:
+        return parse(SNS_PEM)
+
+    async def aget(self, url: str, rule: Any, parse: Any, **options: Any) -> Any:
+        return parse(SNS_PEM)
+
+    def fetch(self, url: str, rule: Any) -> bytes:
+        SNS_CONFIRMED.append(url)
+        return b"<ConfirmSubscriptionResponse/>"
+
 
 def make_verifiers() -> dict[str, Verifier]:
     """A fresh verifier per provider, each with its own replay store."""
@@ -52,6 +104,7 @@ def make_verifiers() -> dict[str, Verifier]:
         "dropbox": new(Dropbox(), DROPBOX),
         "okta": new(OktaEventHook(), OKTA),
         "github": new(GitHub(), GITHUB),
+        "sns": new(AmazonSNS(published_keys=MemoryKeys(), confirm_subscriptions=True), SNS_TOPIC),
     }
 
 
@@ -137,6 +190,31 @@ def github() -> Req:
     return _signed("github", GitHub(), GITHUB, b'{"zen":"challenge"}', msg_id="d1")
 
 
+def _sns(message_type: str) -> Req:
+    extra: dict[str, Any] = {}
+    if message_type == "SubscriptionConfirmation":
+        extra = {"token": "t0ken", "subscribe_url": SNS_CONFIRM_URL}
+    body = sign_message(
+        SNSSigningKey(_SNS_KEY, SNS_CERT_URL),
+        topic_arn=SNS_TOPIC,
+        message="order 42 shipped",
+        timestamp=int(time.time()),
+        msg_id=f"{message_type}-{time.time_ns()}",
+        message_type=message_type,
+        **extra,
+    )
+    headers = [("x-amz-sns-message-type", message_type), ("Content-Type", "text/plain")]
+    return Req("sns", "POST", "", headers, body)
+
+
+def sns_confirmation() -> Req:
+    return _sns("SubscriptionConfirmation")
+
+
+def sns_notification() -> Req:
+    return _sns("Notification")
+
+
 def _zoom_reply() -> bytes:
     encrypted = hmac.new(ZOOM.encode(), PLAIN_TOKEN.encode(), hashlib.sha256).hexdigest()
     return json.dumps(
@@ -153,11 +231,13 @@ CASES: dict[str, tuple[Callable[[], Req], Expect]] = {
     "meta-get": (meta, Expect(200, TEXT, b"1158201444")),
     "dropbox-get": (dropbox, Expect(200, TEXT, b"XkQvbpmCYTUGBbCBLhQmOw")),
     "okta-get": (okta, Expect(200, JSON, b'{"verification":"' + CHALLENGE.encode() + b'"}')),
+    "sns-subscription_confirmation": (sns_confirmation, Expect(200, TEXT, b"")),
     # negatives: refused before any reply, the handler never runs
     "slack-forged": (lambda: slack("another-signing-secret"), Expect(401)),
     "meta-wrong-token": (lambda: meta("not-the-verify-token"), Expect(401)),
     "okta-wrong-secret": (lambda: okta("not-the-hook-secret"), Expect(401)),
     # control: an ordinary delivery reaches the handler
     "github-delivery": (github, Expect(200, handled=True)),
+    "sns-notification": (sns_notification, Expect(200, handled=True)),
 }
 CASE_NAMES = list(CASES)

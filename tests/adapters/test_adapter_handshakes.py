@@ -26,6 +26,8 @@ from handshake_support import (
     CASE_NAMES,
     CASES,
     PROVIDERS,
+    SNS_CONFIRM_URL,
+    SNS_CONFIRMED,
     VERIFIERS,
     Expect,
     Req,
@@ -48,6 +50,7 @@ class Answer:
 @pytest.fixture(autouse=True)
 def _fresh() -> None:
     CALLS.clear()
+    SNS_CONFIRMED.clear()
     VERIFIERS.clear()
     VERIFIERS.update(make_verifiers())
 
@@ -372,6 +375,9 @@ def test_handshakes_through_every_adapter(adapter: str, case: str) -> None:
     build, expect = CASES[case]
     req = build()
     _check(ADAPTERS[adapter](req), expect, req.provider)
+    # A confirmation is confirmed by visiting its SubscribeURL, once; nothing else visits it.
+    confirmed = [SNS_CONFIRM_URL] if case == "sns-subscription_confirmation" else []
+    assert confirmed == SNS_CONFIRMED
 
 
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
@@ -468,7 +474,12 @@ def test_signed_and_unsigned_handshakes_under_a_real_server(server: str) -> None
         serving = serve_uvicorn(starlette_app(VERIFIERS))
     for base in serving:
         with httpx.Client(base_url=base, timeout=10) as client:
-            for case in ("slack-url_verification", "zoom-url_validation", "meta-get"):
+            for case in (
+                "slack-url_verification",
+                "zoom-url_validation",
+                "meta-get",
+                "sns-subscription_confirmation",
+            ):
                 build, expect = CASES[case]
                 req = build()
                 response = client.request(
@@ -487,6 +498,13 @@ def test_signed_and_unsigned_handshakes_under_a_real_server(server: str) -> None
             forged = CASES["meta-wrong-token"][0]()
             assert client.get(forged.target).status_code == 401
             assert CALLS == []
+            # An SNS notification, verified end to end, reaches the handler.
+            notification = CASES["sns-notification"][0]()
+            response = client.post(
+                notification.target, headers=notification.headers, content=notification.body
+            )
+            assert (response.status_code, response.content) == (200, b"handled")
+            assert CALLS == ["sns"]
 
 
 def test_cases_cover_every_provider() -> None:
