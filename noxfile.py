@@ -101,7 +101,8 @@ def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[all]", "mypy>=1.10", "pytest>=8", "pyright[nodejs]>=1.1.380")
     session.run("mypy", "--strict", "src/hookseal")
     session.run("mypy", "--strict", "tests/typing/api.py")
-    session.run("pyright", "tests/typing/api.py")
+    # The bundled pyright and Node.js wheel: no version check or download at run time.
+    session.run("pyright", "tests/typing/api.py", env={"PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"})
 
 
 @nox.session(python="3.11")
