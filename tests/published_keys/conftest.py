@@ -52,6 +52,33 @@ def make_certificate(
         .not_valid_after(not_after or now + datetime.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    # The extensions Python 3.13's strict verification (VERIFY_X509_STRICT) requires.
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False
+    )
+    if issuer_key is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            digital_signature=not ca,
+            content_commitment=False,
+            key_encipherment=not ca,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=ca,
+            crl_sign=ca,
+            encipher_only=False,
+            decipher_only=False,
+        ),
+        critical=True,
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(issuer_key or subject_key, hashes.SHA256())
