@@ -1,4 +1,4 @@
-"""The URLconf of tests/adapters/test_adapter_handshakes.py: one view per provider, sync and async."""
+"""The URLconf of tests/adapters/test_adapter_handshakes.py: a view per provider, sync and async."""
 
 from __future__ import annotations
 
