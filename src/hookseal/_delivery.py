@@ -118,6 +118,16 @@ class Verified:
         "_scheme",
         "_timestamp",
     )
+    _body: bytes
+    _client_addr: str | None
+    _key_id: str | None
+    _key_index: int
+    _msg_id: str | None
+    _replay_keys: tuple[bytes, ...]
+    _replay_material: bytes | tuple[bytes, ...] | None
+    _reservation: Reservation | None
+    _scheme: str
+    _timestamp: int | None
 
     def __init__(
         self,
@@ -136,20 +146,20 @@ class Verified:
         self._msg_id = msg_id
         self._key_index = key_index
         self._scheme = scheme
-        self._key_id = key_id
-        self._reservation: Reservation | None = None
-        self._client_addr: str | None = None
+        # What most deliveries never set stays unset (read through getattr with a default):
+        # the constructor is on every delivery's path. _reservation: the record a verifier
+        # made (mark_recorded); _client_addr: the allowlist's client (set_client_addr).
+        if key_id is not None:
+            self._key_id = key_id
         if replay_key is not None:
-            self._replay_keys: tuple[bytes, ...] | None = (replay_key,) if replay_key else ()
-            self._replay_material: bytes | tuple[bytes, ...] | None = None
+            self._replay_keys = (replay_key,) if replay_key else ()
         elif replay_material:
-            self._replay_keys = None
+            # Digested into _replay_keys on first use (replay_keys).
             self._replay_material = (
                 replay_material if isinstance(replay_material, bytes) else tuple(replay_material)
             )
         else:
             self._replay_keys = ()
-            self._replay_material = None
 
     @property
     def body(self) -> bytes:
@@ -174,7 +184,8 @@ class Verified:
     @property
     def key_id(self) -> str | None:
         """The key id that matched, for schemes that name keys (RFC 9421), else None."""
-        return self._key_id
+        key_id: str | None = getattr(self, "_key_id", None)
+        return key_id
 
     @property
     def scheme(self) -> str:
@@ -190,7 +201,7 @@ class Verified:
         to record, a verifier without replay protection, or after release. Adapters release
         on a handler error only when it is True.
         """
-        return self._reservation is not None
+        return getattr(self, "_reservation", None) is not None
 
     @property
     def client_addr(self) -> str | None:
@@ -198,7 +209,8 @@ class Verified:
 
         Behind trusted proxies it is the forwarded client, not the proxy.
         """
-        return self._client_addr
+        client_addr: str | None = getattr(self, "_client_addr", None)
+        return client_addr
 
     @property
     def replay_keys(self) -> tuple[bytes, ...]:
@@ -214,14 +226,18 @@ class Verified:
         sharing one store never refuse each other's deliveries. Empty (``()``) when the
         scheme has no per-delivery material (a shared token): replays are then not detected.
         """
-        keys = self._replay_keys
+        keys: tuple[bytes, ...] | None = getattr(self, "_replay_keys", None)
         if keys is None:
-            material = self._replay_material
-            assert material is not None  # set whenever _replay_keys is None
-            items = (material,) if isinstance(material, bytes) else material
-            scheme = self.scheme
-            digests = sorted(make_replay_key(scheme, item) for item in items)
-            keys = self._replay_keys = tuple(dict.fromkeys(digests))
+            material: bytes | tuple[bytes, ...] | None = getattr(self, "_replay_material", None)
+            if material is None:  # another thread digested it in the meantime
+                return self._replay_keys
+            if isinstance(material, bytes):  # one key's MAC: the common case
+                keys = (make_replay_key(self._scheme, material),)
+            else:
+                scheme = self._scheme
+                digests = sorted(make_replay_key(scheme, item) for item in material)
+                keys = tuple(dict.fromkeys(digests))
+            self._replay_keys = keys
             # The material holds every configured key's MAC, which for a key the sender did
             # not use is a valid signature it never sent: keep only the digests from now on,
             # so no later traceback frame holding this Verified carries it.
@@ -263,7 +279,7 @@ def set_client_addr(verified: Verified, client_addr: str | None) -> None:
 def take_record(verified: Verified, owner: object) -> Reservation | None:
     """Take back the record ``owner`` made for ``verified``, once (thread-safe), or None."""
     with _reservation_lock:  # taken once, even by two threads releasing at the same time
-        reservation = verified._reservation
+        reservation: Reservation | None = getattr(verified, "_reservation", None)
         if reservation is None or reservation[0] is not owner:
             return None
         verified._reservation = None

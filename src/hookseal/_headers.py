@@ -8,11 +8,11 @@ that arrived, keeps every line, so a header sent twice is detected and refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ._errors import MalformedHeader
 
-__all__ = ["HeaderName", "Headers", "read_header"]
+__all__ = ["HeaderName", "Headers", "read_header", "single_lines_reader"]
 
 
 def _text(value: object) -> str:
@@ -39,7 +39,16 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_lines",)
 
-    def __init__(self, lines: Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str] = ()):
+    def __init__(
+        self,
+        lines: Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str] = (),
+        *,
+        _decoded: dict[str, list[str]] | None = None,
+    ) -> None:
+        if _decoded is not None:
+            # The private path of from_asgi: lines it has already decoded and keyed.
+            self._lines = _decoded
+            return
         store: dict[str, list[str]] = {}
         try:
             items = iter(lines.items() if isinstance(lines, Mapping) else lines)
@@ -75,9 +84,7 @@ class Headers(Mapping[str, str]):
             except (AttributeError, TypeError, ValueError):  # not pairs of bytes
                 return cls(raw)
             if len(lines) == len(raw):  # no name repeats
-                headers = _new_headers(cls)
-                headers._lines = lines
-                return headers
+                return cls(_decoded=lines)
         return cls(raw)
 
     def get_all(self, name: str) -> list[str]:
@@ -126,8 +133,6 @@ class Headers(Mapping[str, str]):
         return f"Headers(<{len(self._lines)} names; values not shown>)"
 
 
-_new_headers = object.__new__
-
 #: Header names as ASGI servers send them (lower-case bytes), mapped to the text ``Headers``
 #: keys them by: :meth:`Headers.from_asgi` skips decoding these. Generic names most requests
 #: carry, plus every :class:`HeaderName` a scheme declares (added when it is created). Nothing
@@ -168,6 +173,89 @@ class HeaderName:
         return f"HeaderName({self.name!r})"
 
 
+def single_lines_reader(*names: HeaderName) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
+    """For fast checks: a reader of these headers' values, each as :func:`read_header` finds it.
+
+    ``read(headers)`` gives, for each name in order, the line sent exactly once (from
+    :class:`Headers`) or the value under the first of the name's spellings a plain mapping
+    holds (the spellings :func:`read_header` tries first, in its order); None when it is
+    absent, repeated or under another spelling. A fast check declines on None, and the
+    general check, which reads the headers with :func:`read_header`, says what is wrong. The
+    values are not checked: the fast check checks what it uses.
+    """
+    lowers = tuple(name.lower for name in names)
+
+    def spelled(headers: Mapping[str, str]) -> tuple[object, ...]:
+        if type(headers) is Headers:
+            return tuple(map(headers.single, lowers))
+        return tuple(_first_spelling(headers, name) for name in names)
+
+    # Written out for the one, two and three headers fast checks read: this runs on every
+    # delivery, where a loop costs more than the lookups. A plain mapping is tried under the
+    # lower-case name, then under the declared one (the first two spellings read_header
+    # tries, in its order); anything else is looked up by spelled().
+    if len(names) == 1:
+        (a,) = names
+
+        def read_one(headers: Mapping[str, str]) -> tuple[object, ...]:
+            if type(headers) is Headers:
+                return (headers.single(a.lower),)
+            get = headers.get
+            one = get(a.lower)
+            if one is None and (one := get(a.name)) is None:
+                return spelled(headers)
+            return (one,)
+
+        return read_one
+    if len(names) == 2:
+        a, b = names
+
+        def read_two(headers: Mapping[str, str]) -> tuple[object, ...]:
+            if type(headers) is Headers:
+                single = headers.single
+                return single(a.lower), single(b.lower)
+            get = headers.get
+            one = get(a.lower)
+            two = get(b.lower)
+            if (one is None and (one := get(a.name)) is None) or (
+                two is None and (two := get(b.name)) is None
+            ):
+                return spelled(headers)
+            return one, two
+
+        return read_two
+    if len(names) == 3:
+        a, b, c = names
+
+        def read_three(headers: Mapping[str, str]) -> tuple[object, ...]:
+            if type(headers) is Headers:
+                single = headers.single
+                return single(a.lower), single(b.lower), single(c.lower)
+            get = headers.get
+            one = get(a.lower)
+            two = get(b.lower)
+            three = get(c.lower)
+            if (
+                (one is None and (one := get(a.name)) is None)
+                or (two is None and (two := get(b.name)) is None)
+                or (three is None and (three := get(c.name)) is None)
+            ):
+                return spelled(headers)
+            return one, two, three
+
+        return read_three
+    return spelled
+
+
+def _first_spelling(headers: Mapping[str, str], name: HeaderName) -> object:
+    get = headers.get
+    for spelling in name.spellings:
+        value = get(spelling)
+        if value is not None:
+            return value
+    return None
+
+
 def read_header(headers: Mapping[str, str], name: HeaderName, max_length: int) -> str | None:
     """Return the value of one header, or None when it is absent or blank.
 
@@ -178,13 +266,8 @@ def read_header(headers: Mapping[str, str], name: HeaderName, max_length: int) -
     if type(headers) is Headers:
         value: object = headers.one(name.lower)
     else:
-        get = headers.get
-        for spelling in name.spellings:
-            value = get(spelling)
-            if value is not None:
-                break
-        else:
-            value = None
+        value = _first_spelling(headers, name)
+        if value is None:
             lower = name.lower
             for key in headers:
                 if isinstance(key, str) and key.lower() == lower:

@@ -134,6 +134,15 @@ class HMACKey:
         outer.update(inner.digest())
         return outer.digest()  # type: ignore[no-any-return]
 
+    def keyed_states(self) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        """The ``copy`` methods of the keyed inner and outer hash states, for fast checks.
+
+        ``inner = new_inner(); inner.update(prefix); inner.update(message); outer =
+        new_outer(); outer.update(inner.digest()); outer.digest()`` is :meth:`digest_parts`
+        without the method call, for a check that computes one MAC per delivery inline.
+        """
+        return self._inner.copy, self._outer.copy
+
     def digest_parts(self, prefix: bytes, message: bytes) -> bytes:
         """HMAC of ``prefix + message``, without building the concatenation."""
         inner = self._inner.copy()

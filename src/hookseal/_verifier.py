@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import threading
@@ -54,9 +55,27 @@ def set_default_clock(clock: Callable[[], float] | None) -> None:
     _default_clock = time.time if clock is None else clock
 
 
+def _token_prefix() -> None:
+    """Draw this process's random token prefix (again in a forked child)."""
+    global _token_base  # noqa: PLW0603 - one per process, by design
+    _token_base = os.urandom(8)
+
+
+_token_base = b""
+_token_prefix()
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_token_prefix)
+_token_serial = itertools.count()
+
+
 def _new_token() -> bytes:
-    """A random token naming one acceptance, so that only it can release its records."""
-    return os.urandom(16)
+    """A token naming one acceptance, so that only it can release its records.
+
+    Unique, not secret (it never leaves the server): this process's random prefix, drawn
+    again in a forked child, and a serial number. A store compares it only among the
+    acceptances of one key, so even two equal tokens on different keys would be harmless.
+    """
+    return _token_base + next(_token_serial).to_bytes(8, "big")
 
 
 class AddressPolicy(Protocol):
@@ -173,6 +192,8 @@ class Verifier:
     __slots__ = (
         "__weakref__",
         "_allowlist",
+        "_answers_handshakes",
+        "_answers_unsigned_handshakes",
         "_aprepare",
         "_async_reserve",
         "_clock",
@@ -191,6 +212,8 @@ class Verifier:
         "_sync_reserve",
     )
     _allowlist: AddressPolicy | None
+    _answers_handshakes: bool
+    _answers_unsigned_handshakes: bool
     _async_reserve: Callable[..., Awaitable[bool]] | None
     _clock: Callable[[], float] | None
     _custom_sink: bool
@@ -269,8 +292,16 @@ class Verifier:
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
         set_(self, "_fast_check", _prepared_fast_check(scheme, self._keys, self._limits))
+        # Which handshakes the scheme answers: a method it does not override answers none.
+        kind = type(scheme)
+        set_(self, "_answers_handshakes", _defining_class(kind, "handshake_reply") is not Scheme)
+        set_(
+            self,
+            "_answers_unsigned_handshakes",
+            _defining_class(kind, "unsigned_handshake_reply") is not Scheme,
+        )
         # Called by averify only for a scheme that has something to obtain first.
-        prepares = _defining_class(type(scheme), "aprepare") is not Scheme
+        prepares = _defining_class(kind, "aprepare") is not Scheme
         set_(self, "_aprepare", scheme.aprepare if prepares else None)
         # Whether averify may run verify itself: nothing it would await could block.
         set_(
@@ -317,6 +348,23 @@ class Verifier:
     def allowlist(self) -> AddressPolicy | None:
         """The address policy checked before any signature work, or None."""
         return self._allowlist
+
+    @property
+    def answers_handshakes(self) -> bool:
+        """Whether the scheme has a signed handshake (:meth:`handshake_reply` may reply).
+
+        When False, :meth:`handshake_reply` always returns None: adapters skip asking.
+        """
+        return self._answers_handshakes
+
+    @property
+    def answers_unsigned_handshakes(self) -> bool:
+        """Whether the scheme has an unsigned handshake (:meth:`unsigned_handshake_reply`).
+
+        When False, :meth:`unsigned_handshake_reply` always returns None: adapters skip
+        building its arguments (the headers and the query) on every request.
+        """
+        return self._answers_unsigned_handshakes
 
     @property
     def replay_retention(self) -> int:
@@ -372,7 +420,9 @@ class Verifier:
         if now is None:
             now = _default_clock() if self._clock is None else self._clock()
         try:
-            verified = self._check(body, headers, url, method, remote_addr, now)
+            # Size and address first, then the scheme's checks (averify: the same steps).
+            body, header_map, client = self._admit(body, headers, remote_addr)
+            verified = self._scheme_check(body, header_map, url, method, client, now)
             if self._nonce_store is not None:
                 self._reserve(verified, now)
         except VerificationError as exc:
@@ -460,6 +510,8 @@ class Verifier:
 
     async def ahandshake_reply(self, verified: Verified) -> HandshakeReply | None:
         """:meth:`handshake_reply` for async code: a reply that does I/O runs in a thread."""
+        if not self._answers_handshakes:
+            return None
         if self._scheme.handshake_blocks:
             return await asyncio.to_thread(self._scheme.handshake_reply, verified, self._keys)
         return self._scheme.handshake_reply(verified, self._keys)
@@ -485,6 +537,8 @@ class Verifier:
             remote_addr: the socket peer address. With an allowlist, a peer it refuses gets
                 no reply: the request is then verified, and refused, like any delivery.
         """
+        if not self._answers_unsigned_handshakes:
+            return None
         if len(query) > self._limits.max_header_bytes:
             return None
         if self._allowlist is not None:
@@ -617,19 +671,6 @@ class Verifier:
 
     # -- the checks ----------------------------------------------------------------------
 
-    def _check(
-        self,
-        body: bytes,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]],
-        url: str | None,
-        method: str | None,
-        remote_addr: str | None,
-        now: float,
-    ) -> Verified:
-        """The checks in order: body size, address, then the scheme's."""
-        body, header_map, client = self._admit(body, headers, remote_addr)
-        return self._scheme_check(body, header_map, url, method, client, now)
-
     def _admit(
         self,
         body: bytes,
@@ -753,7 +794,15 @@ class Verifier:
         keys = verified.replay_keys
         if not keys:
             return None
-        expires_at = self._expiry(verified, now)
+        timestamp = verified.timestamp
+        # The time check accepts a delivery until it is max_age old (inclusive), while stores
+        # treat an entry as expired once now > expires_at: keep it one second longer. A
+        # scheme that signs no timestamp: the retention.
+        expires_at = (
+            now + self._replay_retention
+            if timestamp is None
+            else float(timestamp + self._limits.max_age + 1)
+        )
         token = _new_token() if self._releasable else None
         args = (expires_at, now) if token is None else (expires_at, now, token)
         return keys, args, token
@@ -811,13 +860,6 @@ class Verifier:
             except Exception as exc:
                 self._release_failed(exc)
                 return
-
-    def _expiry(self, verified: Verified, now: float) -> float:
-        if verified.timestamp is not None:
-            # The time check accepts a delivery until it is max_age old (inclusive), while
-            # stores treat an entry as expired once now > expires_at: keep it one second longer.
-            return float(verified.timestamp + self._limits.max_age + 1)
-        return now + self._replay_retention
 
     @staticmethod
     def _for_client(error: VerificationError, verified: Verified) -> VerificationError:

@@ -334,6 +334,8 @@ def test_bad_client_state_configuration(secret: str) -> None:
         {"app_ids": "not-a-guid"},
         {"app_ids": []},
         {"app_ids": [APP_ID, 5]},
+        {"app_ids": 5},
+        {"app_ids": [APP_ID], "tenant_ids": 5},
         {"tenant_ids": [TENANT]},
         {"max_notifications": 0},
         {"leeway": -1},

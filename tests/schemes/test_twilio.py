@@ -155,6 +155,17 @@ def test_sha256_shared_key_vector() -> None:
         verifier(TOKEN).verify(FORM_BODY, {**form(SHA256_EXPECTED), **settings}, url=URI)
 
 
+def test_the_mac_length_follows_the_algorithm_the_keys_use() -> None:
+    # ``algorithm`` may be set until a Verifier uses the scheme; the length check must read
+    # the value the keys were loaded with, not one frozen at construction.
+    scheme = Twilio()
+    scheme.algorithm = "sha256"
+    pinned = Verifier(scheme, [TOKEN], nonce_store=None)
+    pinned.verify(FORM_BODY, form(SHA256_EXPECTED), url=URI)
+    with pytest.raises(SignatureMismatch, match="20 bytes"):
+        pinned.verify(FORM_BODY, form(EXPECTED), url=URI)
+
+
 # -- differential against twilio-python ----------------------------------------------------------
 
 TOKENS = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hookseal import Headers, MalformedHeader, Verifier
-from hookseal._headers import HeaderName, read_header
+from hookseal._headers import HeaderName, read_header, single_lines_reader
 from hookseal.schemes import Stripe
 from stable_ids import stable_repr
 
@@ -64,3 +64,51 @@ def test_one_finds_a_mixed_case_name_and_refuses_a_repeated_one() -> None:
 def test_a_plain_mapping_with_a_value_that_is_not_text_is_malformed() -> None:
     with pytest.raises(MalformedHeader):
         read_header({"X-A": 5}, HeaderName("X-A"), 100)  # type: ignore[dict-item]
+
+
+# -- the fast checks' reader: it must read exactly what read_header reads, or nothing -------
+
+READER_NAMES = [HeaderName("X-Sig-Value"), HeaderName("webhook-id"), HeaderName("X-Third")]
+# Each shape of a plain mapping: lower-case keys, the declared spellings, title case, an odd
+# spelling only a case-insensitive scan finds, and a blank value under the first spelling.
+READER_MAPPINGS: list[dict[str, str]] = [
+    {"x-sig-value": "a", "webhook-id": "b", "x-third": "c"},
+    {"X-Sig-Value": "a", "webhook-id": "b", "X-Third": "c"},
+    {"X-Sig-Value": "a", "Webhook-Id": "b", "X-Third": "c"},
+    {"x-SIG-value": "a", "WEBHOOK-ID": "b", "x-third": "c"},
+    {"x-sig-value": "", "X-Sig-Value": "a", "webhook-id": "b", "x-third": "c"},
+    {"x-sig-value": "a", "x-third": "c"},
+    {},
+]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+@pytest.mark.parametrize("mapping", READER_MAPPINGS, ids=stable_repr)
+def test_single_lines_reader_reads_a_mapping_as_read_header_does_or_gives_none(
+    count: int, mapping: dict[str, str]
+) -> None:
+    names = (READER_NAMES * 2)[:count]
+    values = single_lines_reader(*names)(mapping)
+    assert len(values) == count
+    for name, value in zip(names, values, strict=True):
+        # None, or exactly what read_header reads (blank stays blank: the fast check declines).
+        if value is not None:
+            assert value == (read_header(mapping, name, 4096) or value)
+            assert value in mapping.values()
+    expected = [read_header(mapping, name, 4096) for name in names]
+    if all(mapping.get(name.lower) or mapping.get(name.name) for name in names):
+        # The common spellings are read without the scan (a blank value as sent: read_header
+        # reads it as absent, and a fast check declines it).
+        assert [value or None for value in values] == expected
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_single_lines_reader_gives_none_for_a_repeated_or_absent_line(count: int) -> None:
+    names = (READER_NAMES * 2)[:count]
+    lines = [("X-Sig-Value", "a"), ("x-sig-value", "again"), ("Webhook-Id", "b")]
+    values = single_lines_reader(*names)(Headers(lines))
+    assert values[0] is None  # sent twice: read_header refuses it, the reader declines
+    if count > 1:
+        assert values[1] == "b"
+    if count > 2:
+        assert values[2] is None  # absent

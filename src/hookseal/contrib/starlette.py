@@ -158,19 +158,20 @@ class WebhookMiddleware:
         if verifier is None:
             await self.app(scope, receive, send)
             return
-        try:
-            unsigned = unsigned_handshake_reply(
-                verifier,
-                str(scope.get("method", "GET")),
-                bytes(scope.get("query_string") or b""),
-                Headers.from_asgi(scope.get("headers") or []),
-                peer_address(scope),
-            )
-        except VerificationError:
-            unsigned = None  # unusable header lines: verification refuses them and says why
-        if unsigned is not None:
-            await send_reply(send, unsigned)
-            return
+        if verifier.answers_unsigned_handshakes:
+            try:
+                unsigned = unsigned_handshake_reply(
+                    verifier,
+                    str(scope.get("method", "GET")),
+                    bytes(scope.get("query_string") or b""),
+                    Headers.from_asgi(scope.get("headers") or []),
+                    peer_address(scope),
+                )
+            except VerificationError:
+                unsigned = None  # unusable header lines: verification refuses them, says why
+            if unsigned is not None:
+                await send_reply(send, unsigned)
+                return
         try:
             verified, body = await verify_scope(scope, receive, verifier, self._public_url)
         except ClientDisconnected:
@@ -179,10 +180,11 @@ class WebhookMiddleware:
             run_on_reject(self.on_reject, scope, error)
             await send_text(send, status_for(error, self.replay_status), generic_body(error))
             return
-        reply = await ahandshake_reply(verifier, verified)
-        if reply is not None:
-            await send_reply(send, reply)
-            return
+        if verifier.answers_handshakes:
+            reply = await ahandshake_reply(verifier, verified)
+            if reply is not None:
+                await send_reply(send, reply)
+                return
         state = scope.get("state")
         scope = dict(scope)
         # Which verifier produced the verdict (_VERIFIED_BY): a FastAPI dependency built with

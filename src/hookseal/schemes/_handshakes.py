@@ -13,7 +13,7 @@ from typing import Any
 
 from .._handshake import HandshakeReply, echo_challenge
 
-__all__ = ["json_reply", "plausible_token", "verified_json_object"]
+__all__ = ["echo_field", "json_reply", "plausible_token", "verified_json_object"]
 
 
 def verified_json_object(body: bytes, marker: bytes) -> dict[str, Any] | None:
@@ -36,6 +36,15 @@ def plausible_token(value: object) -> str | None:
     if not isinstance(value, str) or echo_challenge(value) is None:
         return None
     return value
+
+
+def echo_field(fields: dict[str, Any], name: str) -> HandshakeReply | None:
+    """Echo ``fields[name]`` as plain text when it is a plausible token (a str), else None.
+
+    For handshakes that carry their challenge in the verified JSON body (Slack, Twitch).
+    """
+    value = fields.get(name)
+    return echo_challenge(value) if isinstance(value, str) else None
 
 
 def json_reply(document: dict[str, Any]) -> HandshakeReply:

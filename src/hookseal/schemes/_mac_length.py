@@ -33,9 +33,11 @@ def check_mac_length(presented: bytes | Sequence[bytes], algorithm: str, header:
     size = _digest_size(algorithm)
     candidates = (presented,) if isinstance(presented, bytes) else presented
     if not any(len(candidate) == size for candidate in candidates):
+        # A lone signature's length tells the sender's algorithm (a SHA-1 MAC is 20 bytes).
+        got = f"; this one is {len(presented)} bytes" if isinstance(presented, bytes) else ""
         raise SignatureMismatch(
             f"No signature in the {header!r} header has the length of an HMAC-"
-            f"{algorithm.upper()} ({size} bytes): check that the sender signs with "
+            f"{algorithm.upper()} ({size} bytes{got}): check that the sender signs with "
             f"{algorithm.upper()} and that nothing truncated the header.",
             header=header,
         )

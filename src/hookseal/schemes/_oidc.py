@@ -6,12 +6,30 @@ here against the verifier's clock (PyJWT's own time checks would read the system
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._errors import MalformedHeader, SignatureMismatch, TimestampOutOfTolerance
+from .._errors import (
+    ConfigurationError,
+    MalformedHeader,
+    SignatureMismatch,
+    TimestampOutOfTolerance,
+)
 
-__all__ = ["check_token_times", "rs256_claims"]
+__all__ = [
+    "COMPACT_JWT",
+    "KEY_ID",
+    "check_token_times",
+    "require_jwt",
+    "rs256_claims",
+    "rs256_key_id",
+]
+
+#: A compact JWS: three base64url parts (its shape, checked before PyJWT reads it).
+COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
+#: A key id hookseal looks up: 1 to 128 printable ASCII characters, no spaces.
+KEY_ID = re.compile(r"[\x21-\x7e]{1,128}", re.ASCII)
 
 #: What PyJWT checks itself: the signature only; every claim is checked by the scheme.
 _SIGNATURE_ONLY = {
@@ -28,6 +46,42 @@ def _jwt() -> Any:
     import jwt  # the gcp extra (PyJWT); the schemes check it is installed at construction
 
     return jwt
+
+
+def require_jwt(missing: str) -> Any:
+    """PyJWT; ConfigurationError(``missing``) when it is not installed (call at construction)."""
+    try:
+        import jwt
+    except ImportError:  # pragma: no cover - the no-extras session checks the message
+        raise ConfigurationError(missing) from None
+    return jwt
+
+
+def rs256_key_id(
+    token: str,
+    *,
+    malformed: Callable[[], MalformedHeader],
+    wrong_algorithm: Callable[[], SignatureMismatch],
+    no_key_id: Callable[[], MalformedHeader],
+) -> str:
+    """The key id in the token's header, once the header names RS256 (before any key).
+
+    Raises ``malformed()`` for a header PyJWT cannot read (any of its exceptions, wrapped at
+    this boundary), ``wrong_algorithm()`` for any algorithm but RS256 and ``no_key_id()``
+    for a missing or implausible ``kid``.
+    """
+    try:
+        header = _jwt().get_unverified_header(token)
+    except Exception:  # PyJWT's DecodeError, or anything a hostile token provokes
+        header = None
+    if not isinstance(header, dict):
+        raise malformed()
+    if header.get("alg") != "RS256":
+        raise wrong_algorithm()
+    kid = header.get("kid")
+    if not isinstance(kid, str) or KEY_ID.fullmatch(kid) is None:
+        raise no_key_id()
+    return kid
 
 
 def rs256_claims(

@@ -39,10 +39,9 @@ from ..published_keys import (
     KeyUnavailable,
     PublishedKeys,
     URLRule,
-    running_on_event_loop,
-    shared_published_keys,
 )
 from ._json_body import strict_json_object
+from ._published_secrets import accepted_names, fetch_published, published_keys_or_shared
 from .base import HandshakeReply, HeaderName, Limits, Scheme, Verified, check_message_id
 
 __all__ = ["AmazonSNS", "SNSSigningKey", "SigningCertificate", "sign_message"]
@@ -294,37 +293,32 @@ class AmazonSNS(Scheme):
         versions = tuple(signature_versions)
         if any(version not in _HASHES for version in versions):
             raise ConfigurationError('signature_versions may only hold "1" and "2".')
-        if published_keys is not None and not isinstance(published_keys, PublishedKeys):
-            raise ConfigurationError("published_keys must be a PublishedKeys instance.")
+        keys = published_keys_or_shared(published_keys)
         if not isinstance(confirm_subscriptions, bool):
             raise ConfigurationError("confirm_subscriptions must be True or False.")
         if not isinstance(replay_scope, str) or "\n" in replay_scope:
             raise ConfigurationError("replay_scope must be text without newlines.")
         self.signature_versions = versions
-        self.published_keys = published_keys or shared_published_keys()
+        self.published_keys = keys
         self.confirm_subscriptions = confirm_subscriptions
         self.replay_scope = replay_scope
 
     @override
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """The topic ARNs this endpoint accepts (one ARN or a list)."""
-        items = [secrets] if isinstance(secrets, str) else secrets
-        try:
-            arns: list[Any] = list(items)  # type: ignore[call-overload]
-        except TypeError:
-            raise ConfigurationError(
+        return accepted_names(
+            secrets,
+            lambda arn: isinstance(arn, str) and _TOPIC_ARN.fullmatch(arn) is not None,
+            not_a_list=(
                 "AmazonSNS takes the topic ARNs to accept as secrets, e.g. "
                 "['arn:aws:sns:us-east-1:123456789012:orders']."
-            ) from None
-        if not arns:
-            raise ConfigurationError("Give at least one topic ARN to accept.")
-        for arn in arns:
-            if not isinstance(arn, str) or _TOPIC_ARN.fullmatch(arn) is None:
-                raise ConfigurationError(
-                    "Each secret must be an SNS topic ARN such as "
-                    "'arn:aws:sns:us-east-1:123456789012:orders' (no wildcards)."
-                )
-        return arns
+            ),
+            empty="Give at least one topic ARN to accept.",
+            invalid=(
+                "Each secret must be an SNS topic ARN such as "
+                "'arn:aws:sns:us-east-1:123456789012:orders' (no wildcards)."
+            ),
+        )
 
     @override
     def load_key(self, secret: object) -> Any:
@@ -455,10 +449,7 @@ class AmazonSNS(Scheme):
         )
 
     def _certificate(self, url: str) -> SigningCertificate:
-        keys = self.published_keys
-        if running_on_event_loop():
-            return keys.get_in_background(url, CERTIFICATE_RULE, load_certificate)
-        return keys.get(url, CERTIFICATE_RULE, load_certificate)
+        return fetch_published(self.published_keys, url, CERTIFICATE_RULE, load_certificate)
 
     @override
     async def aprepare(

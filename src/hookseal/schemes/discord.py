@@ -23,11 +23,12 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import decode_hex, parse_timestamp
+from .._encoding import decode_hex
 from .._errors import ConfigurationError, SignatureMismatch
 from .._headers import HeaderName
 from .._limits import Limits
 from ._handshakes import json_reply
+from ._timestamp import checked_timestamp
 from .base import HandshakeReply, Scheme, make_replay_key, require_header
 
 __all__ = ["Discord"]
@@ -127,8 +128,7 @@ class Discord(Scheme):
         value = require_header(headers, _SIGNATURE, limits)
         signature = decode_hex(value, header)
         raw_ts = require_header(headers, _TIMESTAMP, limits, "timestamp")
-        timestamp = parse_timestamp(raw_ts, _TIMESTAMP.name)
-        limits.check_window(timestamp, now, _TIMESTAMP.name)
+        timestamp = checked_timestamp(raw_ts, _TIMESTAMP.name, limits, now)
         if len(signature) != _SIGNATURE_SIZE:
             raise SignatureMismatch(
                 f"The {header!r} header holds {len(signature)} bytes; an Ed25519 signature "

@@ -33,10 +33,21 @@ from .._errors import (
 from ..published_keys import (
     PublishedKeys,
     URLRule,
-    running_on_event_loop,
-    shared_published_keys,
 )
-from ._oidc import check_token_times, rs256_claims
+from ._oidc import (
+    COMPACT_JWT,
+    KEY_ID,
+    check_token_times,
+    require_jwt,
+    rs256_claims,
+    rs256_key_id,
+)
+from ._published_secrets import (
+    accepted_names,
+    check_keys_url,
+    fetch_published,
+    published_keys_or_shared,
+)
 from .aws_sns import parse_message
 from .base import HeaderName, Limits, Scheme, Verified, check_message_id, require_header
 
@@ -52,8 +63,6 @@ GOOGLE_CERTS_RULE = URLRule(
 )
 ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 _AUTHORIZATION = HeaderName("Authorization")
-_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
-_KEY_ID = re.compile(r"[\x21-\x7e]{1,128}", re.ASCII)
 _MAX_KEYS = 32
 _MIN_RSA_BITS = 2048
 _NOT_AN_ENVELOPE = (
@@ -62,13 +71,9 @@ _NOT_AN_ENVELOPE = (
 
 
 def _jwt() -> Any:
-    try:
-        import jwt
-    except ImportError:  # pragma: no cover - the no-extras session checks the message
-        raise ConfigurationError(
-            "GooglePubSub needs PyJWT with its crypto extra: pip install 'hookseal[gcp]'."
-        ) from None
-    return jwt
+    return require_jwt(
+        "GooglePubSub needs PyJWT with its crypto extra: pip install 'hookseal[gcp]'."
+    )
 
 
 def load_jwks(raw: bytes) -> dict[str, Any]:
@@ -87,7 +92,7 @@ def load_jwks(raw: bytes) -> dict[str, Any]:
         if not isinstance(entry, dict) or entry.get("kty") != "RSA":
             continue
         kid = entry.get("kid")
-        if not isinstance(kid, str) or _KEY_ID.fullmatch(kid) is None:
+        if not isinstance(kid, str) or KEY_ID.fullmatch(kid) is None:
             continue
         if entry.get("alg", "RS256") != "RS256" or entry.get("use", "sig") != "sig":
             continue
@@ -166,6 +171,18 @@ def push_body(
     return json.dumps(envelope).encode("utf-8")
 
 
+def _plausible_audience(audience: object) -> bool:
+    """Whether ``audience`` can be a push subscription's Audience: printable ASCII, trimmed."""
+    return (
+        isinstance(audience, str)
+        and bool(audience)
+        and audience.isascii()
+        and audience.isprintable()
+        and audience == audience.strip()
+        and len(audience) <= 2048
+    )
+
+
 class GooglePubSub(Scheme):
     """Google Cloud Pub/Sub push subscriptions with authentication enabled.
 
@@ -222,14 +239,8 @@ class GooglePubSub(Scheme):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
                 raise ConfigurationError(f"{name} must be whole seconds from 0 to {top}.")
-        if published_keys is not None and not isinstance(published_keys, PublishedKeys):
-            raise ConfigurationError("published_keys must be a PublishedKeys instance.")
-        keys = published_keys or shared_published_keys()
-        if certs_url != GOOGLE_CERTS_URL and keys.url_problem(certs_url, GOOGLE_CERTS_RULE):
-            raise ConfigurationError(
-                "certs_url may only differ from Google's in tests, on a host listed in "
-                "PublishedKeys(allow_hosts=...)."
-            )
+        keys = published_keys_or_shared(published_keys)
+        check_keys_url(keys, "certs_url", certs_url, GOOGLE_CERTS_URL, GOOGLE_CERTS_RULE, "Google")
         if not isinstance(replay_scope, str) or "\n" in replay_scope:
             raise ConfigurationError("replay_scope must be text without newlines.")
         self.service_account = service_account
@@ -242,30 +253,19 @@ class GooglePubSub(Scheme):
     @override
     def load_keys(self, secrets: object) -> Sequence[Any]:
         """The audiences this endpoint accepts (one or a list)."""
-        items = [secrets] if isinstance(secrets, str) else secrets
-        try:
-            audiences: list[Any] = list(items)  # type: ignore[call-overload]
-        except TypeError:
-            raise ConfigurationError(
+        return accepted_names(
+            secrets,
+            _plausible_audience,
+            not_a_list=(
                 "GooglePubSub takes the accepted audiences as secrets, e.g. "
                 "['https://example.com/pubsub/push']."
-            ) from None
-        if not audiences:
-            raise ConfigurationError("Give at least one audience to accept.")
-        for audience in audiences:
-            if (
-                not isinstance(audience, str)
-                or not audience
-                or not audience.isascii()
-                or not audience.isprintable()
-                or audience != audience.strip()
-                or len(audience) > 2048
-            ):
-                raise ConfigurationError(
-                    "Each audience must be the printable text set as the push subscription's "
-                    "Audience (by default the push endpoint's URL)."
-                )
-        return audiences
+            ),
+            empty="Give at least one audience to accept.",
+            invalid=(
+                "Each audience must be the printable text set as the push subscription's "
+                "Audience (by default the push endpoint's URL)."
+            ),
+        )
 
     @override
     def load_key(self, secret: object) -> Any:
@@ -289,33 +289,27 @@ class GooglePubSub(Scheme):
         """Every check before Google's keys: (token, kid, messageId)."""
         value = require_header(headers, _AUTHORIZATION, limits, "OIDC bearer token")
         scheme, _, token = value.partition(" ")
-        if scheme.lower() != "bearer" or _TOKEN.fullmatch(token) is None:
+        if scheme.lower() != "bearer" or COMPACT_JWT.fullmatch(token) is None:
             raise MalformedHeader(
                 "The 'Authorization' header must be 'Bearer <JWT>'. Check that the push "
                 "subscription has authentication enabled.",
                 header=_AUTHORIZATION.name,
             )
-        jwt = _jwt()
-        try:
-            header = jwt.get_unverified_header(token)
-        except Exception:  # PyJWT's DecodeError, or anything a hostile token provokes
-            header = None
-        if not isinstance(header, dict):
-            raise MalformedHeader(
+        kid = rs256_key_id(
+            token,
+            malformed=lambda: MalformedHeader(
                 "The bearer token is not a well-formed JWT.", header=_AUTHORIZATION.name
-            )
-        if header.get("alg") != "RS256":
-            raise SignatureMismatch(
+            ),
+            wrong_algorithm=lambda: SignatureMismatch(
                 "The bearer token is not signed with RS256, the only algorithm Google uses "
                 "for these tokens.",
                 reason="algorithm_mismatch",
                 header=_AUTHORIZATION.name,
-            )
-        kid = header.get("kid")
-        if not isinstance(kid, str) or _KEY_ID.fullmatch(kid) is None:
-            raise MalformedHeader(
+            ),
+            no_key_id=lambda: MalformedHeader(
                 "The bearer token has no usable key id (kid).", header=_AUTHORIZATION.name
-            )
+            ),
+        )
         envelope = parse_message(body, _NOT_AN_ENVELOPE)
         message = envelope.get("message")
         msg_id = message.get("messageId") if isinstance(message, dict) else None
@@ -412,16 +406,13 @@ class GooglePubSub(Scheme):
         )
 
     def _key_set(self, kid: str) -> dict[str, Any]:
-        keys = self.published_keys
-
-        def knows(key_set: dict[str, Any]) -> bool:
-            return kid in key_set
-
-        if running_on_event_loop():
-            return keys.get_in_background(
-                self.certs_url, GOOGLE_CERTS_RULE, load_jwks, accept=knows
-            )
-        return keys.get(self.certs_url, GOOGLE_CERTS_RULE, load_jwks, accept=knows)
+        return fetch_published(
+            self.published_keys,
+            self.certs_url,
+            GOOGLE_CERTS_RULE,
+            load_jwks,
+            accept=lambda key_set: kid in key_set,
+        )
 
     @override
     async def aprepare(

@@ -19,7 +19,7 @@ from typing_extensions import override
 from .._delivery import Verified
 from .._encoding import decode_hex
 from .._errors import ConfigurationError, MalformedHeader, MissingHeader
-from .._headers import HeaderName, Headers, read_header
+from .._headers import HeaderName, read_header, single_lines_reader
 from .._keys import HMACKey, prepared_matcher, secret_bytes
 from .._limits import Limits
 from .base import (
@@ -37,10 +37,6 @@ _DELIVERY_HEADER = HeaderName("X-GitHub-Delivery")
 _SHA256_PREFIX = "sha256="
 _SHA1_PREFIX = "sha1="
 _NAME = "github"
-_SHA256_LOWER = "x-hub-signature-256"
-_DELIVERY_LOWER = "x-github-delivery"
-_SHA256_NAME = _SHA256_HEADER.name
-_DELIVERY_NAME = _DELIVERY_HEADER.name
 # 'sha256=' and 64 hex digits of HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 71
 
@@ -101,47 +97,24 @@ class GitHub(Scheme):
             return None
         match = prepared_matcher([key.sha256 for key in keys])
         max_id = min(limits.max_id_length, max_header)
+        read = single_lines_reader(_SHA256_HEADER, _DELIVERY_HEADER)
 
         name = self.name  # the instance's, exactly as check reports it
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
-            value: object
-            msg_id: object
-            if type(headers) is Headers:
-                value = headers.single(_SHA256_LOWER)
-                msg_id = headers.single(_DELIVERY_LOWER)
-                if value is None or (msg_id is None and _DELIVERY_LOWER in headers):
-                    return None  # absent or repeated: the general check says which
-            else:
-                # The spellings read_header tries first, in its order. An id found under
-                # neither may still be present under another spelling: the general path
-                # looks for it.
-                get = headers.get
-                value = get(_SHA256_LOWER)
-                if value is None:
-                    value = get(_SHA256_NAME)
-                msg_id = get(_DELIVERY_LOWER)
-                if msg_id is None:
-                    msg_id = get(_DELIVERY_NAME)
-                    if msg_id is None:
-                        return None
-            # Before any crypto: 'sha256=' + 64 hex digits; an id (when sent) of printable
-            # ASCII without space, within the limits. Anything else is left to the
-            # general path.
+            value, msg_id = read(headers)
+            # Before any crypto: 'sha256=' + 64 hex digits; a delivery id of printable ASCII
+            # without space, within the limits. Anything else (no id, a repeated line, an id
+            # under another spelling) is left to the general path.
             if not (
                 type(value) is str
+                and type(msg_id) is str
                 and len(value) == _FAST_SIGNATURE_LENGTH
                 and value.startswith("sha256=")
-                and (
-                    msg_id is None
-                    or (
-                        type(msg_id) is str
-                        and 0 < len(msg_id) <= max_id
-                        and msg_id.isascii()
-                        and msg_id.isprintable()
-                        and " " not in msg_id
-                    )
-                )
+                and 0 < len(msg_id) <= max_id
+                and msg_id.isascii()
+                and msg_id.isprintable()
+                and " " not in msg_id
             ):
                 return None
             try:

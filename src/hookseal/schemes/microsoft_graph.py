@@ -43,8 +43,14 @@ from .._errors import (
     VerificationError,
 )
 from .._keys import secret_bytes
-from ..published_keys import PublishedKeys, URLRule, running_on_event_loop, shared_published_keys
-from ._oidc import check_token_times, rs256_claims
+from ..published_keys import PublishedKeys, URLRule
+from ._oidc import COMPACT_JWT, check_token_times, require_jwt, rs256_claims, rs256_key_id
+from ._published_secrets import (
+    accepted_names,
+    check_keys_url,
+    fetch_published,
+    published_keys_or_shared,
+)
 from .aws_sns import parse_message
 from .base import (
     HandshakeReply,
@@ -75,8 +81,6 @@ MICROSOFT_KEYS_RULE = URLRule(
     path=re.compile(r"/common/discovery(?:/v2\.0)?/keys", re.ASCII),
 )
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
-_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
-_KEY_ID = re.compile(r"[\x21-\x7e]{1,128}", re.ASCII)
 #: Graph's documented maximum length of ``clientState``.
 MAX_CLIENT_STATE = 128
 _MAX_DEPTH = 32
@@ -89,14 +93,10 @@ _NOT_A_COLLECTION = (
 
 
 def _jwt() -> Any:
-    try:
-        import jwt
-    except ImportError:  # pragma: no cover - the no-extras session checks the message
-        raise ConfigurationError(
-            "Checking Microsoft Graph validation tokens (app_ids=...) needs PyJWT with its "
-            "crypto extra: pip install 'hookseal[gcp]'."
-        ) from None
-    return jwt
+    return require_jwt(
+        "Checking Microsoft Graph validation tokens (app_ids=...) needs PyJWT with its "
+        "crypto extra: pip install 'hookseal[gcp]'."
+    )
 
 
 def _load_jwks(raw: bytes) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def _check_tokens(tokens: object, limits: Limits) -> None:
         if (
             not isinstance(token, str)
             or len(token) > limits.max_header_bytes
-            or _TOKEN.fullmatch(token) is None
+            or COMPACT_JWT.fullmatch(token) is None
         ):
             raise _malformed(
                 "has a validation token that is not a compact JWT of at most "
@@ -320,14 +320,10 @@ class MicrosoftGraph(Scheme):
             raise ConfigurationError("max_notifications must be at least 1.")
         if not isinstance(dedupe_identical, bool):
             raise ConfigurationError("dedupe_identical must be True or False.")
-        if published_keys is not None and not isinstance(published_keys, PublishedKeys):
-            raise ConfigurationError("published_keys must be a PublishedKeys instance.")
-        keys = published_keys or shared_published_keys()
-        if keys_url != MICROSOFT_KEYS_URL and keys.url_problem(keys_url, MICROSOFT_KEYS_RULE):
-            raise ConfigurationError(
-                "keys_url may only differ from Microsoft's in tests, on a host listed in "
-                "PublishedKeys(allow_hosts=...)."
-            )
+        keys = published_keys_or_shared(published_keys)
+        check_keys_url(
+            keys, "keys_url", keys_url, MICROSOFT_KEYS_URL, MICROSOFT_KEYS_RULE, "Microsoft"
+        )
         self.max_notifications = max_notifications
         self.leeway = leeway
         self.max_token_lifetime = max_token_lifetime
@@ -341,13 +337,18 @@ class MicrosoftGraph(Scheme):
     def _guids(name: str, values: Sequence[str] | None) -> frozenset[str] | None:
         if values is None:
             return None
-        items = [values] if isinstance(values, str) else list(values)
-        if not items or not all(isinstance(v, str) and _GUID.fullmatch(v.lower()) for v in items):
-            raise ConfigurationError(
-                f"{name} must be one or more GUIDs such as "
-                "'8e460676-ae3f-4b1e-8790-ee0fb5d6148f' (the app registration's Application "
-                "(client) ID, or the Directory (tenant) ID)."
-            )
+        problem = (
+            f"{name} must be one or more GUIDs such as "
+            "'8e460676-ae3f-4b1e-8790-ee0fb5d6148f' (the app registration's Application "
+            "(client) ID, or the Directory (tenant) ID)."
+        )
+        items = accepted_names(
+            values,
+            lambda v: isinstance(v, str) and _GUID.fullmatch(v.lower()) is not None,
+            not_a_list=problem,
+            empty=problem,
+            invalid=problem,
+        )
         return frozenset(value.lower() for value in items)
 
     # -- keys ----------------------------------------------------------------------------
@@ -409,27 +410,21 @@ class MicrosoftGraph(Scheme):
 
     def _kid(self, token: str) -> str:
         """The token's key id, after checking its header names RS256 (before any key)."""
-        try:
-            header = _jwt().get_unverified_header(token)
-        except Exception:  # PyJWT's DecodeError, or anything a hostile token provokes
-            header = None
-        if not isinstance(header, dict):
-            raise _malformed(
+        return rs256_key_id(
+            token,
+            malformed=lambda: _malformed(
                 "has a validation token that is not a JWT", "malformed_header", _TOKENS
-            )
-        if header.get("alg") != "RS256":
-            raise SignatureMismatch(
+            ),
+            wrong_algorithm=lambda: SignatureMismatch(
                 "A validation token is not signed with RS256, the only algorithm the "
                 "Microsoft identity platform uses for them.",
                 reason="algorithm_mismatch",
                 header=_TOKENS,
-            )
-        kid = header.get("kid")
-        if not isinstance(kid, str) or _KEY_ID.fullmatch(kid) is None:
-            raise _malformed(
+            ),
+            no_key_id=lambda: _malformed(
                 "has a validation token without a usable key id", "malformed_header", _TOKENS
-            )
-        return kid
+            ),
+        )
 
     def _cheap_checks(
         self, body: bytes, keys: Sequence[Any], limits: Limits
@@ -585,16 +580,13 @@ class MicrosoftGraph(Scheme):
         )
 
     def _key_set(self, kid: str) -> dict[str, Any]:
-        keys = self.published_keys
-
-        def knows(key_set: dict[str, Any]) -> bool:
-            return kid in key_set
-
-        if running_on_event_loop():
-            return keys.get_in_background(
-                self.keys_url, MICROSOFT_KEYS_RULE, _load_jwks, accept=knows
-            )
-        return keys.get(self.keys_url, MICROSOFT_KEYS_RULE, _load_jwks, accept=knows)
+        return fetch_published(
+            self.published_keys,
+            self.keys_url,
+            MICROSOFT_KEYS_RULE,
+            _load_jwks,
+            accept=lambda key_set: kid in key_set,
+        )
 
     async def aprepare(
         self,

@@ -16,17 +16,17 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import decode_hex, parse_timestamp
+from .._encoding import decode_hex
 from .._errors import MalformedHeader
-from .._headers import HeaderName, Headers
+from .._headers import HeaderName, single_lines_reader
 from .._keys import prepared_matcher
 from .._limits import Limits
-from ._handshakes import verified_json_object
+from ._handshakes import echo_field, verified_json_object
+from ._timestamp import checked_timestamp
 from .base import (
     FastCheck,
     HandshakeReply,
     Scheme,
-    echo_challenge,
     match_hmac,
     require_header,
 )
@@ -71,27 +71,13 @@ class Slack(Scheme):
             return None
         match = prepared_matcher(keys)
         # The instance's headers (a subclass may rename them), exactly as check reads them.
-        sig_lower, sig_name = self._signature.lower, self._signature.name
-        ts_lower, ts_name = self._timestamp.lower, self._timestamp.name
+        read = single_lines_reader(self._signature, self._timestamp)
         in_window = limits.in_window
 
         name = self.name  # the instance's, exactly as check reports it
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
-            value: object
-            raw_ts: object
-            if type(headers) is Headers:
-                value = headers.single(sig_lower)
-                raw_ts = headers.single(ts_lower)
-            else:
-                # The spellings read_header tries first, in its order.
-                get = headers.get
-                value = get(sig_lower)
-                if value is None:
-                    value = get(sig_name)
-                raw_ts = get(ts_lower)
-                if raw_ts is None:
-                    raw_ts = get(ts_name)
+            value, raw_ts = read(headers)
             # Before any crypto: 'v0=' + 64 hex digits; a timestamp of 1 to 12 ASCII digits
             # without a leading zero, inside the window as Limits.check_window compares it (a
             # NaN clock fails). Anything else is left to the general path.
@@ -139,8 +125,7 @@ class Slack(Scheme):
             )
         presented = decode_hex(value[3:], header)
         raw_ts = require_header(headers, self._timestamp, limits, "timestamp")
-        timestamp = parse_timestamp(raw_ts, self._timestamp.name)
-        limits.check_window(timestamp, now, self._timestamp.name)
+        timestamp = checked_timestamp(raw_ts, self._timestamp.name, limits, now)
         index, mac = match_hmac(
             keys, (presented,), f"{_VERSION}:{raw_ts}:".encode("ascii"), body, header
         )
@@ -156,8 +141,7 @@ class Slack(Scheme):
         fields = verified_json_object(verified.body, b"url_verification")
         if fields is None or fields.get("type") != "url_verification":
             return None
-        challenge = fields.get("challenge")
-        return echo_challenge(challenge) if isinstance(challenge, str) else None
+        return echo_field(fields, "challenge")
 
     @override
     def sign(

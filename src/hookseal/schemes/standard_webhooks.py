@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import binascii
 import hmac
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._encoding import decode_base64, encode_base64, parse_timestamp
+from .._encoding import decode_base64, encode_base64
 from .._errors import (
     ConfigurationError,
     MalformedHeader,
@@ -27,9 +26,10 @@ from .._errors import (
     SignatureMismatch,
     VerificationError,
 )
-from .._headers import HeaderName, Headers, read_header
+from .._headers import HeaderName, read_header, single_lines_reader
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
+from ._timestamp import checked_timestamp
 from .base import (
     FastCheck,
     Scheme,
@@ -218,54 +218,34 @@ class StandardWebhooks(Scheme):
         produces the precise error.
         """
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
-        # HMAC secrets only (public keys are left to the general check).
+        # One HMAC secret (outside a rotation); anything else is left to the general check.
         if (
-            not ring.hmac_keys
-            or ring.ed25519_keys
+            len(ring) != 1
+            or len(ring.hmac_keys) != 1
             or limits.max_header_bytes < _FAST_SIGNATURE_LENGTH
         ):
             return None
-        single = len(ring.hmac_keys) == 1
+        index, key = ring.hmac_keys[0]
+        new_inner, new_outer = key.keyed_states()
         # The instance's headers (a subclass may rename them), exactly as check reads them.
         assert self.id_header is not None
-        sig_h, id_h, ts_h = self._signature.lower, self.id_header.lower, self._timestamp.lower
-        states = tuple((index, key._inner.copy, key._outer.copy) for index, key in ring.hmac_keys)
+        read = single_lines_reader(self._signature, self.id_header, self._timestamp)
         in_window = limits.in_window
         max_id = min(limits.max_id_length, limits.max_header_bytes)
-        # The signed prefix 'id.timestamp.' of a delivery check_message_id, read_header and
-        # parse_timestamp accept: an id of printable ASCII without space or '.' (its length is
-        # checked before the prefix is built), a timestamp of 1 to 12 ASCII digits without a
-        # leading zero (0 is left to the general path).
-        prefix_accepted = re.compile(r"[!-\-/-~]+\.[1-9][0-9]{0,11}\.").fullmatch
-
         name = self.name  # the instance's, exactly as check reports it
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
-            value: object
-            raw_id: object
-            raw_ts: object
-            if type(headers) is dict:
-                value = headers.get(sig_h)
-                raw_id = headers.get(id_h)
-                raw_ts = headers.get(ts_h)
-            elif type(headers) is Headers:
-                value = headers.single(sig_h)
-                raw_id = headers.single(id_h)
-                raw_ts = headers.single(ts_h)
-            else:
-                get = headers.get
-                value = get(sig_h)
-                raw_id = get(id_h)
-                raw_ts = get(ts_h)
-            # Before any crypto, and before anything is copied, the lengths: one 'v1,' entry
-            # (no space) of the length of a canonical base64 MAC, and the id and timestamp;
-            # then a prefix prefix_accepted accepts, and the window exactly as
-            # Limits.check_window compares it (a NaN clock fails). Anything else is left to
-            # the general path. The entry's characters are checked by the constant-time
-            # comparison with the canonical text of the MAC; when it fails, the strict decode
-            # below tells a malformed header from a wrong signature, as the general path does
-            # in step 6 of the security model's check order (decode, then compare). A malformed
-            # entry thus costs one MAC per key, as a well-formed forgery does, never more.
+            value, raw_id, raw_ts = read(headers)
+            # Before any crypto, and before anything is copied: one 'v1,' entry (no space) of
+            # the length of a canonical base64 MAC; an id check_message_id accepts (printable
+            # ASCII without space or '.', as the signed prefix needs); a timestamp of 1 to 12
+            # ASCII digits without a leading zero (0 is left to the general path), inside the
+            # window as Limits.check_window compares it (a NaN clock fails). Anything else is
+            # left to the general path. The entry's characters are checked by the
+            # constant-time comparison with the canonical text of the MAC; when it fails, the
+            # general path's strict decode tells a malformed header from a wrong signature
+            # (step 6 of the security model's check order). A malformed entry thus costs one
+            # MAC, as a well-formed forgery does, never more.
             if not (
                 type(value) is str
                 and type(raw_id) is str
@@ -273,41 +253,31 @@ class StandardWebhooks(Scheme):
                 and len(value) == _FAST_SIGNATURE_LENGTH
                 and value.startswith("v1,")
                 and " " not in value
-                and len(raw_id) <= max_id  # at least 1: prefix_accepted requires it
-                and len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
-                and prefix_accepted(signed := f"{raw_id}.{raw_ts}.")
+                and 0 < len(raw_id) <= max_id
+                and 0 < len(raw_ts) <= _MAX_TIMESTAMP_DIGITS
+                and raw_id.isascii()
+                and raw_id.isprintable()
+                and " " not in raw_id
+                and "." not in raw_id
+                and raw_ts.isascii()
+                and raw_ts.isdigit()
+                and raw_ts[0] != "0"
+                and in_window(timestamp := int(raw_ts), now)
             ):
-                return None
-            timestamp = int(raw_ts)
-            if not in_window(timestamp, now):
                 return None
             try:
                 presented = value.encode()
             except UnicodeEncodeError:  # a lone surrogate: the general path refuses it
                 return None
-            prefix = signed.encode()
-            found = -1
-            macs: list[bytes] = []
-            for index, inner_copy, outer_copy in states:
-                inner = inner_copy()
-                inner.update(prefix)
-                inner.update(body)
-                outer = outer_copy()
-                outer.update(inner.digest())
-                mac = outer.digest()
-                if single:
-                    if hmac.compare_digest(b"v1," + _b2a_base64(mac, newline=False), presented):
-                        return Verified(body, timestamp, raw_id, index, name, mac)
-                    return None
-                # A rotation: every key's MAC is the replay material (as the general check).
-                macs.append(mac)
-                if found < 0 and hmac.compare_digest(
-                    b"v1," + _b2a_base64(mac, newline=False), presented
-                ):
-                    found = index
-            if found < 0:
-                return None  # the general check decides (and says why)
-            return Verified(body, timestamp, raw_id, found, name, tuple(macs))
+            inner = new_inner()
+            inner.update(f"{raw_id}.{raw_ts}.".encode())
+            inner.update(body)
+            outer = new_outer()
+            outer.update(inner.digest())
+            mac = outer.digest()
+            if hmac.compare_digest(b"v1," + _b2a_base64(mac, newline=False), presented):
+                return Verified(body, timestamp, raw_id, index, name, mac)
+            return None  # the general check decides (and says why)
 
         return fast_check
 
@@ -371,8 +341,7 @@ class StandardWebhooks(Scheme):
         raw_ts = read_header(headers, ts_name, max_length)
         if raw_ts is None:
             raise _missing(ts_name, "timestamp")
-        timestamp = parse_timestamp(raw_ts, ts_name.name)
-        limits.check_window(timestamp, now, ts_name.name)
+        timestamp = checked_timestamp(raw_ts, ts_name.name, limits, now)
 
         ring = keys if type(keys) is _KeyRing else _KeyRing(keys)
         if v1a and ring.ed25519_keys and len(v1a) > len(ring.ed25519_keys) + 1:

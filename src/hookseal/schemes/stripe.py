@@ -16,7 +16,7 @@ from typing import Any
 from typing_extensions import override
 
 from .._delivery import Verified
-from .._headers import HeaderName, Headers
+from .._headers import HeaderName, single_lines_reader
 from .._keys import prepared_matcher
 from .._limits import Limits
 from ._keyed_header import KeyedHeaderFormat
@@ -72,21 +72,13 @@ class Stripe(Scheme):
         match = prepared_matcher(keys)
         max_header = limits.max_header_bytes
         # The instance's header (a subclass may rename it), exactly as check reads it.
-        header_lower = self._header.lower
-        header_name = self._header.name
+        read = single_lines_reader(self._header)
         in_window = limits.in_window
 
         name = self.name  # the instance's, exactly as check reports it
 
         def fast_check(body: bytes, headers: Mapping[str, str], now: float) -> Verified | None:
-            value: object
-            if type(headers) is Headers:
-                value = headers.single(header_lower)
-            else:
-                # The spellings read_header tries first, in its order.
-                value = headers.get(header_lower)
-                if value is None:
-                    value = headers.get(header_name)
+            (value,) = read(headers)
             # Before any crypto: exactly 't=' + 1 to 12 ASCII digits (no leading zero) +
             # ',v1=' + 64 hex digits, within max_header_bytes, the timestamp inside the window
             # as Limits.check_window compares it (a NaN clock fails). Anything else is left to

@@ -44,6 +44,7 @@ from .._errors import ConfigurationError, MalformedHeader, PayloadTooLarge, Sign
 from .._headers import HeaderName, read_header
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
+from ._mac_length import check_mac_length
 from .base import Scheme, make_replay_key, require_header
 
 __all__ = ["Twilio"]
@@ -359,7 +360,6 @@ class Twilio(Scheme):
             raise ConfigurationError(f"max_params must be a positive integer, not {max_params!r}.")
         self.algorithm = algorithm
         self.max_params = max_params
-        self._digest_size = hashlib.new(algorithm).digest_size
 
     @override
     def load_key(self, secret: object) -> HMACKey:
@@ -415,12 +415,7 @@ class Twilio(Scheme):
                     "pass the full URL including its query string.",
                     header=header,
                 )
-        if len(presented) != self._digest_size:
-            raise SignatureMismatch(
-                f"The {header!r} signature is {len(presented)} bytes long; an HMAC-"
-                f"{self.algorithm.upper()} is {self._digest_size}.",
-                header=header,
-            )
+        check_mac_length(presented, self.algorithm, header)
         try:
             candidates = [variant.encode("utf-8") for variant in _url_candidates(url)]
         except UnicodeEncodeError:

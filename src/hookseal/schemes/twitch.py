@@ -31,14 +31,13 @@ from .._errors import ConfigurationError, MalformedHeader
 from .._headers import HeaderName
 from .._keys import HMACKey, secret_bytes
 from .._limits import Limits
-from ._handshakes import verified_json_object
+from ._handshakes import echo_field, verified_json_object
 from ._rfc3339 import parse_rfc3339
 from .base import (
     HandshakeReply,
     Scheme,
     Verified,
     check_message_id,
-    echo_challenge,
     match_hmac,
     require_header,
 )
@@ -124,8 +123,7 @@ class Twitch(Scheme):
         fields = verified_json_object(verified.body, b'"challenge"')
         if fields is None or "event" in fields or not isinstance(fields.get("subscription"), dict):
             return None
-        challenge = fields.get("challenge")
-        return echo_challenge(challenge) if isinstance(challenge, str) else None
+        return echo_field(fields, "challenge")
 
     @override
     def sign(

@@ -329,11 +329,62 @@ class _Base:
         # delivery was refused, but the record may have been written. The next call marks
         # them released first, so the sender's retry is not taken for a replay.
         self._unsure: list[tuple[bytes, bytes]] = []
+        self._start()
+
+    def _start(self) -> None:
+        """Set up the connection state of the store's kind (sync or async)."""
+        raise NotImplementedError
 
     def _remember(self, key: bytes, token: bytes | None) -> None:
         if token is not None:
             del self._unsure[: max(0, len(self._unsure) - _MAX_UNSURE + 1)]
             self._unsure.append((key, token))
+
+    @staticmethod
+    def _reserve_params(
+        key: bytes, expires_at: float, now: float, token: bytes | None
+    ) -> dict[str, Any]:
+        """The reservation statement's parameters (``expires_at`` and ``now`` checked)."""
+        _check_time(expires_at, now)
+        return {
+            "key": bytes(key),
+            "expires_at": float(expires_at),
+            "now": float(now),
+            "token": token,
+        }
+
+    def _reserve_failed(self, exc: NonceStoreUnavailable, params: dict[str, Any]) -> None:
+        """Remember a reservation whose answer was lost: it may have been written."""
+        if isinstance(exc.__cause__, _LOST_ANSWER):
+            self._remember(params["key"], params["token"])
+
+    @staticmethod
+    def _purge_failed(exc: NonceStoreUnavailable) -> None:
+        # The reservation is committed: answering 503 now would refuse a recorded
+        # delivery, and its retry would then be taken for a replay. The next purge retries.
+        logger.warning(
+            "hookseal: the PostgreSQL nonce store could not purge expired rows (%s); "
+            "the delivery's verdict stands.",
+            type(exc.__cause__ or exc).__name__,
+        )
+
+    @staticmethod
+    def _release_params(key: bytes, token: bytes, max_releases: int) -> dict[str, Any] | None:
+        """The release statement's parameters; None when ``token`` can hold no record."""
+        if not isinstance(token, bytes) or not token:
+            return None
+        return {"key": bytes(key), "token": token, "max_releases": int(max_releases)}
+
+    @staticmethod
+    def _unreserve_params(key: bytes, token: bytes) -> dict[str, Any] | None:
+        """The unreserve statement's parameters; None when ``token`` can hold no record."""
+        if not isinstance(token, bytes) or not token:
+            return None
+        return {"key": bytes(key), "token": token}
+
+    @staticmethod
+    def _row_count(row: Any) -> int:
+        return int(row[0]) if row is not None else 0
 
     def _undo_params(self) -> dict[str, Any]:
         return {
@@ -391,25 +442,12 @@ class PostgresNonceStore(_Base):
         ConfigurationError: for a bad argument or a malformed connection string.
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        table: str = DEFAULT_TABLE,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-        purge_every: int = 10,
-    ) -> None:
-        super().__init__(
-            conninfo,
-            table=table,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            purge_every=purge_every,
-        )
+    _conn: psycopg.Connection[Any] | None
+
+    def _start(self) -> None:
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection[Any] | None = None
+        self._conn = None
         self._watchdog = _Watchdog()
 
     def _enter(self) -> threading.Lock:
@@ -494,21 +532,13 @@ class PostgresNonceStore(_Base):
             NonceStoreUnavailable: PostgreSQL is unreachable, too slow, or failed (reason
                 ``nonce_store_unavailable``; a full disk: ``nonce_store_full``).
         """
-        _check_time(expires_at, now)
-        key = bytes(key)
-        params = {
-            "key": key,
-            "expires_at": float(expires_at),
-            "now": float(now),
-            "token": token,
-        }
+        params = self._reserve_params(key, expires_at, now, token)
         with self._enter():
             self._settle()
             try:
                 fresh = self._call(self._sql.reserve, params).fetchone() is not None
             except NonceStoreUnavailable as exc:
-                if isinstance(exc.__cause__, _LOST_ANSWER):
-                    self._remember(key, token)
+                self._reserve_failed(exc, params)
                 raise
             if self._purge_due():
                 self._purge(now)
@@ -519,13 +549,7 @@ class PostgresNonceStore(_Base):
         try:
             self._call(self._sql.purge, {"now": float(now)})
         except NonceStoreUnavailable as exc:
-            # The reservation is committed: answering 503 now would refuse a recorded
-            # delivery, and its retry would then be taken for a replay. The next purge retries.
-            logger.warning(
-                "hookseal: the PostgreSQL nonce store could not purge expired rows (%s); "
-                "the delivery's verdict stands.",
-                type(exc.__cause__ or exc).__name__,
-            )
+            self._purge_failed(exc)
 
     def _settle(self) -> None:
         """Mark released the records of earlier reservations whose answer was lost."""
@@ -544,12 +568,7 @@ class PostgresNonceStore(_Base):
         Raises:
             NonceStoreUnavailable: PostgreSQL is unreachable, too slow, or failed.
         """
-        if not isinstance(token, bytes) or not token:
-            return False
-        params = {"key": bytes(key), "token": token, "max_releases": int(max_releases)}
-        with self._enter():
-            self._settle()
-            return self._call(self._sql.release, params).rowcount == 1
+        return self._changed(self._sql.release, self._release_params(key, token, max_releases))
 
     def unreserve(self, key: bytes, token: bytes) -> bool:
         """Undo the reservation ``token`` made, without counting a release (one ``UPDATE``).
@@ -557,19 +576,21 @@ class PostgresNonceStore(_Base):
         Raises:
             NonceStoreUnavailable: PostgreSQL is unreachable, too slow, or failed.
         """
-        if not isinstance(token, bytes) or not token:
+        return self._changed(self._sql.unreserve, self._unreserve_params(key, token))
+
+    def _changed(self, query: sql.Composed, params: dict[str, Any] | None) -> bool:
+        """Run one ``UPDATE`` (after settling); True when it changed the record."""
+        if params is None:
             return False
         with self._enter():
             self._settle()
-            return (
-                self._call(self._sql.unreserve, {"key": bytes(key), "token": token}).rowcount == 1
-            )
+            return self._call(query, params).rowcount == 1
 
     def __len__(self) -> int:
         """The number of rows in the table, expired ones not yet purged included."""
         with self._enter():
             row = self._call(self._sql.count, {}).fetchone()
-        return int(row[0]) if row is not None else 0
+        return self._row_count(row)
 
     def close(self) -> None:
         """Close this process's connection (the next call opens a new one)."""
@@ -588,24 +609,11 @@ class AsyncPostgresNonceStore(_Base):
     per event loop. The arguments are :class:`PostgresNonceStore`'s.
     """
 
-    def __init__(
-        self,
-        conninfo: str,
-        *,
-        table: str = DEFAULT_TABLE,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-        purge_every: int = 10,
-    ) -> None:
-        super().__init__(
-            conninfo,
-            table=table,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            purge_every=purge_every,
-        )
+    _conn: psycopg.AsyncConnection[Any] | None
+
+    def _start(self) -> None:
         self._lock = asyncio.Lock()
-        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._conn = None
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         conn = self._conn
@@ -677,24 +685,16 @@ class AsyncPostgresNonceStore(_Base):
         self, key: bytes, expires_at: float, now: float, token: bytes | None = None
     ) -> bool:
         """The asynchronous form of :meth:`PostgresNonceStore.reserve`."""
-        _check_time(expires_at, now)
-        key = bytes(key)
-        params = {
-            "key": key,
-            "expires_at": float(expires_at),
-            "now": float(now),
-            "token": token,
-        }
+        params = self._reserve_params(key, expires_at, now, token)
         async with self._lock:
             await self._settle()
             try:
                 cursor = await self._call(self._sql.reserve, params)
             except NonceStoreUnavailable as exc:
-                if isinstance(exc.__cause__, _LOST_ANSWER):
-                    self._remember(key, token)
+                self._reserve_failed(exc, params)
                 raise
             except BaseException:
-                self._remember(key, token)  # cancelled: the answer is lost
+                self._remember(params["key"], token)  # cancelled: the answer is lost
                 raise
             fresh = (await cursor.fetchone()) is not None
             if self._purge_due():
@@ -706,11 +706,7 @@ class AsyncPostgresNonceStore(_Base):
         try:
             await self._call(self._sql.purge, {"now": float(now)})
         except NonceStoreUnavailable as exc:
-            logger.warning(
-                "hookseal: the PostgreSQL nonce store could not purge expired rows (%s); "
-                "the delivery's verdict stands.",
-                type(exc.__cause__ or exc).__name__,
-            )
+            self._purge_failed(exc)
 
     async def _settle(self) -> None:
         """Mark released the records of earlier reservations whose answer was lost."""
@@ -720,27 +716,27 @@ class AsyncPostgresNonceStore(_Base):
 
     async def arelease(self, key: bytes, token: bytes, max_releases: int) -> bool:
         """The asynchronous form of :meth:`PostgresNonceStore.release`."""
-        if not isinstance(token, bytes) or not token:
-            return False
-        params = {"key": bytes(key), "token": token, "max_releases": int(max_releases)}
-        async with self._lock:
-            await self._settle()
-            return (await self._call(self._sql.release, params)).rowcount == 1
+        return await self._achanged(
+            self._sql.release, self._release_params(key, token, max_releases)
+        )
 
     async def aunreserve(self, key: bytes, token: bytes) -> bool:
         """The asynchronous form of :meth:`PostgresNonceStore.unreserve`."""
-        if not isinstance(token, bytes) or not token:
+        return await self._achanged(self._sql.unreserve, self._unreserve_params(key, token))
+
+    async def _achanged(self, query: sql.Composed, params: dict[str, Any] | None) -> bool:
+        """The asynchronous form of :meth:`PostgresNonceStore._changed`."""
+        if params is None:
             return False
-        params = {"key": bytes(key), "token": token}
         async with self._lock:
             await self._settle()
-            return (await self._call(self._sql.unreserve, params)).rowcount == 1
+            return (await self._call(query, params)).rowcount == 1
 
     async def count(self) -> int:
         """The number of rows in the table, expired ones not yet purged included."""
         async with self._lock:
             row = await (await self._call(self._sql.count, {})).fetchone()
-        return int(row[0]) if row is not None else 0
+        return self._row_count(row)
 
     async def aclose(self) -> None:
         """Close the connection (the next call opens a new one)."""

@@ -30,7 +30,7 @@ import inspect
 import logging
 import math
 import os
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import redis
 import redis.asyncio
@@ -228,27 +228,30 @@ if state == 'r' then
 end
 return 0
 """
-#: KEYS[1]: the record; ARGV: the token, max_releases. Returns 1 when released.
-_RELEASE = """
+#: The start of the scripts that change the record a token (ARGV[1]) holds: they go on only
+#: when the record exists and is held ('h') by exactly that token, else answer 0.
+_IF_HELD = """
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local state, n, token = string.match(v, '^([hr])(%d+):(.*)$')
 if state ~= 'h' or token ~= ARGV[1] then return 0 end
-n = tonumber(n)
+"""
+#: KEYS[1]: the record; ARGV: the token, max_releases. Returns 1 when released.
+_RELEASE = (
+    _IF_HELD
+    + """n = tonumber(n)
 if n >= tonumber(ARGV[2]) then return 0 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], 'r' .. (n + 1) .. ':' .. token, 'PX', ttl)
 return 1
 """
+)
 #: KEYS[1]: the record; ARGV: the token. Undoes that reservation: a first admission is
 #: deleted, a re-admission becomes released again (its count unchanged). Returns 1 if undone.
-_UNRESERVE = """
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local state, n, token = string.match(v, '^([hr])(%d+):(.*)$')
-if state ~= 'h' or token ~= ARGV[1] then return 0 end
-if n == '0' then
+_UNRESERVE = (
+    _IF_HELD
+    + """if n == '0' then
   redis.call('DEL', KEYS[1])
   return 1
 end
@@ -257,6 +260,7 @@ if ttl <= 0 then return 0 end
 redis.call('SET', KEYS[1], 'r' .. n .. ':' .. token, 'PX', ttl)
 return 1
 """
+)
 _UNRESERVE_SHA = hashlib.sha1(_UNRESERVE.encode()).hexdigest()  # noqa: S324 - a script id
 _RESERVE_SHA = hashlib.sha1(_RESERVE.encode()).hexdigest()  # noqa: S324 - Redis's script id
 _RELEASE_SHA = hashlib.sha1(_RELEASE.encode()).hexdigest()  # noqa: S324 - Redis's script id
@@ -281,10 +285,41 @@ async def _arun(client: Any, script: str, sha: str, name: str, *args: object) ->
         return await _awaited(client.eval(script, 1, name, *args))
 
 
-class _RedisStoreBase:
-    """Key naming, expiry, reply checking and failure policy shared by both stores."""
+#: A script, its SHA-1, the record's name and the script's other arguments (for ``_run``).
+_Script = tuple[Any, ...]
+_Client = TypeVar("_Client")
+_Store = TypeVar("_Store", bound="_RedisStoreBase[Any]")
 
-    def __init__(self, client: Any, *, prefix: str, fail_open: bool, warn: bool = True) -> None:
+
+class _RedisStoreBase(Generic[_Client]):
+    """Construction, key naming, expiry, replies and failure policy shared by both stores.
+
+    A subclass names its clients (:attr:`_CLIENTS`, :attr:`_RETRY`) and the clients it
+    refuses (:attr:`_OTHER_CLIENTS`, :attr:`_OTHER_CLIENT_ADVICE`); its methods differ from
+    the other store's only in how they call Redis (``_run`` or ``await _arun``).
+    """
+
+    #: The clients ``from_url`` builds: ``(single node, cluster)``.
+    _CLIENTS: ClassVar[tuple[Any, Any]]
+    #: The ``Retry`` class those clients take.
+    _RETRY: ClassVar[Any]
+    #: The other store's clients, refused by the constructor with :attr:`_OTHER_CLIENT_ADVICE`.
+    _OTHER_CLIENTS: ClassVar[tuple[type, ...]]
+    _OTHER_CLIENT_ADVICE: ClassVar[str]
+
+    def __init__(
+        self,
+        client: _Client,
+        *,
+        prefix: str = "hookseal:",
+        fail_open: bool = False,
+    ) -> None:
+        given: object = client
+        if isinstance(given, self._OTHER_CLIENTS):
+            raise ConfigurationError(self._OTHER_CLIENT_ADVICE)
+        self._setup(client, prefix=prefix, fail_open=fail_open, warn=True)
+
+    def _setup(self, client: Any, *, prefix: str, fail_open: bool, warn: bool) -> None:
         if not isinstance(prefix, str):
             raise ConfigurationError(f"prefix must be a str, not {type(prefix).__name__}.")
         if not isinstance(fail_open, bool):
@@ -306,6 +341,88 @@ class _RedisStoreBase:
         if warn:
             _warn_if_unbounded(type(self).__name__, client)
 
+    @classmethod
+    def from_url(
+        cls: type[_Store],
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = 0,
+        cluster: bool = False,
+        prefix: str = "hookseal:",
+        fail_open: bool = False,
+        **client_kwargs: Any,
+    ) -> _Store:
+        """A store on a new client for ``url`` whose waits are bounded by ``timeout``.
+
+        The client (a ``redis.asyncio`` one for :class:`AsyncRedisNonceStore`) gets
+        ``socket_timeout`` and ``socket_connect_timeout`` equal to ``timeout`` and
+        ``retries`` immediate retries (no backoff). While Redis hangs or is unreachable, each
+        store call then waits at most ``timeout x (1 + retries)`` before the delivery is
+        refused with :class:`~hookseal.NonceStoreUnavailable` (503): 0.5 s with the
+        defaults. A server that answers each command just under ``timeout`` can take longer
+        (each reply has its own timeout, and a new connection sends a handshake first).
+
+        With ``cluster=True`` the client is a ``redis.cluster.RedisCluster``, which connects
+        at once (it raises redis-py's error if no node answers), or for
+        :class:`AsyncRedisNonceStore` a ``redis.asyncio.cluster.RedisCluster``, which
+        connects on first use. After a failed attempt it refreshes the cluster's layout
+        before the error reaches hookseal, asking the known nodes one at a time (the failed
+        node last), each within ``timeout`` (after a ``CLUSTERDOWN`` reply it first sleeps
+        0.25 s). With one node hung, a store call waits at most ``2 x timeout x (1 +
+        retries)`` (1 s by default); with every node hung, up to ``(1 + nodes) x timeout x
+        (1 + retries)``.
+
+        Args:
+            url: ``redis://``, ``rediss://`` (TLS) or ``unix://`` (not for a cluster), with
+                credentials as usual. Its query string must not set the timeouts.
+            timeout: seconds to wait for each reply and each TCP connect.
+            retries: immediate retries of a command that failed to connect or timed out;
+                redis-py's retry of a SET whose reply was lost is safe for this store.
+            cluster: build a ``redis.cluster.RedisCluster`` (Redis Cluster, or a managed
+                service's cluster-mode endpoint) instead of a ``redis.Redis``.
+            prefix: as for the constructor.
+            fail_open: as for the constructor.
+            **client_kwargs: passed on to redis-py's ``from_url`` (``username``,
+                ``ssl_ca_certs``, ``max_connections``...), except the timeout and retry
+                settings, which ``timeout`` and ``retries`` set.
+
+        Raises:
+            ConfigurationError: for a ``timeout`` that is not a positive finite number, a
+                negative ``retries``, a timeout or retry setting in ``client_kwargs`` or in
+                the URL's query string, or a URL redis-py cannot parse.
+        """
+        timeout = _check_timeout(timeout)
+        retries = _check_retries(retries)
+        url = _check_url_and_kwargs(url, client_kwargs)
+        if not isinstance(cluster, bool):
+            raise ConfigurationError("cluster must be True or False.")
+        factory = cls._CLIENTS[cluster]
+        try:
+            client = factory.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=cls._RETRY(NoBackoff(), retries),
+                **client_kwargs,
+            )
+        except ValueError as exc:
+            raise _bad_url(exc) from None
+        try:
+            _check_built(client, timeout, retries)
+        except ConfigurationError:
+            cls._close_refused(client)
+            raise
+        # The bound was chosen with timeout= and retries=: no warning about the client.
+        store = cls.__new__(cls)
+        store._setup(client, prefix=prefix, fail_open=fail_open, warn=False)
+        return store
+
+    @staticmethod
+    def _close_refused(client: Any) -> None:
+        """Close a client ``from_url`` built and then refused."""
+        client.close()
+
     @property
     def client(self) -> Any:
         """The redis-py client this store uses (for example, to close it at shutdown)."""
@@ -314,6 +431,27 @@ class _RedisStoreBase:
     def key_name(self, key: bytes) -> str:
         """The Redis key recording ``key``: the prefix followed by the key in hex."""
         return self.prefix + key.hex()
+
+    def _reserve_script(
+        self, key: bytes, expires_at: float, now: float, token: bytes | None
+    ) -> _Script:
+        """The reservation's script and arguments (``expires_at`` and ``now`` checked)."""
+        name = self.key_name(key)
+        ttl = _ttl_ms(expires_at, now)
+        text = _token_text(token)
+        return (_RESERVE, _RESERVE_SHA, name, f"h0:{text}", ttl, text)
+
+    def _release_script(self, key: bytes, token: bytes, max_releases: int) -> _Script | None:
+        """The release's script and arguments; None when the store fails open."""
+        if self.fail_open:
+            return None
+        return (_RELEASE, _RELEASE_SHA, self.key_name(key), token.hex(), max_releases)
+
+    def _unreserve_script(self, key: bytes, token: bytes) -> _Script | None:
+        """The unreserve's script and arguments; None when the store fails open."""
+        if self.fail_open:
+            return None
+        return (_UNRESERVE, _UNRESERVE_SHA, self.key_name(key), token.hex())
 
     def _unavailable(self, exc: Exception) -> bool:
         name = type(exc).__name__
@@ -356,7 +494,7 @@ class _RedisStoreBase:
         return f"{type(self).__name__}(prefix={self.prefix!r}, fail_open={self.fail_open!r})"
 
 
-class RedisNonceStore(_RedisStoreBase):
+class RedisNonceStore(_RedisStoreBase[SyncRedisClient]):
     """A nonce store on Redis, shared by every worker that uses the same server and prefix.
 
     Each :meth:`reserve` and :meth:`release` is one atomic Lua script on the record
@@ -383,95 +521,13 @@ class RedisNonceStore(_RedisStoreBase):
             a non-str prefix or a non-bool ``fail_open``.
     """
 
-    def __init__(
-        self,
-        client: SyncRedisClient,
-        *,
-        prefix: str = "hookseal:",
-        fail_open: bool = False,
-    ) -> None:
-        given: object = client
-        if isinstance(given, _ASYNC_TYPES):
-            raise ConfigurationError(
-                "RedisNonceStore needs a synchronous redis.Redis client; for a "
-                "redis.asyncio client use AsyncRedisNonceStore with Verifier.averify."
-            )
-        super().__init__(client, prefix=prefix, fail_open=fail_open)
-
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = 0,
-        cluster: bool = False,
-        prefix: str = "hookseal:",
-        fail_open: bool = False,
-        **client_kwargs: Any,
-    ) -> RedisNonceStore:
-        """A store on a new client for ``url`` whose waits are bounded by ``timeout``.
-
-        The client gets ``socket_timeout`` and ``socket_connect_timeout`` equal to
-        ``timeout`` and ``retries`` immediate retries (no backoff). While Redis hangs or is
-        unreachable, each store call then waits at most ``timeout x (1 + retries)`` before
-        the delivery is refused with :class:`~hookseal.NonceStoreUnavailable` (503): 0.5 s
-        with the defaults. A server that answers each command just under ``timeout`` can
-        take longer (each reply has its own timeout, and a new connection sends a
-        handshake first).
-
-        With ``cluster=True`` the client is a ``redis.cluster.RedisCluster``, which connects
-        at once (it raises redis-py's error if no node answers). After a failed attempt it
-        refreshes the cluster's layout before the error reaches hookseal, asking the known
-        nodes one at a time (the failed node last), each within ``timeout`` (after a
-        ``CLUSTERDOWN`` reply it first sleeps 0.25 s). With one node hung, a store call
-        waits at most ``2 x timeout x (1 + retries)`` (1 s by default); with every node
-        hung, up to ``(1 + nodes) x timeout x (1 + retries)``.
-
-        Args:
-            url: ``redis://``, ``rediss://`` (TLS) or ``unix://`` (not for a cluster), with
-                credentials as usual. Its query string must not set the timeouts.
-            timeout: seconds to wait for each reply and each TCP connect.
-            retries: immediate retries of a command that failed to connect or timed out;
-                redis-py's retry of a SET whose reply was lost is safe for this store.
-            cluster: build a ``redis.cluster.RedisCluster`` (Redis Cluster, or a managed
-                service's cluster-mode endpoint) instead of a ``redis.Redis``.
-            prefix: as for the constructor.
-            fail_open: as for the constructor.
-            **client_kwargs: passed on to redis-py's ``from_url`` (``username``,
-                ``ssl_ca_certs``, ``max_connections``...), except the timeout and retry
-                settings, which ``timeout`` and ``retries`` set.
-
-        Raises:
-            ConfigurationError: for a ``timeout`` that is not a positive finite number, a
-                negative ``retries``, a timeout or retry setting in ``client_kwargs`` or in
-                the URL's query string, or a URL redis-py cannot parse.
-        """
-        timeout = _check_timeout(timeout)
-        retries = _check_retries(retries)
-        url = _check_url_and_kwargs(url, client_kwargs)
-        if not isinstance(cluster, bool):
-            raise ConfigurationError("cluster must be True or False.")
-        factory: Any = redis.cluster.RedisCluster if cluster else redis.Redis
-        try:
-            client = factory.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=redis.retry.Retry(NoBackoff(), retries),
-                **client_kwargs,
-            )
-        except ValueError as exc:
-            raise _bad_url(exc) from None
-        try:
-            _check_built(client, timeout, retries)
-        except ConfigurationError:
-            client.close()
-            raise
-        # The bound was chosen with timeout= and retries=: no warning about the client.
-        store = cls.__new__(cls)
-        _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
-        return store
+    _CLIENTS = (redis.Redis, redis.cluster.RedisCluster)
+    _RETRY = redis.retry.Retry
+    _OTHER_CLIENTS = _ASYNC_TYPES
+    _OTHER_CLIENT_ADVICE = (
+        "RedisNonceStore needs a synchronous redis.Redis client; for a "
+        "redis.asyncio client use AsyncRedisNonceStore with Verifier.averify."
+    )
 
     def reserve(
         self, key: bytes, expires_at: float, now: float, token: bytes | None = None
@@ -482,11 +538,9 @@ class RedisNonceStore(_RedisStoreBase):
         refused. An ``expires_at`` at or before ``now`` still goes through the script with the
         minimum expiry of 1 ms, so a live record is still reported as a replay.
         """
-        name = self.key_name(key)
-        ttl = _ttl_ms(expires_at, now)
-        text = _token_text(token)
+        script = self._reserve_script(key, expires_at, now, token)
         try:
-            reply = _run(self._client, _RESERVE, _RESERVE_SHA, name, f"h0:{text}", ttl, text)
+            reply = _run(self._client, *script)
         except _STORE_ERRORS as exc:
             return self._unavailable(exc)
         if inspect.isawaitable(reply):  # an asynchronous client: never awaited, so close it
@@ -504,29 +558,24 @@ class RedisNonceStore(_RedisStoreBase):
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
-        if self.fail_open:
-            return False
-        name = self.key_name(key)
-        try:
-            reply = _run(self._client, _RELEASE, _RELEASE_SHA, name, token.hex(), max_releases)
-        except _STORE_ERRORS as exc:
-            raise self._release_failed(exc) from exc
-        return bool(reply == 1)
+        return self._released(self._release_script(key, token, max_releases))
 
     def unreserve(self, key: bytes, token: bytes) -> bool:
         """Undo the reservation ``token`` made (one script; see ``NonceStore.unreserve``)."""
-        if self.fail_open:
+        return self._released(self._unreserve_script(key, token))
+
+    def _released(self, script: _Script | None) -> bool:
+        """Run a release or unreserve script (None: failing open, nothing to run)."""
+        if script is None:
             return False
         try:
-            reply = _run(
-                self._client, _UNRESERVE, _UNRESERVE_SHA, self.key_name(key), token.hex()
-            )
+            reply = _run(self._client, *script)
         except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
         return bool(reply == 1)
 
 
-class AsyncRedisNonceStore(_RedisStoreBase):
+class AsyncRedisNonceStore(_RedisStoreBase[AsyncRedisClient]):
     """The asynchronous form of :class:`RedisNonceStore`, for :meth:`hookseal.Verifier.averify`.
 
     Build it with :meth:`from_url`, which bounds how long a hung Redis can hold a delivery.
@@ -542,77 +591,25 @@ class AsyncRedisNonceStore(_RedisStoreBase):
             non-str prefix or a non-bool ``fail_open``.
     """
 
-    def __init__(
-        self,
-        client: AsyncRedisClient,
-        *,
-        prefix: str = "hookseal:",
-        fail_open: bool = False,
-    ) -> None:
-        given: object = client
-        if isinstance(given, _SYNC_TYPES):
-            raise ConfigurationError(
-                "AsyncRedisNonceStore needs a redis.asyncio client; for a synchronous "
-                "redis.Redis client use RedisNonceStore."
-            )
-        super().__init__(client, prefix=prefix, fail_open=fail_open)
+    _CLIENTS = (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster)
+    _RETRY = redis.asyncio.retry.Retry
+    _OTHER_CLIENTS = _SYNC_TYPES
+    _OTHER_CLIENT_ADVICE = (
+        "AsyncRedisNonceStore needs a redis.asyncio client; for a synchronous "
+        "redis.Redis client use RedisNonceStore."
+    )
 
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = 0,
-        cluster: bool = False,
-        prefix: str = "hookseal:",
-        fail_open: bool = False,
-        **client_kwargs: Any,
-    ) -> AsyncRedisNonceStore:
-        """A store on a new ``redis.asyncio`` client for ``url``, waits bounded by ``timeout``.
-
-        The same settings and the same bound as :meth:`RedisNonceStore.from_url`:
-        ``timeout x (1 + retries)`` per store call while Redis hangs, at most twice that on
-        a cluster with one node hung. With ``cluster=True`` the client is a
-        ``redis.asyncio.cluster.RedisCluster``, which connects on first use.
-
-        Raises:
-            ConfigurationError: as for :meth:`RedisNonceStore.from_url`.
-        """
-        timeout = _check_timeout(timeout)
-        retries = _check_retries(retries)
-        url = _check_url_and_kwargs(url, client_kwargs)
-        if not isinstance(cluster, bool):
-            raise ConfigurationError("cluster must be True or False.")
-        factory: Any = redis.asyncio.cluster.RedisCluster if cluster else redis.asyncio.Redis
-        try:
-            client = factory.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=redis.asyncio.retry.Retry(NoBackoff(), retries),
-                **client_kwargs,
-            )
-        except ValueError as exc:
-            raise _bad_url(exc) from None
-        # Nothing is connected yet, so a client refused here needs no closing.
-        _check_built(client, timeout, retries)
-        # The bound was chosen with timeout= and retries=: no warning about the client.
-        store = cls.__new__(cls)
-        _RedisStoreBase.__init__(store, client, prefix=prefix, fail_open=fail_open, warn=False)
-        return store
+    @staticmethod
+    def _close_refused(client: Any) -> None:
+        """Nothing: an asynchronous client connects on first use, so a refused one holds none."""
 
     async def areserve(
         self, key: bytes, expires_at: float, now: float, token: bytes | None = None
     ) -> bool:
         """Record ``key`` until ``expires_at`` unless a live record holds it (see NonceStore)."""
-        name = self.key_name(key)
-        ttl = _ttl_ms(expires_at, now)
-        text = _token_text(token)
+        script = self._reserve_script(key, expires_at, now, token)
         try:
-            reply = await _arun(
-                self._client, _RESERVE, _RESERVE_SHA, name, f"h0:{text}", ttl, text
-            )
+            reply = await _arun(self._client, *script)
             return self._verdict(reply)
         except _STORE_ERRORS as exc:
             return self._unavailable(exc)
@@ -623,25 +620,18 @@ class AsyncRedisNonceStore(_RedisStoreBase):
         Raises:
             NonceStoreUnavailable: when Redis fails (the verifier logs it and carries on).
         """
-        if self.fail_open:
-            return False
-        name = self.key_name(key)
-        try:
-            reply = await _arun(
-                self._client, _RELEASE, _RELEASE_SHA, name, token.hex(), max_releases
-            )
-        except _STORE_ERRORS as exc:
-            raise self._release_failed(exc) from exc
-        return bool(reply == 1)
+        return await self._areleased(self._release_script(key, token, max_releases))
 
     async def aunreserve(self, key: bytes, token: bytes) -> bool:
         """The asynchronous form of :meth:`RedisNonceStore.unreserve`."""
-        if self.fail_open:
+        return await self._areleased(self._unreserve_script(key, token))
+
+    async def _areleased(self, script: _Script | None) -> bool:
+        """The asynchronous form of :meth:`RedisNonceStore._released`."""
+        if script is None:
             return False
         try:
-            reply = await _arun(
-                self._client, _UNRESERVE, _UNRESERVE_SHA, self.key_name(key), token.hex()
-            )
+            reply = await _arun(self._client, *script)
         except _STORE_ERRORS as exc:
             raise self._release_failed(exc) from exc
         return bool(reply == 1)

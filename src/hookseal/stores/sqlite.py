@@ -70,6 +70,13 @@ _PURGE = (
     "DELETE FROM hookseal_nonces WHERE key IN "
     "(SELECT key FROM hookseal_nonces WHERE expires_at < ? LIMIT ?)"
 )
+#: Releases the record a token holds, fewer than max_releases times released before.
+_RELEASE = (
+    "UPDATE hookseal_nonces SET released = 1, releases = releases + 1 "
+    "WHERE key = ? AND token = ? AND released = 0 AND releases < ?"
+)
+#: Undoes the reservation a token made, without counting a release.
+_UNRESERVE = "UPDATE hookseal_nonces SET released = 1 WHERE key = ? AND token = ? AND released = 0"
 _SYNCHRONOUS = ("FULL", "NORMAL")
 
 
@@ -465,13 +472,13 @@ class SQLiteNonceStore:
         """
         if not isinstance(token, bytes) or not token:
             return False
+        return self._changed(_RELEASE, (bytes(key), token, max_releases))
+
+    def _changed(self, statement: str, params: tuple[object, ...]) -> bool:
+        """Run one ``UPDATE`` of a record; True when it changed it."""
         with self._enter():
             try:
-                cursor = self._connection().execute(
-                    "UPDATE hookseal_nonces SET released = 1, releases = releases + 1 "
-                    "WHERE key = ? AND token = ? AND released = 0 AND releases < ?",
-                    (bytes(key), token, max_releases),
-                )
+                cursor = self._connection().execute(statement, params)
             except sqlite3.Error as exc:
                 raise self._failed(exc) from exc
         return cursor.rowcount == 1
@@ -504,11 +511,7 @@ class SQLiteNonceStore:
         """Mark released the record ``token`` holds, without counting a release."""
         with self._enter():
             try:
-                self._connection().execute(
-                    "UPDATE hookseal_nonces SET released = 1 "
-                    "WHERE key = ? AND token = ? AND released = 0",
-                    (bytes(key), token),
-                )
+                self._connection().execute(_UNRESERVE, (bytes(key), token))
             except (sqlite3.Error, NonceStoreUnavailable) as exc:
                 logger.warning(
                     "hookseal: the SQLite nonce store could not undo the record of a cancelled "
@@ -530,16 +533,7 @@ class SQLiteNonceStore:
         """
         if not isinstance(token, bytes) or not token:
             return False
-        with self._enter():
-            try:
-                cursor = self._connection().execute(
-                    "UPDATE hookseal_nonces SET released = 1 "
-                    "WHERE key = ? AND token = ? AND released = 0",
-                    (bytes(key), token),
-                )
-            except sqlite3.Error as exc:
-                raise self._failed(exc) from exc
-            return cursor.rowcount == 1
+        return self._changed(_UNRESERVE, (bytes(key), token))
 
     async def aunreserve(self, key: bytes, token: bytes) -> bool:
         """The asynchronous form of :meth:`unreserve`, run in a thread."""
