@@ -381,6 +381,30 @@ def test_handshakes_through_every_adapter(adapter: str, case: str) -> None:
 
 
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
+def test_no_unsigned_handshake_is_asked_of_a_scheme_that_has_none(
+    adapter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub has no unsigned handshake: its deliveries skip building one (headers, query)."""
+    asked: list[str] = []
+    original = Verifier.unsigned_handshake_reply
+
+    def recording(self: Verifier, *args: Any, **kwargs: Any) -> Any:
+        asked.append(self.scheme.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Verifier, "unsigned_handshake_reply", recording)
+    build, expect = CASES["github-delivery"]
+    req = build()
+    _check(ADAPTERS[adapter](req), expect, req.provider)
+    assert asked == []
+    CALLS.clear()
+    build, expect = CASES["meta-get"]  # a scheme that has one is still asked
+    req = build()
+    _check(ADAPTERS[adapter](req), expect, req.provider)
+    assert asked == ["meta"]
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
 def test_a_replayed_signed_handshake_is_refused(adapter: str) -> None:
     """The handshake keeps its replay record: the same bytes again are a replay (409)."""
     build, expect = CASES["slack-url_verification"]

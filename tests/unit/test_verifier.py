@@ -809,3 +809,17 @@ def test_copies_of_a_verifier_are_the_verifier(make_scheme) -> None:
     verifier = Verifier(make_scheme(), [SECRET])
     assert copy.copy(verifier) is verifier
     assert copy.deepcopy({"hooks": verifier})["hooks"] is verifier
+
+
+def test_the_handshakes_a_scheme_answers_are_declared_by_what_it_overrides() -> None:
+    from hookseal.schemes import GitHub, Meta, Slack
+
+    github = Verifier(GitHub(), ["s"], nonce_store=None)
+    assert not github.answers_handshakes
+    assert not github.answers_unsigned_handshakes
+    assert github.unsigned_handshake_reply("GET", "hub.challenge=1", {}) is None
+    slack = Verifier(Slack(), ["s"], nonce_store=None)
+    assert slack.answers_handshakes
+    assert not slack.answers_unsigned_handshakes
+    meta = Verifier(Meta(verify_token="a-verify-token-long-enough"), ["s"], nonce_store=None)
+    assert meta.answers_unsigned_handshakes

@@ -210,15 +210,16 @@ async def _run(
 
     A subscription handshake is answered here, without running ``handler``.
     """
-    reply = unsigned_handshake_reply(
-        verifier,
-        request.method,
-        request.rel_url.raw_query_string,
-        Headers(list(request.raw_headers)),
-        _peer_address(request),
-    )
-    if reply is not None:
-        return _response(reply)
+    if verifier.answers_unsigned_handshakes:
+        reply = unsigned_handshake_reply(
+            verifier,
+            request.method,
+            request.rel_url.raw_query_string,
+            Headers(list(request.raw_headers)),
+            _peer_address(request),
+        )
+        if reply is not None:
+            return _response(reply)
     reading, verified = await _verify(request, verifier, settings)
     reply = await ahandshake_reply(verifier, verified)
     if reply is not None:

@@ -312,6 +312,8 @@ def _unsigned_handshake(
     verifier: Verifier, event: Mapping[str, Any], kind: EventKind
 ) -> dict[str, Any] | None:
     """The response to an unsigned handshake request (``GET ?challenge=``), or None."""
+    if not verifier.answers_unsigned_handshakes:
+        return None  # the scheme has none: nothing to build
     try:
         headers = _header_lines(event, kind)
     except VerificationError:

@@ -201,6 +201,8 @@ def _response(reply: HandshakeReply) -> HttpResponse:
 
 def _unsigned_handshake(request: HttpRequest, verifier: Verifier) -> HttpResponse | None:
     """The response to an unsigned handshake request (``GET ?challenge=``), or None."""
+    if not verifier.answers_unsigned_handshakes:
+        return None  # the scheme has none: nothing to build
     query = request.META.get("QUERY_STRING") or ""
     method = request.method or "GET"
     try:

@@ -231,6 +231,8 @@ def _response(reply: HandshakeReply) -> Response:
 
 def _unsigned_handshake(verifier: Verifier) -> Response | None:
     """The response to an unsigned handshake request (``GET ?challenge=``), or None."""
+    if not verifier.answers_unsigned_handshakes:
+        return None  # the scheme has none: nothing to build
     headers = Headers(list(request.headers.items()))
     reply = unsigned_handshake_reply(
         verifier, request.method, request.query_string, headers, _peer_address()
