@@ -262,12 +262,15 @@ class PublishedKeys:
             if not isinstance(trust_ca, str) or "BEGIN CERTIFICATE" not in trust_ca:
                 raise ConfigurationError("trust_ca must be a PEM CA certificate (bytes or text).")
             try:
-                context = ssl.create_default_context(cadata=trust_ca)
+                context: ssl.SSLContext | None = ssl.create_default_context(cadata=trust_ca)
             except ssl.SSLError as exc:
                 raise ConfigurationError("trust_ca is not a usable PEM certificate.") from exc
+            assert context is not None
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
         else:
-            context = ssl.create_default_context()
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+            # Built on the first download (_tls_context): loading the system's CA store takes
+            # tens of milliseconds, which a process that never downloads should not pay.
+            context = None
         self._context = context
         self._testing = bool(self.allow_hosts) or trust_ca is not None
         self._cache: collections.OrderedDict[tuple[str, object], _Entry] = collections.OrderedDict()
@@ -557,11 +560,20 @@ class PublishedKeys:
             raise KeyUnavailable(f"The {rule.name} host has no usable address.")
         return addresses
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """The TLS context downloads use: the system's CA store, TLS 1.2 at least."""
+        context = self._context
+        if context is None:
+            context = ssl.create_default_context()
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            object.__setattr__(self, "_context", context)
+        return context
+
     def _download(self, target: _Target, rule: URLRule) -> bytes:
         deadline = time.monotonic() + self.timeout
         address = self._addresses(target, rule)[0]
         connection = _PinnedHTTPSConnection(
-            target.host, target.port, address, self.timeout, self._context
+            target.host, target.port, address, self.timeout, self._tls_context()
         )
         # Each socket operation has the timeout; the watchdog bounds the whole download, so
         # headers or a body dripped one byte at a time cannot hold this thread longer.

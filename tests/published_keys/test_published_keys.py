@@ -335,3 +335,27 @@ def test_an_expired_document_is_served_for_one_more_ttl_while_downloads_fail(
         keys.get(url, RULE, as_bytes)
     with pytest.raises(KeyUnavailable):
         keys.get(url, RULE, as_bytes)
+
+
+def test_the_system_tls_context_is_built_on_the_first_download_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ssl
+
+    built: list[ssl.SSLContext] = []
+    original = ssl.create_default_context
+
+    def recording(*args: object, **kwargs: object) -> ssl.SSLContext:
+        context = original(*args, **kwargs)  # type: ignore[arg-type]
+        built.append(context)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", recording)
+    keys = PublishedKeys()
+    assert built == []  # a process that never downloads never loads the CA store
+    context = keys._tls_context()
+    assert built == [context]
+    assert keys._tls_context() is context  # once
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
