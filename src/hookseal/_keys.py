@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import unicodedata
@@ -193,15 +194,16 @@ def hmac_matches(
 
 def prepared_matcher(
     keys: Sequence[HMACKey],
-) -> Callable[[bytes, bytes, bytes], tuple[int, bytes | tuple[bytes, ...]] | None]:
-    """:func:`hmac_matches` for one presented signature, bound to these keys' prepared states.
+) -> Callable[[bytes, bytes, str], tuple[int, bytes | tuple[bytes, ...]] | None]:
+    """:func:`hmac_matches` for one signature given as hex digits, bound to these keys' states.
 
     For fast checks, which only accept or decline.
 
-    The returned ``match(prefix, body, presented)`` gives ``(key index, replay material)``
-    exactly as :func:`hmac_matches` does (with one key, the material is that key's MAC, which
-    equals ``presented``); None when no key matches: the fast check then declines and the
-    general check decides.
+    The returned ``match(prefix, body, presented_hex)`` gives ``(key index, replay material)``
+    exactly as :func:`hmac_matches` does for the decoded signature (with one key, the
+    material is that key's MAC, which equals the signature); None when the text is not hex
+    digits or no key matches: the fast check then declines and the general check decides
+    (and says which).
     """
     states = tuple(
         (index, key._inner.copy, key._outer.copy) for index, key in reversed(list(enumerate(keys)))
@@ -209,7 +211,11 @@ def prepared_matcher(
     if len(states) == 1:
         _, only_inner, only_outer = states[0]
 
-        def match_one(prefix: bytes, body: bytes, presented: bytes) -> tuple[int, bytes] | None:
+        def match_one(prefix: bytes, body: bytes, presented_hex: str) -> tuple[int, bytes] | None:
+            try:
+                presented = binascii.a2b_hex(presented_hex)
+            except (binascii.Error, ValueError):
+                return None
             inner = only_inner()
             inner.update(prefix)
             inner.update(body)
@@ -222,8 +228,12 @@ def prepared_matcher(
         return match_one
 
     def match(
-        prefix: bytes, body: bytes, presented: bytes
+        prefix: bytes, body: bytes, presented_hex: str
     ) -> tuple[int, bytes | tuple[bytes, ...]] | None:
+        try:
+            presented = binascii.a2b_hex(presented_hex)
+        except (binascii.Error, ValueError):
+            return None
         found = -1
         macs = []
         for index, inner_copy, outer_copy in states:

@@ -49,7 +49,6 @@ _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _ED25519_SIGNATURE_SIZE = 64
 _ED25519_KEY_SIZE = 32
 _NAME = "standard-webhooks"
-_b2a_base64 = binascii.b2a_base64
 _MAX_TIMESTAMP_DIGITS = 12
 # 'v1,' and the 44 characters of canonical base64 for a 32-byte HMAC-SHA256.
 _FAST_SIGNATURE_LENGTH = 47
@@ -275,7 +274,7 @@ class StandardWebhooks(Scheme):
             outer = new_outer()
             outer.update(inner.digest())
             mac = outer.digest()
-            if hmac.compare_digest(b"v1," + _b2a_base64(mac, newline=False), presented):
+            if hmac.compare_digest(b"v1," + binascii.b2a_base64(mac, newline=False), presented):
                 return Verified(body, timestamp, raw_id, index, name, mac)
             return None  # the general check decides (and says why)
 
