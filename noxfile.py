@@ -38,6 +38,13 @@ def _put_installed_pythons_on_path() -> None:
 
 _put_installed_pythons_on_path()
 
+# Let Python cache the bytecode it compiles (``__pycache__``, ignored by git). uv installs
+# packages without compiling them, so with PYTHONDONTWRITEBYTECODE set (some CI images set
+# it) every process -- each pytest-xdist worker and each subprocess the suite starts --
+# compiled hookseal and every dependency it imports from source again: about a third of
+# the subprocess-heavy tests' time (tests/cli, tests/examples).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
