@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import threading
@@ -55,27 +54,14 @@ def set_default_clock(clock: Callable[[], float] | None) -> None:
     _default_clock = time.time if clock is None else clock
 
 
-def _token_prefix() -> None:
-    """Draw this process's random token prefix (again in a forked child)."""
-    global _token_base  # noqa: PLW0603 - one per process, by design
-    _token_base = os.urandom(8)
-
-
-_token_base = b""
-_token_prefix()
-if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_token_prefix)
-_token_serial = itertools.count()
-
-
 def _new_token() -> bytes:
-    """A token naming one acceptance, so that only it can release its records.
+    """A random token naming one acceptance, so that only it can release its records.
 
-    Unique, not secret (it never leaves the server): this process's random prefix, drawn
-    again in a forked child, and a serial number. A store compares it only among the
-    acceptances of one key, so even two equal tokens on different keys would be harmless.
+    Random per acceptance, never derived from process state: workers forked without Python's
+    fork hooks (uWSGI's default) or restored from one snapshot must never share tokens, or
+    one worker's undo could remove the record another's acceptance holds.
     """
-    return _token_base + next(_token_serial).to_bytes(8, "big")
+    return os.urandom(16)
 
 
 class AddressPolicy(Protocol):
@@ -292,16 +278,12 @@ class Verifier:
         # The scheme's check prepared for these keys and limits, tried first on every delivery
         # (after the allowlist, when there is one); it accepts or declines, never refuses.
         set_(self, "_fast_check", _prepared_fast_check(scheme, self._keys, self._limits))
-        # Which handshakes the scheme answers: a method it does not override answers none.
-        kind = type(scheme)
-        set_(self, "_answers_handshakes", _defining_class(kind, "handshake_reply") is not Scheme)
-        set_(
-            self,
-            "_answers_unsigned_handshakes",
-            _defining_class(kind, "unsigned_handshake_reply") is not Scheme,
-        )
+        # Which handshakes the scheme answers: one whose method (on its class or set on the
+        # instance before it was frozen) is Scheme's own answers none.
+        set_(self, "_answers_handshakes", _replaces(scheme, "handshake_reply"))
+        set_(self, "_answers_unsigned_handshakes", _replaces(scheme, "unsigned_handshake_reply"))
         # Called by averify only for a scheme that has something to obtain first.
-        prepares = _defining_class(kind, "aprepare") is not Scheme
+        prepares = _defining_class(type(scheme), "aprepare") is not Scheme
         set_(self, "_aprepare", scheme.aprepare if prepares else None)
         # Whether averify may run verify itself: nothing it would await could block.
         set_(
@@ -506,6 +488,8 @@ class Verifier:
         callback verification and Amazon SNS's subscription confirmation are signed like any
         delivery, so only the provider can trigger the reply. None for every other delivery.
         """
+        if not self._answers_handshakes:
+            return None
         return self._scheme.handshake_reply(verified, self._keys)
 
     async def ahandshake_reply(self, verified: Verified) -> HandshakeReply | None:
@@ -1019,6 +1003,12 @@ def _optional_callable(name: str, value: object) -> Any:
         what = {"on_event": "callable", "clock": "a callable returning Unix seconds"}[name]
         raise ConfigurationError(f"{name} must be {what}.")
     return value
+
+
+def _replaces(scheme: Scheme, method: str) -> bool:
+    """Whether ``scheme``'s ``method`` is another than :class:`Scheme`'s own."""
+    bound = getattr(scheme, method)
+    return getattr(bound, "__func__", None) is not getattr(Scheme, method)
 
 
 def _defining_class(kind: type, attribute: str) -> type:

@@ -572,8 +572,15 @@ class PublishedKeys:
     def _download(self, target: _Target, rule: URLRule) -> bytes:
         deadline = time.monotonic() + self.timeout
         address = self._addresses(target, rule)[0]
+        try:
+            context = self._tls_context()
+        except (ssl.SSLError, OSError) as exc:
+            raise KeyUnavailable(
+                f"The system's TLS settings could not be loaded ({type(exc).__name__}), so the "
+                f"{rule.name} cannot be downloaded; check the CA certificates installed."
+            ) from None
         connection = _PinnedHTTPSConnection(
-            target.host, target.port, address, self.timeout, self._tls_context()
+            target.host, target.port, address, self.timeout, context
         )
         # Each socket operation has the timeout; the watchdog bounds the whole download, so
         # headers or a body dripped one byte at a time cannot hold this thread longer.

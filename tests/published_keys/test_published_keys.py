@@ -359,3 +359,21 @@ def test_the_system_tls_context_is_built_on_the_first_download_only(
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+def test_tls_settings_that_cannot_be_loaded_are_key_unavailable(
+    key_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    def broken(*args: object, **kwargs: object) -> ssl.SSLContext:
+        raise ssl.SSLError("no CA store")
+
+    url = key_server.serve("/k.pem", b"KEY1")
+    keys = PublishedKeys(allow_hosts=[key_server.origin])  # the system CAs: built lazily
+    monkeypatch.setattr(ssl, "create_default_context", broken)
+    with pytest.raises(KeyUnavailable, match="TLS settings"):
+        keys.fetch(url, RULE)  # the uncached path (SNS confirmations) maps it too
+    with pytest.raises(KeyUnavailable):
+        keys.get(url, RULE, as_bytes)
+    assert key_server.hits == {}

@@ -9,6 +9,7 @@ import hmac
 import io
 import json
 import logging
+import os
 
 import pytest
 
@@ -823,3 +824,44 @@ def test_the_handshakes_a_scheme_answers_are_declared_by_what_it_overrides() -> 
     assert not slack.answers_unsigned_handshakes
     meta = Verifier(Meta(verify_token="a-verify-token-long-enough"), ["s"], nonce_store=None)
     assert meta.answers_unsigned_handshakes
+
+
+def test_a_handshake_method_set_on_the_scheme_instance_is_answered() -> None:
+    from hookseal import HandshakeReply
+    from hookseal.schemes import GitHub
+
+    scheme = GitHub()
+    scheme.unsigned_handshake_reply = lambda request, keys, limits: HandshakeReply(body=b"pong")  # type: ignore[method-assign]
+    scheme.handshake_reply = lambda verified, keys: HandshakeReply(body=b"signed")  # type: ignore[method-assign]
+    verifier = Verifier(scheme, ["s"], nonce_store=None)
+    assert verifier.answers_unsigned_handshakes
+    assert verifier.answers_handshakes
+    reply = verifier.unsigned_handshake_reply("GET", "", {})
+    assert reply is not None
+    assert reply.body == b"pong"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
+def test_acceptance_tokens_differ_in_a_child_forked_without_pythons_fork_hooks() -> None:
+    # uWSGI forks its workers with the C fork() (Python's at-fork hooks do not run), and
+    # snapshot restores copy a process whole: a token derived from process state would then
+    # repeat across workers, and one worker's undo could remove another's record.
+    import ctypes
+
+    from hookseal._verifier import _new_token
+
+    libc_fork = ctypes.CDLL(None).fork
+    read_end, write_end = os.pipe()
+    pid = libc_fork()
+    if pid == 0:  # the child: send one token, then leave at once
+        try:
+            os.write(write_end, _new_token())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    child_token = os.read(read_end, 64)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    parent_token = _new_token()
+    assert len(child_token) == len(parent_token) == 16
+    assert child_token != parent_token
