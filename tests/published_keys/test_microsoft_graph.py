@@ -33,7 +33,7 @@ from hookseal import (
     Verifier,
 )
 from hookseal.published_keys import KeyUnavailable
-from hookseal.schemes import microsoft_graph as graph_module
+from hookseal.schemes import _sent_secrets as sent_secrets_module
 from hookseal.schemes.microsoft_graph import (
     GRAPH_CHANGE_TRACKING_APP_ID,
     MicrosoftGraph,
@@ -193,7 +193,7 @@ def test_malformed_client_state(state: Any) -> None:
 def test_client_states_are_compared_as_equal_length_digests() -> None:
     """No length or prefix timing: every comparison is of two 32-byte keyed digests."""
     calls: list[tuple[bytes, bytes]] = []
-    real = graph_module.hmac.compare_digest
+    real = sent_secrets_module.hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
@@ -201,7 +201,7 @@ def test_client_states_are_compared_as_equal_length_digests() -> None:
 
     verifier = basic(OTHER_STATE, CLIENT_STATE)
     with (
-        mock.patch.object(graph_module.hmac, "compare_digest", spy),
+        mock.patch.object(sent_secrets_module.hmac, "compare_digest", spy),
         pytest.raises(SignatureMismatch),
     ):
         verifier.verify(collection(item("x"), item()), {})

@@ -27,10 +27,8 @@ no notification and expects the text back as ``text/plain`` within 10 seconds:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
-import secrets as _secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,6 +49,7 @@ from ._published_secrets import (
     fetch_published,
     published_keys_or_shared,
 )
+from ._sent_secrets import SentSecret, SentSecrets
 from .aws_sns import parse_message
 from .base import (
     HandshakeReply,
@@ -236,18 +235,6 @@ def notification_body(
     return json.dumps(collection).encode("utf-8")
 
 
-class _ClientState:
-    """A configured clientState, kept only as a keyed digest so comparisons take equal time."""
-
-    __slots__ = ("digest",)
-
-    def __init__(self, digest: bytes) -> None:
-        self.digest = digest
-
-    def __repr__(self) -> str:
-        return "_ClientState('**********')"
-
-
 class MicrosoftGraph(Scheme):
     """Microsoft Graph change notifications (webhook delivery).
 
@@ -330,8 +317,8 @@ class MicrosoftGraph(Scheme):
         self.dedupe_identical = dedupe_identical
         self.published_keys = keys
         self.keys_url = keys_url
-        # A per-instance key for the clientState digests (equal-length constant-time compare).
-        self._digest_key = _secrets.token_bytes(32)
+        # Configured and presented clientState values are compared as keyed digests.
+        self._sent = SentSecrets()
 
     @staticmethod
     def _guids(name: str, values: Sequence[str] | None) -> frozenset[str] | None:
@@ -353,10 +340,7 @@ class MicrosoftGraph(Scheme):
 
     # -- keys ----------------------------------------------------------------------------
 
-    def _digest(self, value: bytes) -> bytes:
-        return hashlib.blake2b(value, digest_size=32, key=self._digest_key).digest()
-
-    def load_key(self, secret: object) -> _ClientState:
+    def load_key(self, secret: object) -> SentSecret:
         """One configured clientState, kept as a keyed digest."""
         value = secret_bytes(secret, "clientState")
         if len(value) > MAX_CLIENT_STATE or not all(0x20 < byte < 0x7F for byte in value):
@@ -364,7 +348,7 @@ class MicrosoftGraph(Scheme):
                 f"A clientState is 1 to {MAX_CLIENT_STATE} printable ASCII characters without "
                 "spaces (Graph's limit): give the value set on the subscription."
             )
-        return _ClientState(self._digest(value))
+        return self._sent.configured(value)
 
     def load_signing_key(self, secret: object) -> Any:
         """The clientState itself (a :class:`~hookseal.Signer` puts nothing in headers)."""
@@ -440,11 +424,7 @@ class MicrosoftGraph(Scheme):
         matched = len(keys) - 1
         refused = False
         for item in items:
-            presented = self._digest(item["clientState"].encode("utf-8", "surrogatepass"))
-            index = -1
-            for position, key in enumerate(keys):
-                if hmac.compare_digest(key.digest, presented):
-                    index = position
+            index = self._sent.match(keys, item["clientState"].encode("utf-8", "surrogatepass"))
             if index < 0:
                 refused = True
             else:

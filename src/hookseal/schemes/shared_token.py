@@ -13,10 +13,7 @@ token, ``X-Gitlab-Token``) and RFC 6750 section 2.1 (``Authorization: Bearer``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets as _secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,24 +25,12 @@ from .._errors import ConfigurationError, MalformedHeader, SignatureMismatch
 from .._headers import HeaderName, read_header
 from .._keys import Secret, secret_bytes
 from .._limits import Limits
+from ._sent_secrets import SentSecret, SentSecrets
 from .base import Scheme, check_message_id, require_header
 
 __all__ = ["GitLab", "SharedToken"]
 
 _TOKEN_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_compare = hmac.compare_digest
-
-
-class _TokenDigest:
-    """A configured token, kept only as a keyed digest so comparisons take equal time."""
-
-    __slots__ = ("digest",)
-
-    def __init__(self, digest: bytes) -> None:
-        self.digest = digest
-
-    def __repr__(self) -> str:
-        return "_TokenDigest('**********')"
 
 
 class SharedToken(Scheme):
@@ -93,9 +78,8 @@ class SharedToken(Scheme):
         self.prefix = prefix
         self._prefix_lower = prefix.lower()
         self.id_header: HeaderName | None = HeaderName(id_header) if id_header else None
-        # A per-instance key for the digests: configured and presented tokens are compared as
-        # equal-length values, and a digest seen elsewhere means nothing here.
-        self._digest_key = _secrets.token_bytes(32)
+        # Configured and presented tokens are compared as keyed digests (_sent_secrets).
+        self._sent = SentSecrets()
 
     # -- keys --------------------------------------------------------------------------
 
@@ -108,13 +92,10 @@ class SharedToken(Scheme):
             )
         return token
 
-    def _digest(self, token: bytes) -> bytes:
-        return hashlib.blake2b(token, digest_size=32, key=self._digest_key).digest()
-
     @override
-    def load_key(self, secret: object) -> _TokenDigest:
+    def load_key(self, secret: object) -> SentSecret:
         """A configured token, kept as a keyed digest."""
-        return _TokenDigest(self._digest(self._token_bytes(secret)))
+        return self._sent.configured(self._token_bytes(secret))
 
     @override
     def load_signing_key(self, secret: object) -> Secret:
@@ -153,13 +134,9 @@ class SharedToken(Scheme):
             msg_id = read_header(headers, self.id_header, limits.max_header_bytes)
             if msg_id is not None:
                 check_message_id(msg_id, self.id_header.name, limits)
-        presented = self._digest(value.encode("ascii"))
-        index = -1
         # Every configured token is compared, whatever matched earlier; the last (newest)
         # match wins, as with signatures.
-        for position, key in enumerate(keys):
-            if _compare(key.digest, presented):
-                index = position
+        index = self._sent.match(keys, value.encode("ascii"))
         if index < 0:
             raise SignatureMismatch(
                 f"The token in the {header!r} header matches none of the configured tokens. "
